@@ -1,0 +1,7 @@
+"""The prover: what the bank runs.
+
+Builds the Merkle sum tree of liabilities from the ledger (or a balances file), attests assets from
+LND and bitcoind snapshots, publishes signed commitments per epoch with a transparency log, serves
+per-user proofs and exports metrics. It imports `verifier`'s encoding so that the prover and the
+verifier agree byte for byte; the verifier never imports this package.
+"""

@@ -1,0 +1,3 @@
+from solvency.cli.main import cli
+
+cli()

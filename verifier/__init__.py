@@ -1,0 +1,12 @@
+"""The standalone verifier: what users and auditors run.
+
+It implements docs/SPEC.md and nothing else. It depends only on the standard library, cryptography,
+click and secp256k1/bitcoin-script libraries (coincurve, embit); it never imports `ledger`,
+`solvency`, pandas, pymongo, pymerkle or prometheus_client (an import-linter contract and a test
+enforce this). Every `verify_*` function returns facts on success and raises a specific
+`VerificationError` subclass (a named reason code) on failure; none returns a bare bool.
+"""
+
+from verifier.errors import CannotVerify, VerificationError
+
+__all__ = ["CannotVerify", "VerificationError"]

@@ -1,0 +1,111 @@
+"""Canonical JSON (docs/SPEC.md section 2.2): the exact bytes that are hashed and signed.
+
+Every signed artifact is a JSON object whose canonical encoding is:
+
+* UTF-8, no byte-order mark, no insignificant whitespace (separators ``,`` and ``:``);
+* object keys are ASCII strings, sorted by code point, unique;
+* values are objects, arrays, strings, ``true``, ``false``, ``null`` or integers in
+  ``[-(2**53 - 1), 2**53 - 1]`` (I-JSON safe); larger amounts are carried as decimal strings;
+* no floats, NaN or Infinity anywhere;
+* strings are escaped as Python's ``json.dumps(ensure_ascii=False)`` does: ``\\"``, ``\\\\``,
+  ``\\b \\f \\n \\r \\t`` and ``\\u00XX`` for the other control characters; everything else is
+  written as its UTF-8 bytes;
+* a file holding an artifact is its canonical encoding followed by exactly one ``\\n``.
+
+`parse` is strict: duplicate keys, floats, unsafe integers, non-canonical bytes and trailing data
+are refused with `NonCanonical`. Threat: two encodings of one artifact must never both verify,
+or a signature over one could be replayed as the other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from verifier.errors import VerificationError
+
+MAX_SAFE_INT = 2**53 - 1
+
+
+class NonCanonical(VerificationError):
+    """The bytes are not the canonical encoding of a JSON value allowed by the spec."""
+
+    default_reason = "NON_CANONICAL_ENCODING"
+
+
+def _check(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise NonCanonical(f"{path}: integer {value} is outside the I-JSON safe range; use a decimal string")
+        return
+    if isinstance(value, float):
+        raise NonCanonical(f"{path}: floats are not allowed (got {value!r})")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise NonCanonical(f"{path}: object keys must be ASCII strings (got {key!r})")
+            _check(item, f"{path}.{key}")
+        return
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    raise NonCanonical(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def dumps(value: Any) -> bytes:
+    """The canonical encoding of `value` (no trailing newline)."""
+    _check(value, "$")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def dump_file_bytes(value: Any) -> bytes:
+    """The bytes of a file holding `value`: its canonical encoding and one newline."""
+    return dumps(value) + b"\n"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in out:
+            raise NonCanonical(f"duplicate object key {key!r}")
+        out[key] = item
+    return out
+
+
+def _reject_float(text: str) -> Any:
+    raise NonCanonical(f"floats are not allowed (got {text})")
+
+
+def _reject_constant(text: str) -> Any:
+    raise NonCanonical(f"{text} is not allowed")
+
+
+def loads(data: bytes, *, require_canonical: bool = True) -> Any:
+    """Parse JSON strictly. With `require_canonical`, the input must be exactly `dumps` of the
+    result, optionally followed by one newline."""
+    if isinstance(data, str):
+        raise TypeError("loads takes bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NonCanonical(f"not UTF-8: {exc}") from None
+    if text.startswith("\ufeff"):
+        raise NonCanonical("byte-order mark is not allowed")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise NonCanonical(f"not valid JSON: {exc}") from None
+    _check(value, "$")
+    if require_canonical:
+        body = data[:-1] if data.endswith(b"\n") else data
+        if body != dumps(value):
+            raise NonCanonical("bytes are not the canonical encoding (key order, whitespace or escaping differ)")
+    return value
