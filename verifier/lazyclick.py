@@ -7,6 +7,7 @@ listing commands imports none of them (and therefore none of their heavy depende
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -18,12 +19,21 @@ class LazyGroup(click.Group):
         super().__init__(*args, **kwargs)
         self._lazy = dict(lazy_commands or {})
 
+    def _available(self, name: str) -> bool:
+        # An entry whose module is not installed (an optional part of the toolkit) is not offered.
+        module_name = self._lazy[name][0].partition(":")[0]
+        try:
+            return importlib.util.find_spec(module_name) is not None
+        except ModuleNotFoundError:
+            return False
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._lazy))
+        lazy = {name for name in self._lazy if self._available(name)}
+        return sorted(set(super().list_commands(ctx)) | lazy)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        if command is not None or name not in self._lazy:
+        if command is not None or name not in self._lazy or not self._available(name):
             return command
         target, _ = self._lazy[name]
         module_name, _, attribute = target.partition(":")
