@@ -15,13 +15,7 @@ FORBIDDEN_FOR_LEDGER = ("solvency", "verifier")
 
 
 def _loaded_after(code: str) -> set[str]:
-    script = textwrap.dedent(
-        f"""
-        import sys
-        {code}
-        print("\\n".join(sorted({{m.split('.')[0] for m in sys.modules}})))
-        """
-    )
+    script = "import sys\n" + textwrap.dedent(code) + '\nprint("\\n".join(sorted({m.split(".")[0] for m in sys.modules})))\n'
     out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
     return set(out.split())
 
@@ -31,7 +25,8 @@ def _verifier_modules() -> list[str]:
 
     import verifier
 
-    return ["verifier"] + [m.name for m in pkgutil.walk_packages(verifier.__path__, "verifier.")]
+    names = [m.name for m in pkgutil.walk_packages(verifier.__path__, "verifier.")]
+    return ["verifier"] + [n for n in names if not n.endswith("__main__")]
 
 
 def _ledger_modules() -> list[str]:
@@ -39,7 +34,8 @@ def _ledger_modules() -> list[str]:
 
     import ledger
 
-    return ["ledger"] + [m.name for m in pkgutil.walk_packages(ledger.__path__, "ledger.")]
+    names = [m.name for m in pkgutil.walk_packages(ledger.__path__, "ledger.")]
+    return ["ledger"] + [n for n in names if not n.endswith("__main__")]
 
 
 @pytest.mark.parametrize("module", _verifier_modules())
