@@ -1,0 +1,105 @@
+"""Parsers for raw bitcoind RPC results: `scantxoutset`, wallet `listunspent`, `getblockheader`.
+
+bitcoind prints amounts as BTC decimals (JSON numbers with up to 8 fractional digits). The files
+are parsed with ``parse_float=Decimal`` and every amount is converted to integer sats exactly; a
+value with sub-satoshi precision, a negative value or a string amount is refused.
+
+A `scantxoutset` result carries the block it scanned at (`height`, `bestblock`); a `listunspent`
+result does not, so its UTXOs are tied to the anchor through `confirmations` (the block the UTXO
+was created in is ``anchor_height - confirmations + 1``) and the anchor comes from
+`getblockheader`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from solvency.assets.fields import Fields, SnapshotError
+
+_HEX = re.compile(r"(?:[0-9a-f]{2})+")
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    hash: str
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Utxo:
+    txid: str
+    vout: int
+    amount: int
+    script_pubkey: str
+    descriptor: str | None
+    height: int | None  # block the output was created in, when known
+
+
+@dataclass(frozen=True, slots=True)
+class UtxoScan:
+    height: int | None
+    bestblock: str | None
+    utxos: tuple[Utxo, ...]
+
+
+def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json") -> BlockHeader:
+    f = Fields(data, file)
+    return BlockHeader(hash=f.hex32("hash"), height=f.uint32("height"))
+
+
+def _check_unique(utxos: list[Utxo], file: str) -> None:
+    seen = set()
+    for u in utxos:
+        if (u.txid, u.vout) in seen:
+            raise SnapshotError(file, "unspents", f"outpoint {u.txid}:{u.vout} is listed twice")
+        seen.add((u.txid, u.vout))
+
+
+def parse_scantxoutset(data: Any, file: str = "bitcoind_scantxoutset.json") -> UtxoScan:
+    f = Fields(data, file)
+    if not f.boolean("success"):
+        raise f.error("success", "the scan did not complete (success is false)")
+    utxos = []
+    for u in f.objects("unspents"):
+        utxos.append(
+            Utxo(
+                txid=u.hex32("txid"),
+                vout=u.uint32("vout"),
+                amount=u.btc_amount("amount"),
+                script_pubkey=u.string("scriptPubKey", pattern=_HEX, what="hex"),
+                descriptor=u.string("desc") if u.has("desc") else None,
+                height=u.uint32("height") if u.has("height") else None,
+            )
+        )
+    _check_unique(utxos, file)
+    total = f.btc_amount("total_amount")
+    if total != sum(u.amount for u in utxos):
+        raise f.error("total_amount", f"{total} sats differs from the sum of the unspents {sum(u.amount for u in utxos)} sats")
+    return UtxoScan(height=f.uint32("height"), bestblock=f.hex32("bestblock"), utxos=tuple(utxos))
+
+
+def parse_listunspent(data: Any, anchor_height: int, file: str = "bitcoind_listunspent.json") -> UtxoScan:
+    if not isinstance(data, list):
+        raise SnapshotError(file, None, f"expected the JSON array listunspent returns, got {type(data).__name__}")
+    utxos = []
+    for i, item in enumerate(data):
+        u = Fields(item, file, f"[{i}]")
+        confirmations = u.uint32("confirmations")
+        if confirmations < 1:
+            raise u.error("confirmations", "unconfirmed outputs are not cold-storage assets; run listunspent with minconf >= 1")
+        if confirmations > anchor_height + 1:
+            raise u.error("confirmations", f"{confirmations} confirmations is impossible at anchor height {anchor_height}")
+        utxos.append(
+            Utxo(
+                txid=u.hex32("txid"),
+                vout=u.uint32("vout"),
+                amount=u.btc_amount("amount"),
+                script_pubkey=u.string("scriptPubKey", pattern=_HEX, what="hex"),
+                descriptor=u.string("desc") if u.has("desc") else None,
+                height=anchor_height - confirmations + 1,
+            )
+        )
+    _check_unique(utxos, file)
+    return UtxoScan(height=None, bestblock=None, utxos=tuple(utxos))

@@ -1,0 +1,69 @@
+"""Addresses, scripts and descriptors of the asset attestation (docs/SPEC.md section 8.4).
+
+An address is accepted only in its canonical form for the attestation's network: decoding it
+(embit's base58check / bech32 / bech32m) and re-encoding the resulting scriptPubKey must give
+the same string. That refuses upper-case bech32, other networks' prefixes, bech32 where bech32m
+is required and vice versa. A descriptor must have no wildcard, a correct checksum when one is
+given, and derive exactly the UTXO's scriptPubKey.
+"""
+
+from __future__ import annotations
+
+from embit.descriptor import Descriptor
+from embit.descriptor.checksum import checksum as descriptor_checksum
+from embit.networks import NETWORKS
+from embit.script import Script, address_to_scriptpubkey
+
+from verifier.errors import CannotVerify, VerificationError
+
+# lnd `getinfo.chains[].network` names -> embit network parameters.
+NETWORK_NAMES = {"mainnet": "main", "testnet": "test", "testnet4": "test", "signet": "signet", "regtest": "regtest"}
+
+
+class AddressMismatch(VerificationError):
+    """An address, script or descriptor does not match what it is claimed to match."""
+
+    default_reason = "ADDRESS_MISMATCH"
+
+
+def network_params(network: str) -> dict:
+    if network not in NETWORK_NAMES:
+        raise CannotVerify(f"unknown network {network!r}; expected one of {sorted(NETWORK_NAMES)}", reason="UNSUPPORTED_NETWORK")
+    return NETWORKS[NETWORK_NAMES[network]]
+
+
+def script_address(script_pubkey: bytes, network: str) -> str:
+    """The address of a standard scriptPubKey on `network`; `AddressMismatch` if it has none."""
+    try:
+        return Script(script_pubkey).address(network_params(network))
+    except ValueError:
+        raise AddressMismatch(f"scriptPubKey {script_pubkey.hex()} has no standard address") from None
+
+
+def address_script(address: str, network: str) -> bytes:
+    """The scriptPubKey of a canonical `address` on `network`, else `AddressMismatch`."""
+    params = network_params(network)
+    if not isinstance(address, str) or not address.isascii():
+        raise AddressMismatch(f"address {address!r} is not an ASCII string")
+    try:
+        script = address_to_scriptpubkey(address)
+        again = script.address(params)
+    except Exception:  # noqa: BLE001 - every decoding failure means "not a valid address"
+        raise AddressMismatch(f"{address!r} is not a valid {network} address") from None
+    if again != address:
+        raise AddressMismatch(f"{address!r} is not a canonical {network} address (re-encodes as {again!r})")
+    return script.data
+
+
+def descriptor_script(descriptor: str) -> bytes:
+    """The scriptPubKey a non-ranged output descriptor derives; checks its checksum when present."""
+    body, _, check = descriptor.partition("#")
+    if check and descriptor_checksum(body) != check:
+        raise AddressMismatch(f"descriptor {descriptor!r} has a wrong checksum")
+    try:
+        parsed = Descriptor.from_string(body)
+    except Exception as exc:  # noqa: BLE001
+        raise CannotVerify(f"descriptor {body!r} cannot be parsed ({exc})", reason="UNSUPPORTED_DESCRIPTOR") from None
+    if parsed.is_wildcard:
+        raise AddressMismatch(f"descriptor {body!r} is ranged (has a wildcard); give the derived descriptor of the UTXO")
+    return parsed.script_pubkey().data

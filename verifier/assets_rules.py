@@ -1,0 +1,124 @@
+"""Asset categories and the channel escrow identity (docs/SPEC.md section 8.3).
+
+Shared by the prover (which refuses a snapshot that breaks a rule) and the verifier (which
+recomputes every rule from the attestation). One definition, so the two cannot drift.
+
+Invariants enforced here, all amounts in integer satoshis:
+
+* ``0 <= local <= capacity``, ``0 <= remote <= capacity``, ``0 <= unsettled <= capacity``;
+* ``escrow = capacity - local - remote - unsettled >= 0``;
+* for anchor commitment types ``escrow == commit_fee + 330 * anchors`` where ``anchors`` counts
+  one anchor per party that has an output on the commitment transaction (balance > 0 or pending
+  HTLCs); for pre-anchor types ``escrow == commit_fee`` (which then moves with the fee market);
+* only the escrow of channels *we* opened (lnd ``initiator: true``) is our asset; the escrow of a
+  channel the peer opened is the peer's money and is not counted.
+
+An unknown commitment type cannot be checked and is refused as `CannotVerify`, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verifier.errors import CannotVerify, VerificationError
+
+ANCHOR_OUTPUT_SAT = 330
+MAX_SAT = 21_000_000 * 100_000_000
+
+# lnd `CommitmentType` enum names and whether they carry anchor outputs.
+COMMITMENT_TYPES: dict[str, bool] = {
+    "LEGACY": False,
+    "STATIC_REMOTE_KEY": False,
+    "ANCHORS": True,
+    "SCRIPT_ENFORCED_LEASE": True,
+    "SIMPLE_TAPROOT": True,
+    "SIMPLE_TAPROOT_OVERLAY": True,
+}
+
+# Categories in a fixed order. `True`: counted as an asset in the solvency statement; `False`:
+# disclosed for reconciliation but not counted (unconfirmed funds may never confirm, lnd's
+# locked balance may overlap the confirmed one, in-flight HTLCs may settle either way).
+CATEGORIES: tuple[tuple[str, bool], ...] = (
+    ("channel_local", True),
+    ("channel_escrow", True),
+    ("pending_open_local", True),
+    ("waiting_close", True),
+    ("force_close_limbo", True),
+    ("onchain_confirmed", True),
+    ("cold_storage", True),
+    ("onchain_unconfirmed", False),
+    ("onchain_locked", False),
+    ("channel_unsettled", False),
+)
+COUNTED = frozenset(name for name, counted in CATEGORIES if counted)
+CATEGORY_NAMES = tuple(name for name, _ in CATEGORIES)
+
+
+class EscrowMismatch(VerificationError):
+    """A channel's balances break the escrow identity or a bound."""
+
+    default_reason = "ESCROW_MISMATCH"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    """The figures of one open channel that the escrow rule needs."""
+
+    channel_point: str
+    capacity: int
+    local: int
+    remote: int
+    unsettled: int
+    commit_fee: int
+    commitment_type: str
+    initiator: bool
+    pending_htlcs: int = 0
+
+
+def anchor_count(ch: ChannelFigures) -> int:
+    """Anchor outputs on our commitment transaction: one per party with an output on it."""
+    if not COMMITMENT_TYPES[ch.commitment_type]:
+        return 0
+    htlcs = ch.pending_htlcs > 0 or ch.unsettled > 0
+    return int(ch.local > 0 or htlcs) + int(ch.remote > 0 or htlcs)
+
+
+def channel_escrow(ch: ChannelFigures) -> int:
+    """Check every bound and the escrow identity of `ch`; return its escrow in sats.
+
+    Raises `EscrowMismatch` naming the channel and the failed rule, or `CannotVerify` for an
+    unknown commitment type.
+    """
+    where = f"channel {ch.channel_point}"
+    if ch.commitment_type not in COMMITMENT_TYPES:
+        raise CannotVerify(
+            f"{where}: unknown commitment_type {ch.commitment_type!r}; the escrow rule is defined for "
+            + ", ".join(COMMITMENT_TYPES),
+            reason="UNSUPPORTED_COMMITMENT_TYPE",
+        )
+    for name in ("capacity", "local", "remote", "unsettled", "commit_fee"):
+        value = getattr(ch, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAT:
+            raise EscrowMismatch(f"{where}: {name} {value!r} is not an amount in sats")
+    for name in ("local", "remote", "unsettled"):
+        if getattr(ch, name) > ch.capacity:
+            raise EscrowMismatch(f"{where}: {name} {getattr(ch, name)} exceeds capacity {ch.capacity}")
+    escrow = ch.capacity - ch.local - ch.remote - ch.unsettled
+    if escrow < 0:
+        raise EscrowMismatch(
+            f"{where}: local {ch.local} + remote {ch.remote} + unsettled {ch.unsettled} exceed capacity {ch.capacity}"
+        )
+    anchors = anchor_count(ch)
+    expected = ch.commit_fee + ANCHOR_OUTPUT_SAT * anchors
+    if escrow != expected:
+        raise EscrowMismatch(
+            f"{where}: capacity - local - remote - unsettled = {escrow} but commit_fee {ch.commit_fee}"
+            f" + {anchors} x {ANCHOR_OUTPUT_SAT} (anchor outputs of a {ch.commitment_type} channel) = {expected}"
+        )
+    return escrow
+
+
+def our_escrow(ch: ChannelFigures) -> int:
+    """The part of the escrow that is our asset: all of it if we opened the channel, else 0."""
+    escrow = channel_escrow(ch)
+    return escrow if ch.initiator else 0

@@ -1,0 +1,241 @@
+"""BIP-322 generic signed messages: verification of the "simple" variant (docs/SPEC.md 8.5).
+
+Implements exactly what BIP-322 specifies for the script types a bank uses:
+
+* message hash: ``tagged_hash("BIP0322-signed-message", message)`` (BIP-340 tagged hash);
+* ``to_spend``: version 0, lock time 0, one input spending ``000..000:0xFFFFFFFF`` with sequence 0
+  and scriptSig ``OP_0 PUSH32(message_hash)``, one output of value 0 paying the address's
+  scriptPubKey;
+* ``to_sign``: version 0, lock time 0, one input spending ``to_spend:0`` with sequence 0 and the
+  witness from the signature, one output of value 0 with scriptPubKey ``OP_RETURN``;
+* a "simple" signature is the base64 of the consensus-encoded witness stack, optionally prefixed
+  ``smp``; no prefix falls back to "simple".
+
+Supported witness programs, each checked as script execution would with the standard policy
+flags that matter here (strict DER, low S, compressed keys in segwit v0, NULLDUMMY, NULLFAIL):
+P2WPKH (BIP-143 sighash), P2WSH ``OP_m <keys> OP_n OP_CHECKMULTISIG`` (multi and sortedmulti;
+BIP-143), P2TR key path (BIP-341 sighash, BIP-340 Schnorr). Anything else -- other witness
+scripts, tapscript spends, annexes, the "full" (``ful``) and proof-of-funds (``pof``) variants,
+legacy (non-segwit) addresses -- raises `CannotVerify` ("inconclusive"), never valid. A ``ful``
+signature whose transaction does not even spend this message's ``to_spend`` is invalid.
+
+Threat model: the message and the address are bound by ``to_spend``'s txid, which every sighash
+commits to, so a signature cannot be moved to another message or address. Curve arithmetic is
+libsecp256k1 (coincurve); transactions, sighashes and bech32/base58 are embit's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from io import BytesIO
+
+from coincurve import PublicKey, PublicKeyXOnly
+from embit import compact
+from embit.hashes import tagged_hash
+from embit.script import Script, Witness
+from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
+
+from verifier.assets_address import address_script
+from verifier.errors import CannotVerify, VerificationError
+
+MESSAGE_TAG = "BIP0322-signed-message"
+OP_0, OP_RETURN, OP_CHECKMULTISIG = 0x00, 0x6A, 0xAE
+_SEGWIT_HASHTYPES = {SIGHASH.ALL, SIGHASH.NONE, SIGHASH.SINGLE, 0x81, 0x82, 0x83}
+_TAPROOT_HASHTYPES = {SIGHASH.DEFAULT} | _SEGWIT_HASHTYPES
+
+
+class InvalidMessageSignature(VerificationError):
+    """A message signature (BIP-322, BIP-137 or lnd) does not verify."""
+
+    default_reason = "BAD_PROOF_OF_CONTROL"
+
+
+def message_hash(message: bytes) -> bytes:
+    return tagged_hash(MESSAGE_TAG, message)
+
+
+def to_spend(message: bytes, script_pubkey: bytes) -> Transaction:
+    script_sig = Script(bytes([OP_0, 32]) + message_hash(message))
+    vin = TransactionInput(b"\x00" * 32, 0xFFFFFFFF, script_sig=script_sig, sequence=0)
+    return Transaction(version=0, vin=[vin], vout=[TransactionOutput(0, Script(script_pubkey))], locktime=0)
+
+
+def to_sign(spend: Transaction, witness: list[bytes]) -> Transaction:
+    vin = TransactionInput(spend.txid(), 0, sequence=0, witness=Witness(witness))
+    return Transaction(version=0, vin=[vin], vout=[TransactionOutput(0, Script(bytes([OP_RETURN])))], locktime=0)
+
+
+def _read_exact(stream: BytesIO, n: int) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise ValueError("truncated")
+    return data
+
+
+def decode_witness(data: bytes) -> list[bytes]:
+    """Strictly decode a consensus-encoded witness stack; trailing bytes are refused."""
+    stream = BytesIO(data)
+    try:
+        count = compact.read_from(stream)
+        if count > 10_000:
+            raise ValueError("too many witness items")
+        items = [_read_exact(stream, compact.read_from(stream)) for _ in range(count)]
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is a malformed signature
+        raise InvalidMessageSignature(f"signature is not a witness stack ({exc})", reason="MALFORMED_PROOF") from None
+    if stream.read(1):
+        raise InvalidMessageSignature("signature has trailing bytes after the witness stack", reason="MALFORMED_PROOF")
+    return items
+
+
+def _b64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise InvalidMessageSignature(f"error decoding signature as base64 ({what})", reason="MALFORMED_PROOF") from None
+
+
+def _ecdsa_ok(pubkey: bytes, sig_with_type: bytes, sighash_of) -> bool:
+    if len(sig_with_type) < 9:
+        return False
+    der, hashtype = sig_with_type[:-1], sig_with_type[-1]
+    if hashtype not in _SEGWIT_HASHTYPES:
+        return False
+    try:
+        return PublicKey(pubkey).verify(der, sighash_of(hashtype), hasher=None)
+    except Exception:  # noqa: BLE001 - malformed DER or key: the check fails
+        return False
+
+
+def _is_compressed(pubkey: bytes) -> bool:
+    return len(pubkey) == 33 and pubkey[0] in (2, 3)
+
+
+def _parse_multisig(script: bytes) -> tuple[int, list[bytes]] | None:
+    """``OP_m <33-byte key>... OP_n OP_CHECKMULTISIG`` with 1 <= m <= n <= 16, else None."""
+    if len(script) < 3 or script[-1] != OP_CHECKMULTISIG:
+        return None
+    m, n = script[0] - 0x50, script[-2] - 0x50
+    if not 1 <= m <= n <= 16 or len(script) != 3 + 34 * n:
+        return None
+    keys = []
+    for i in range(n):
+        chunk = script[1 + 34 * i : 1 + 34 * (i + 1)]
+        if chunk[0] != 33 or not _is_compressed(chunk[1:]):
+            return None
+        keys.append(chunk[1:])
+    return m, keys
+
+
+def _verify_p2wpkh(program: bytes, witness: list[bytes], tx: Transaction) -> None:
+    if len(witness) != 2:
+        raise InvalidMessageSignature("invalid signature: a P2WPKH witness has exactly 2 items")
+    sig, pubkey = witness
+    if not _is_compressed(pubkey) or hashlib.new("ripemd160", hashlib.sha256(pubkey).digest()).digest() != program:
+        raise InvalidMessageSignature("invalid signature: the witness public key does not match the address")
+    script_code = Script(b"\x76\xa9\x14" + program + b"\x88\xac")
+    if not _ecdsa_ok(pubkey, sig, lambda ht: tx.sighash_segwit(0, script_code, 0, sighash=ht)):
+        raise InvalidMessageSignature("invalid signature: ECDSA check failed for the P2WPKH key")
+
+
+def _verify_p2wsh(program: bytes, witness: list[bytes], tx: Transaction) -> None:
+    if not witness:
+        raise InvalidMessageSignature("invalid signature: empty P2WSH witness")
+    script = witness[-1]
+    if hashlib.sha256(script).digest() != program:
+        raise InvalidMessageSignature("invalid signature: the witness script does not hash to the address")
+    parsed = _parse_multisig(script)
+    if parsed is None:
+        raise CannotVerify(
+            "the witness script is not a plain multisig (OP_m keys OP_n OP_CHECKMULTISIG); other scripts are not supported",
+            reason="UNSUPPORTED_PROOF",
+        )
+    m, keys = parsed
+    stack = witness[:-1]
+    if len(stack) != m + 1 or stack[0] != b"":
+        raise InvalidMessageSignature(f"invalid signature: a {m}-of-{len(keys)} witness holds an empty dummy and {m} signatures")
+    sigs = stack[1:]
+    script_code = Script(script)
+    # OP_CHECKMULTISIG: signatures in key order, each key used at most once; NULLFAIL means no
+    # signature may fail, so every signature must match some later key.
+    key_index = 0
+    for sig in sigs:
+        while key_index < len(keys) and not _ecdsa_ok(
+            keys[key_index], sig, lambda ht: tx.sighash_segwit(0, script_code, 0, sighash=ht)
+        ):
+            key_index += 1
+        if key_index == len(keys):
+            raise InvalidMessageSignature(f"invalid signature: fewer than {m} valid signatures for the multisig keys")
+        key_index += 1
+
+
+def _verify_p2tr(program: bytes, witness: list[bytes], tx: Transaction, script_pubkey: bytes) -> None:
+    if len(witness) >= 2 and witness[-1][:1] == b"\x50":
+        raise CannotVerify("taproot witness with an annex is not supported", reason="UNSUPPORTED_PROOF")
+    if len(witness) != 1:
+        raise CannotVerify("taproot script-path spends are not supported; only key-path", reason="UNSUPPORTED_PROOF")
+    sig = witness[0]
+    if len(sig) == 64:
+        hashtype = SIGHASH.DEFAULT
+    elif len(sig) == 65 and sig[-1] in _TAPROOT_HASHTYPES - {SIGHASH.DEFAULT}:
+        hashtype, sig = sig[-1], sig[:64]
+    else:
+        raise InvalidMessageSignature("invalid signature: a taproot key-path signature is 64 or 65 bytes")
+    digest = tx.sighash_taproot(0, [Script(script_pubkey)], [0], sighash=hashtype)
+    try:
+        ok = PublicKeyXOnly(program).verify(sig, digest)
+    except Exception:  # noqa: BLE001 - not a valid x-only key: cannot be valid
+        ok = False
+    if not ok:
+        raise InvalidMessageSignature("invalid signature: Schnorr check failed for the taproot output key")
+
+
+def _check_full(raw: bytes, spend: Transaction) -> None:
+    try:
+        stream = BytesIO(raw)
+        tx = Transaction.read_from(stream)
+        if stream.read(1):
+            raise ValueError("trailing bytes")
+    except Exception:  # noqa: BLE001
+        raise InvalidMessageSignature("error parsing signature as full variant", reason="MALFORMED_PROOF") from None
+    if len(tx.vin) != 1 or tx.vin[0].txid != spend.txid() or tx.vin[0].vout != 0:
+        raise InvalidMessageSignature(
+            "invalid signature: the full signature's transaction does not spend to_spend of this message and address"
+        )
+    raise CannotVerify("BIP-322 full signatures are not supported by this verifier", reason="UNSUPPORTED_PROOF")
+
+
+def verify_simple(address: str, message: bytes, signature: str, network: str = "mainnet") -> str:
+    """Verify a BIP-322 signature for `address` over `message`; return the script type verified.
+
+    Raises `InvalidMessageSignature` when it does not verify and `CannotVerify` when the address
+    type or signature variant is outside what this module implements.
+    """
+    script_pubkey = address_script(address, network)
+    spend = to_spend(message, script_pubkey)
+    if signature.startswith("ful"):
+        _check_full(_b64(signature[3:], "full"), spend)
+    if signature.startswith("pof"):
+        raise CannotVerify("BIP-322 proof-of-funds signatures are not supported", reason="UNSUPPORTED_PROOF")
+    body = signature[3:] if signature.startswith("smp") else signature
+    if not body:
+        raise InvalidMessageSignature("signature too short", reason="MALFORMED_PROOF")
+    witness = decode_witness(_b64(body, "simple"))
+    if not witness:
+        raise InvalidMessageSignature("invalid signature: empty witness stack")
+    tx = to_sign(spend, witness)
+    version, program = script_pubkey[0], script_pubkey[2:]
+    if version == 0x00 and len(script_pubkey) == 22:
+        _verify_p2wpkh(program, witness, tx)
+        return "p2wpkh"
+    if version == 0x00 and len(script_pubkey) == 34:
+        _verify_p2wsh(program, witness, tx)
+        return "p2wsh"
+    if version == 0x51 and len(script_pubkey) == 34:
+        _verify_p2tr(program, witness, tx, script_pubkey)
+        return "p2tr"
+    raise CannotVerify(
+        "BIP-322 simple signatures are verified for P2WPKH, P2WSH multisig and P2TR key path only",
+        reason="UNSUPPORTED_PROOF",
+    )
