@@ -1,0 +1,276 @@
+"""Named balance definitions: which accounts and currencies a reported number sums, on which axis.
+
+A definition file is TOML (docs/LEDGER.md, "Definitions file")::
+
+    format = "pos-ledger-definitions/1"
+
+    [definitions.customer-liabilities]
+    description = "What the bank owes its users"
+    time_axis = "committed"                  # or "reporting"
+    include = [{ path = "Liabilities:*" }]
+    exclude = [{ path = "Liabilities:bankowner" }, { path = "Liabilities:dealer:**" }]
+
+A selector is a table with at least one of ``path`` (glob), ``namespace`` (glob), ``type``
+(Assets|Liabilities|Equity|Revenue|Expenses), ``legal_entity`` (exact) and ``currency`` (a
+non-empty list of codes); all keys present must match. In globs ``*`` matches within one path
+segment, ``**`` across segments and ``?`` one character other than ``:``. An (account, currency)
+pair is in a definition when some ``include`` selector matches and no ``exclude`` selector does.
+
+Loading is strict: an unknown format marker, unknown keys, empty selectors or selector lists,
+unknown currencies or types, bad globs and bad axes raise `DefinitionError` naming the file and
+the key. The result is a mapping of frozen `BalanceDefinition` objects, each with a
+``content_hash``: SHA-256 (hex) of its canonical JSON form (name, axis, selectors; not the
+description), which a proof publishes so that auditors know exactly which number was proven.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+
+from ledger.accounts import ACCOUNT_TYPES, AccountInfo
+from ledger.money import CURRENCIES
+
+FORMAT = "pos-ledger-definitions/1"
+TIME_AXES = ("committed", "reporting")
+DEFAULT_FILE = "galoy.toml"
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_GLOB_CHARS = re.compile(r"[A-Za-z0-9_.@+\-:*?]+")
+_SELECTOR_KEYS = ("path", "namespace", "type", "legal_entity", "currency")
+_DEFINITION_KEYS = ("description", "time_axis", "include", "exclude")
+
+
+class DefinitionError(ValueError):
+    """A definition file is malformed. The message names the file and the key."""
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^:]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^:]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    path: str | None = None
+    namespace: str | None = None
+    type: str | None = None
+    legal_entity: str | None = None
+    currency: tuple[str, ...] | None = None
+
+    def canonical(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k in _SELECTOR_KEYS if (v := getattr(self, k)) is not None}
+
+    def matches_account(self, account: AccountInfo) -> bool:
+        if self.path is not None and not _compiled(self.path).fullmatch(account.path):
+            return False
+        if self.namespace is not None and not _compiled(self.namespace).fullmatch(account.namespace):
+            return False
+        if self.type is not None and account.path.split(":", 1)[0] != self.type:
+            return False
+        if self.legal_entity is not None and account.legal_entity != self.legal_entity:
+            return False
+        return True
+
+    def matches(self, account: AccountInfo, currency: str) -> bool:
+        return (self.currency is None or currency in self.currency) and self.matches_account(account)
+
+
+_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    regex = _REGEX_CACHE.get(pattern)
+    if regex is None:
+        regex = _REGEX_CACHE[pattern] = glob_to_regex(pattern)
+    return regex
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceDefinition:
+    name: str
+    time_axis: str
+    include: tuple[Selector, ...]
+    exclude: tuple[Selector, ...] = ()
+    description: str = ""
+
+    def canonical(self) -> bytes:
+        body = {
+            "exclude": [s.canonical() for s in self.exclude],
+            "include": [s.canonical() for s in self.include],
+            "name": self.name,
+            "time_axis": self.time_axis,
+            "v": 1,
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(b"pos-ledger-definition/1\x00" + self.canonical()).hexdigest()
+
+    def matches(self, account: AccountInfo, currency: str) -> bool:
+        return any(s.matches(account, currency) for s in self.include) and not any(
+            s.matches(account, currency) for s in self.exclude
+        )
+
+    def currencies_for(self, account: AccountInfo) -> frozenset[str]:
+        """The currencies in which `account` belongs to this definition (empty: not at all)."""
+        return frozenset(code for code in CURRENCIES if self.matches(account, code))
+
+
+def _selector(raw: object, where: str) -> Selector:
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{where}: a selector must be a table, not {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(_SELECTOR_KEYS))
+    if unknown:
+        raise DefinitionError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(_SELECTOR_KEYS)})")
+    if not raw:
+        raise DefinitionError(f"{where}: empty selector (it would match every account); give at least one key")
+    for key in ("path", "namespace"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, str) or not _GLOB_CHARS.fullmatch(value):
+                raise DefinitionError(f"{where}.{key}: not a valid glob over account paths: {value!r}")
+    if "type" in raw and raw["type"] not in ACCOUNT_TYPES:
+        raise DefinitionError(f"{where}.type: {raw['type']!r} is not one of {', '.join(ACCOUNT_TYPES)}")
+    if "legal_entity" in raw and (not isinstance(raw["legal_entity"], str) or not raw["legal_entity"]):
+        raise DefinitionError(f"{where}.legal_entity: must be a non-empty string")
+    currency = None
+    if "currency" in raw:
+        value = raw["currency"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise DefinitionError(f"{where}.currency: must be a currency code or a non-empty list of codes")
+        for code in value:
+            if code not in CURRENCIES:
+                raise DefinitionError(f"{where}.currency: unknown currency {code!r} (known: {', '.join(CURRENCIES)})")
+        currency = tuple(sorted(set(value)))
+    return Selector(raw.get("path"), raw.get("namespace"), raw.get("type"), raw.get("legal_entity"), currency)
+
+
+def _definition(name: str, raw: object, where: str) -> BalanceDefinition:
+    if not _NAME.fullmatch(name):
+        raise DefinitionError(f"{where}: definition names are lower-case [a-z0-9-], at most 64 characters")
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{where}: must be a table")
+    unknown = sorted(set(raw) - set(_DEFINITION_KEYS))
+    if unknown:
+        raise DefinitionError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(_DEFINITION_KEYS)})")
+    axis = raw.get("time_axis")
+    if axis not in TIME_AXES:
+        raise DefinitionError(f"{where}.time_axis: must be \"committed\" or \"reporting\" (got {axis!r})")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise DefinitionError(f"{where}.description: must be a string")
+    include = raw.get("include")
+    if not isinstance(include, list) or not include:
+        raise DefinitionError(f"{where}.include: must be a non-empty array of selectors")
+    exclude = raw.get("exclude", [])
+    if not isinstance(exclude, list):
+        raise DefinitionError(f"{where}.exclude: must be an array of selectors")
+    return BalanceDefinition(
+        name=name,
+        time_axis=axis,
+        include=tuple(_selector(s, f"{where}.include[{i}]") for i, s in enumerate(include)),
+        exclude=tuple(_selector(s, f"{where}.exclude[{i}]") for i, s in enumerate(exclude)),
+        description=description,
+    )
+
+
+def parse_definitions(text: str, source: str = "<string>") -> Mapping[str, BalanceDefinition]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{source}: not valid TOML: {exc}") from None
+    unknown = sorted(set(raw) - {"format", "definitions"})
+    if unknown:
+        raise DefinitionError(f"{source}: unknown top-level key(s) {', '.join(unknown)} (allowed: format, definitions)")
+    if raw.get("format") != FORMAT:
+        raise DefinitionError(f"{source}: format: expected {FORMAT!r} (got {raw.get('format')!r})")
+    table = raw.get("definitions")
+    if not isinstance(table, dict) or not table:
+        raise DefinitionError(f"{source}: definitions: at least one [definitions.<name>] table is required")
+    out = {name: _definition(name, body, f"{source}: definitions.{name}") for name, body in table.items()}
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+def load_definitions(path: str | None = None) -> Mapping[str, BalanceDefinition]:
+    """Load a definitions file; None loads the packaged default for a Galoy-style bank."""
+    if path is None:
+        source = f"ledger/definitions/{DEFAULT_FILE}"
+        text = resources.files(__name__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    else:
+        source = str(path)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise DefinitionError(f"{source}: cannot read: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DefinitionError(f"{source}: not UTF-8") from None
+    return parse_definitions(text, source)
+
+
+class CompiledDefinition:
+    """A definition prepared for evaluating many accounts quickly (the bulk balance query).
+
+    Selectors that test only ``path`` are merged into one alternation regex per side, so a typical
+    customer-liabilities definition costs two regex matches per account.
+    """
+
+    __slots__ = ("definition", "_include", "_exclude", "_all")
+
+    def __init__(self, definition: BalanceDefinition) -> None:
+        self.definition = definition
+        self._all = frozenset(CURRENCIES)
+        self._include = self._prepare(definition.include)
+        self._exclude = self._prepare(definition.exclude)
+
+    def _prepare(self, selectors: tuple[Selector, ...]):
+        simple = [s.path for s in selectors if s.path is not None and s.canonical().keys() == {"path"}]
+        rest = tuple(
+            (s, frozenset(s.currency) if s.currency is not None else self._all)
+            for s in selectors
+            if not (s.path is not None and s.canonical().keys() == {"path"})
+        )
+        merged = re.compile("|".join(f"(?:{glob_to_regex(p).pattern})" for p in simple)) if simple else None
+        return merged, rest
+
+    def _side(self, prepared, account: AccountInfo) -> frozenset[str]:
+        merged, rest = prepared
+        if merged is not None and merged.fullmatch(account.path):
+            return self._all
+        found: frozenset[str] = frozenset()
+        for selector, codes in rest:
+            if selector.matches_account(account):
+                found = found | codes
+        return found
+
+    def currencies(self, account: AccountInfo) -> frozenset[str]:
+        included = self._side(self._include, account)
+        if not included:
+            return included
+        excluded = self._side(self._exclude, account)
+        return included - excluded if excluded else included

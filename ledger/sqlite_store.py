@@ -1,0 +1,587 @@
+"""The embedded SQLite store (format ``pos-ledger-sqlite/1``).
+
+Layout: ``entries`` (one row per entry, ``seq`` the gap-free integer primary key, hashes as 32-byte
+blobs), ``postings`` (``WITHOUT ROWID``, keyed by ``(entry_seq, idx)``, amounts signed: credits
+positive, debits negative), ``accounts`` (path -> small integer id, legal entity), ``currencies``
+and ``meta``. One covering index ``postings(account_id, currency_id, entry_seq, amount,
+reporting_at)`` serves per-account and as-of queries on both axes and the bulk GROUP BY.
+
+Invariants and how they are enforced:
+
+* One transaction per batch, opened with ``BEGIN IMMEDIATE`` so that the head of the chain, the
+  idempotency keys and the reversal links are read under SQLite's write lock: two processes
+  posting at once are serialised, and a key posted by the other process is seen and answered as a
+  replay. Partial unique indexes on ``idempotency_key`` and ``reverses`` are the backstop; an
+  ``IntegrityError`` rolls the batch back and it is re-read and retried once.
+* Append-only: triggers abort any UPDATE or DELETE on ``entries`` and ``postings``.
+* WAL journal with ``synchronous=FULL``: a committed batch survives a crash, a batch killed before
+  COMMIT leaves nothing (the SIGKILL test shows it).
+* ``committed_at`` is strictly increasing along ``seq`` (checked by `ledger.chain.verify_chain`),
+  which lets committed-axis cut-offs be resolved to a ``seq`` by binary search on the primary key.
+
+Threat model: the store protects against honest mistakes and crashes and makes tampering
+evident through the hash chain; it does not stop someone with write access to the file from
+rewriting history (publishing the head digest does that).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+
+from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, account_type, path_problem, user_id_of
+from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, LedgerDigest, PostedEntry, canonical_content, make_entry_id
+from ledger.clock import as_time_us, now_us
+from ledger.definitions import BalanceDefinition, CompiledDefinition
+from ledger.entries import (
+    SIDES,
+    BatchRejected,
+    EntryError,
+    JournalEntry,
+    LedgerError,
+    Posting,
+    UnknownEntry,
+    entry_id_problem,
+    entry_problems,
+)
+from ledger.money import CURRENCIES
+from ledger.store import AsOf, Store
+
+FORMAT = "pos-ledger-sqlite/1"
+_KEY = re.compile(r"[\x21-\x7e]{1,128}")
+_CHUNK = 900
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE currencies (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, exponent INTEGER NOT NULL);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    legal_entity TEXT NOT NULL
+);
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY,
+    entry_id TEXT NOT NULL,
+    committed_at INTEGER NOT NULL,
+    reporting_at INTEGER NOT NULL,
+    reporting_given INTEGER NOT NULL CHECK (reporting_given IN (0, 1)),
+    memo TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    idempotency_key TEXT,
+    reverses INTEGER,
+    content_hash BLOB NOT NULL CHECK (length(content_hash) = 32),
+    prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+    entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32)
+);
+CREATE UNIQUE INDEX entries_by_key ON entries (idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX entries_by_reversed ON entries (reverses) WHERE reverses IS NOT NULL;
+CREATE TABLE postings (
+    entry_seq INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    account_id INTEGER NOT NULL,
+    currency_id INTEGER NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount != 0),
+    reporting_at INTEGER NOT NULL,
+    PRIMARY KEY (entry_seq, idx)
+) WITHOUT ROWID;
+CREATE INDEX postings_by_account ON postings (account_id, currency_id, entry_seq, amount, reporting_at);
+CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+"""
+
+
+class StoreFormatError(LedgerError):
+    """The file is not a ledger of a format this code understands."""
+
+
+def seq_of_entry_id(entry_id: str) -> int | None:
+    """The sequence number embedded in a well-formed entry id (its UUIDv7 ``rand_b``)."""
+    if entry_id_problem(entry_id):
+        return None
+    return int(entry_id[19:23] + entry_id[24:], 16) & ((1 << 62) - 1)
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SQLiteStore(Store):
+    """A ledger in one SQLite file. Not thread-safe; use one instance per thread or process."""
+
+    def __init__(self, path: str, *, create: bool = True, legal_entity: str = DEFAULT_LEGAL_ENTITY) -> None:
+        self.path = path
+        exists = os.path.exists(path) and os.path.getsize(path) > 0
+        if not exists and not create:
+            raise StoreFormatError(f"{path}: no ledger here (run `solvency ledger init`)")
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=60.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        self._db.execute("PRAGMA cache_size=-262144")
+        self._db.execute("PRAGMA temp_store=MEMORY")
+        if not exists:
+            self._create(legal_entity)
+        self._check_format()
+        self._currency_ids: dict[str, int] = {}
+        self._currency_codes: dict[int, str] = {}
+        for cid, code in self._db.execute("SELECT id, code FROM currencies"):
+            self._currency_ids[code] = cid
+            self._currency_codes[cid] = code
+        self._legal_entity = self._meta("legal_entity")
+        # Committed accounts only: ids of a rolled-back batch never enter these caches.
+        self._account_ids: dict[str, int] = {}
+        self._account_infos: dict[int, AccountInfo] = {}
+        self._accounts_loaded_to = 0
+        self._compiled: dict[str, tuple[CompiledDefinition, int, dict]] = {}
+
+    # Set-up.
+
+    def _create(self, legal_entity: str) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0] == 0:
+                # Statement by statement: executescript() would commit the open transaction first.
+                for statement in SCHEMA.strip().split(";\n"):
+                    db.execute(statement)
+                db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("legal_entity", legal_entity)])
+                db.executemany(
+                    "INSERT INTO currencies (code, exponent) VALUES (?, ?)",
+                    [(c.code, c.exponent) for c in CURRENCIES.values()],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    def _check_format(self) -> None:
+        try:
+            found = self._meta("format")
+        except sqlite3.DatabaseError as exc:
+            raise StoreFormatError(f"{self.path}: not a ledger database ({exc})") from None
+        if found != FORMAT:
+            raise StoreFormatError(f"{self.path}: unknown ledger format {found!r} (this code reads {FORMAT!r})")
+        known = dict(self._db.execute("SELECT code, exponent FROM currencies"))
+        for code, exponent in known.items():
+            if code not in CURRENCIES or CURRENCIES[code].exponent != exponent:
+                raise StoreFormatError(f"{self.path}: currency {code} exponent {exponent} disagrees with this code")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # Accounts.
+
+    def _load_accounts(self) -> None:
+        rows = self._db.execute(
+            "SELECT id, path, legal_entity FROM accounts WHERE id > ? ORDER BY id", (self._accounts_loaded_to,)
+        ).fetchall()
+        for aid, path, entity in rows:
+            self._account_ids[path] = aid
+            self._account_infos[aid] = AccountInfo(path, entity)
+            self._accounts_loaded_to = aid
+
+    def accounts(self) -> Iterator[AccountInfo]:
+        for path, entity in self._db.execute("SELECT path, legal_entity FROM accounts ORDER BY path"):
+            yield AccountInfo(path, entity)
+
+    def _resolve_accounts(self, paths: set[str]) -> dict[str, int]:
+        """Inside the write transaction: ids for `paths`, creating the missing accounts."""
+        ids = {p: self._account_ids[p] for p in paths if p in self._account_ids}
+        missing = [p for p in paths if p not in ids]
+        if missing:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO accounts (path, legal_entity) VALUES (?, ?)",
+                [(p, self._legal_entity) for p in missing],
+            )
+            for chunk in _chunks(missing):
+                marks = ",".join("?" * len(chunk))
+                ids.update(self._db.execute(f"SELECT path, id FROM accounts WHERE path IN ({marks})", chunk))
+        return ids
+
+    # Writing.
+
+    def _fast_ok(self, entry: object) -> bool:
+        """True when `entry` certainly passes `entry_problems` (the common case, checked cheaply)."""
+        if type(entry) is not JournalEntry:
+            return False
+        postings = entry.postings
+        if type(postings) is not tuple or len(postings) < 2:
+            return False
+        totals: dict[str, int] = {}
+        known = self._account_ids
+        for p in postings:
+            if type(p) is not Posting:
+                return False
+            currency = CURRENCIES.get(p.currency) if type(p.currency) is str else None
+            amount = p.amount
+            if currency is None or type(amount) is not int or not 0 < amount <= currency.max_amount:
+                return False
+            if p.account not in known and path_problem(p.account) is not None:
+                return False
+            if p.side == "credit":
+                totals[p.currency] = totals.get(p.currency, 0) + amount
+            elif p.side == "debit":
+                totals[p.currency] = totals.get(p.currency, 0) - amount
+            else:
+                return False
+        for total in totals.values():
+            if total:
+                return False
+        return (
+            type(entry.memo) is str
+            and len(entry.memo) <= 1024
+            and entry.metadata == ()
+            and (entry.reporting_at is None or (type(entry.reporting_at) is int and 0 <= entry.reporting_at < 253_402_300_800_000_000))
+            and (entry.idempotency_key is None or (type(entry.idempotency_key) is str and _KEY.fullmatch(entry.idempotency_key) is not None))
+            and entry.reverses is None
+        )
+
+    def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
+        entries = list(entries)
+        if not entries:
+            raise BatchRejected([EntryError(0, "batch", "empty batch")])
+        errors: list[EntryError] = []
+        bad: set[int] = set()
+        for index, entry in enumerate(entries):
+            if not self._fast_ok(entry):
+                problems = entry_problems(entry, index)
+                if problems:
+                    errors.extend(problems)
+                    bad.add(index)
+        for attempt in (1, 2):
+            try:
+                return self._post_checked(entries, errors, bad)
+            except sqlite3.IntegrityError:
+                # A unique index caught what the locked re-read should have: re-read and retry once.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _post_checked(self, entries: list[JournalEntry], errors: list[EntryError], bad: set[int]) -> tuple[PostedEntry, ...]:
+        """Ledger-dependent checks and the write, in one IMMEDIATE transaction. Entries in `bad`
+        failed the store-independent checks; the others are still checked so that the rejection
+        lists every problem of the batch."""
+        db = self._db
+        hashes = [b"" if i in bad else hashlib.sha256(CONTENT_DOMAIN + canonical_content(e)).digest() for i, e in enumerate(entries)]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._load_accounts()
+            found = list(errors)
+            replays = self._idempotency(entries, hashes, found, bad)
+            self._check_reversals(entries, replays, found, bad)
+            if found:
+                found.sort(key=lambda e: e.index)
+                raise BatchRejected(found)
+            posted = self._write(entries, hashes, replays)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._load_accounts()
+        return posted
+
+    def _idempotency(self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int]) -> dict[int, int]:
+        """Replays in the batch: index -> seq (> 0) of the stored original, or ``-1 - j`` for an
+        earlier entry ``j`` of the same batch with the same key and content."""
+        keyed = [(i, e.idempotency_key) for i, e in enumerate(entries) if i not in bad and e.idempotency_key is not None]
+        if not keyed:
+            return {}
+        stored: dict[str, tuple[bytes, int]] = {}
+        keys = sorted({k for _, k in keyed})
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            for key, chash, seq in self._db.execute(
+                f"SELECT idempotency_key, content_hash, seq FROM entries WHERE idempotency_key IN ({marks})", chunk
+            ):
+                stored[key] = (chash, seq)
+        replays: dict[int, int] = {}
+        first_in_batch: dict[str, int] = {}
+        for i, key in keyed:
+            if key in stored:
+                chash, seq = stored[key]
+                if chash == hashes[i]:
+                    replays[i] = seq
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} was already used for an entry with different content"))
+            elif key in first_in_batch:
+                j = first_in_batch[key]
+                if hashes[j] == hashes[i]:
+                    replays[i] = -1 - j
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} is used by entry {j} of this batch with different content"))
+            else:
+                first_in_batch[key] = i
+        return replays
+
+    def _check_reversals(self, entries: list[JournalEntry], replays: dict, errors: list[EntryError], bad: set[int]) -> None:
+        claimed: dict[int, int] = {}
+        for i, entry in enumerate(entries):
+            if i in bad or entry.reverses is None or i in replays:
+                continue
+            seq = seq_of_entry_id(entry.reverses)
+            row = self._db.execute("SELECT entry_id, reverses FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
+            if row is None or row[0] != entry.reverses:
+                errors.append(EntryError(i, "reverses", f"no entry {entry.reverses} in the ledger"))
+                continue
+            if row[1] is not None:
+                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is itself a reversal; reversing a reversal is not allowed"))
+                continue
+            taken = self._db.execute("SELECT entry_id FROM entries WHERE reverses = ?", (seq,)).fetchone()
+            if taken is not None:
+                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} was already reversed by {taken[0]}"))
+                continue
+            if seq in claimed:
+                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is also reversed by entry {claimed[seq]} of this batch"))
+                continue
+            claimed[seq] = i
+            original = self._postings_of(seq)
+            mirrored = sorted((p.account, p.currency, p.side, p.amount) for p in (q.mirrored() for q in original))
+            if sorted((p.account, p.currency, p.side, p.amount) for p in entry.postings) != mirrored:
+                errors.append(EntryError(i, "postings", f"a reversal must mirror the postings of {entry.reverses} exactly"))
+
+    def _write(self, entries: list[JournalEntry], hashes: list[bytes], replays: dict) -> tuple[PostedEntry, ...]:
+        db = self._db
+        head = db.execute("SELECT seq, committed_at, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, last_time, prev = head if head else (0, 0, GENESIS)
+        paths = {p.account for i, e in enumerate(entries) if i not in replays for p in e.postings}
+        account_ids = self._resolve_accounts(paths)
+        currency_ids = self._currency_ids
+        now = now_us()
+        entry_rows = []
+        posting_rows = []
+        results: list[PostedEntry | None] = []
+        sha256 = hashlib.sha256
+        for i, entry in enumerate(entries):
+            if i in replays:
+                results.append(None)
+                continue
+            seq += 1
+            committed = now if now > last_time else last_time + 1
+            last_time = committed
+            reporting = entry.reporting_at if entry.reporting_at is not None else committed
+            entry_id = make_entry_id(committed, seq)
+            chash = hashes[i]
+            link = sha256(
+                ENTRY_DOMAIN
+                + prev
+                + chash
+                + seq.to_bytes(8, "big")
+                + committed.to_bytes(8, "big")
+                + reporting.to_bytes(8, "big")
+                + entry_id.encode("ascii")
+            ).digest()
+            reverses = seq_of_entry_id(entry.reverses) if entry.reverses is not None else None
+            entry_rows.append(
+                (
+                    seq,
+                    entry_id,
+                    committed,
+                    reporting,
+                    0 if entry.reporting_at is None else 1,
+                    entry.memo,
+                    json.dumps(dict(entry.metadata), sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                    entry.idempotency_key,
+                    reverses,
+                    chash,
+                    prev,
+                    link,
+                )
+            )
+            for idx, p in enumerate(entry.postings):
+                posting_rows.append(
+                    (seq, idx, account_ids[p.account], currency_ids[p.currency], p.amount if p.side == "credit" else -p.amount, reporting)
+                )
+            results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
+            prev = link
+        db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", entry_rows)
+        db.executemany("INSERT INTO postings VALUES (?,?,?,?,?,?)", posting_rows)
+        for i, ref in replays.items():
+            results[i] = self._read_entry(ref) if ref > 0 else results[-1 - ref]
+        return tuple(results)  # type: ignore[arg-type]
+
+    # Reading entries.
+
+    def _postings_of(self, seq: int) -> list[Posting]:
+        self._load_accounts()
+        out = []
+        for aid, cid, amount in self._db.execute(
+            "SELECT account_id, currency_id, amount FROM postings WHERE entry_seq = ? ORDER BY idx", (seq,)
+        ):
+            side = "credit" if amount > 0 else "debit"
+            out.append(Posting(self._account_infos[aid].path, self._currency_codes[cid], side, abs(amount)))
+        return out
+
+    _ENTRY_COLUMNS = (
+        "seq, entry_id, committed_at, reporting_at, reporting_given, memo, metadata, idempotency_key, "
+        "(SELECT o.entry_id FROM entries o WHERE o.seq = entries.reverses), content_hash, prev_hash, entry_hash"
+    )
+
+    def _build(self, row: tuple, postings: list[Posting]) -> PostedEntry:
+        seq, entry_id, committed, reporting, given, memo, metadata, key, reverses, chash, prev, link = row
+        entry = JournalEntry(
+            postings=tuple(postings),
+            memo=memo,
+            metadata=tuple(sorted(json.loads(metadata).items())),
+            reporting_at=reporting if given else None,
+            idempotency_key=key,
+            reverses=reverses,
+        )
+        return PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
+
+    def _read_entry(self, seq: int) -> PostedEntry:
+        row = self._db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise UnknownEntry(f"no entry with seq {seq}")
+        return self._build(row, self._postings_of(seq))
+
+    def get_entry(self, entry_id: str) -> PostedEntry:
+        seq = seq_of_entry_id(entry_id)
+        row = self._db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
+        if row is None or row[1] != entry_id:
+            raise UnknownEntry(f"no entry {entry_id!r} in the ledger")
+        return self._build(row, self._postings_of(seq))
+
+    def entries(self, after_seq: int = 0) -> Iterator[PostedEntry]:
+        # A second connection gives a stable snapshot while the caller iterates.
+        reader = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+        try:
+            reader.execute("BEGIN")
+            self._load_accounts()
+            paths = {aid: info.path for aid, info in self._account_infos.items()}
+            for aid, path in reader.execute("SELECT id, path FROM accounts WHERE id > ?", (self._accounts_loaded_to,)):
+                paths[aid] = path
+            codes = self._currency_codes
+            entry_rows = reader.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq > ? ORDER BY seq", (after_seq,))
+            posting_rows = reader.execute(
+                "SELECT entry_seq, account_id, currency_id, amount FROM postings WHERE entry_seq > ? ORDER BY entry_seq, idx",
+                (after_seq,),
+            )
+            pending = next(posting_rows, None)
+            for row in entry_rows:
+                seq = row[0]
+                postings = []
+                while pending is not None and pending[0] == seq:
+                    _, aid, cid, amount = pending
+                    postings.append(Posting(paths[aid], codes[cid], "credit" if amount > 0 else "debit", abs(amount)))
+                    pending = next(posting_rows, None)
+                yield self._build(row, postings)
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
+
+    def digest(self) -> LedgerDigest:
+        row = self._db.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return LedgerDigest(row[0], row[1].hex()) if row else LedgerDigest(0, GENESIS.hex())
+
+    # Balances.
+
+    def _seq_cut(self, as_of: AsOf) -> int:
+        """The last seq with ``committed_at <= as_of`` (binary search; committed_at is monotonic)."""
+        head = self._db.execute("SELECT max(seq) FROM entries").fetchone()[0] or 0
+        cut = as_time_us(as_of)
+        if cut is None:
+            return head
+        lo, hi = 0, head
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._db.execute("SELECT committed_at FROM entries WHERE seq = ?", (mid,)).fetchone()[0] <= cut:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _axis_filter(self, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, tuple]:
+        if definition.time_axis == "committed":
+            return "entry_seq <= ?", (self._seq_cut(as_of),)
+        cut = as_time_us(as_of)
+        if cut is None:
+            return "1", ()
+        return "reporting_at <= ?", (cut,)
+
+    def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
+        cut = self._seq_cut(as_of)
+        out = {code: 0 for code in sorted(self._currency_ids)}
+        rows = self._db.execute(
+            "SELECT currency_id, SUM(amount) FROM postings WHERE entry_seq <= ? GROUP BY currency_id", (cut,)
+        )
+        for cid, total in rows:
+            out[self._currency_codes[cid]] = total
+        return out
+
+    def _matching(self, definition: BalanceDefinition) -> dict[int, tuple[str, int, frozenset[int]]]:
+        """account id -> (user id, normal sign, currency ids) for every account in `definition`.
+
+        Cached per definition content hash and extended incrementally as accounts are added.
+        """
+        self._load_accounts()
+        key = definition.content_hash
+        cached = self._compiled.get(key)
+        if cached is None:
+            cached = (CompiledDefinition(definition), 0, {})
+        compiled, done_to, table = cached
+        cids = self._currency_ids
+        for aid in range(done_to + 1, self._accounts_loaded_to + 1):
+            info = self._account_infos.get(aid)
+            if info is None:
+                continue
+            codes = compiled.currencies(info)
+            if codes:
+                table[aid] = (user_id_of(info.path), account_type(info.path).normal_sign, frozenset(cids[c] for c in codes if c in cids))
+        self._compiled[key] = (compiled, self._accounts_loaded_to, table)
+        return table
+
+    def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
+        self._load_accounts()
+        aid = self._account_ids.get(account)
+        if aid is None:
+            return {}
+        match = self._matching(definition).get(aid)
+        if match is None:
+            return {}
+        _, sign, cids = match
+        where, params = self._axis_filter(definition, as_of)
+        out = {}
+        for cid, total in self._db.execute(
+            f"SELECT currency_id, SUM(amount) FROM postings WHERE account_id = ? AND {where} GROUP BY currency_id",
+            (aid, *params),
+        ):
+            if cid in cids:
+                out[self._currency_codes[cid]] = sign * total
+        return dict(sorted(out.items()))
+
+    def _grouped(self, definition: BalanceDefinition, as_of: AsOf) -> Iterator[tuple[str, int, int]]:
+        table = self._matching(definition)
+        where, params = self._axis_filter(definition, as_of)
+        rows = self._db.execute(
+            f"SELECT account_id, currency_id, SUM(amount) FROM postings WHERE {where} GROUP BY account_id, currency_id",
+            params,
+        )
+        get = table.get
+        for aid, cid, total in rows:
+            match = get(aid)
+            if match is not None and cid in match[2]:
+                yield match[0], cid, match[1] * total
+
+    def totals(self, definition: BalanceDefinition, as_of: AsOf = None) -> Mapping[str, int]:
+        sums: dict[int, int] = {}
+        for _, cid, amount in self._grouped(definition, as_of):
+            sums[cid] = sums.get(cid, 0) + amount
+        return {self._currency_codes[cid]: total for cid, total in sorted(sums.items(), key=lambda kv: self._currency_codes[kv[0]])}
+
+    def user_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> Iterator[tuple[str, str, int]]:
+        codes = self._currency_codes
+        rows = [(user, codes[cid], amount) for user, cid, amount in self._grouped(definition, as_of) if amount]
+        rows.sort()
+        return iter(rows)
