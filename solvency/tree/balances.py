@@ -1,0 +1,206 @@
+"""Per-user balances, the prover's input (docs/SPEC.md section 3.1).
+
+Input rows are ``(user_id, currency, amount)`` in minor units (sats, cents). Every row of a batch
+is validated and *all* problems are collected before anything is built:
+
+* amounts are integers (a CSV cell like ``1.5`` or ``1e3``, a float Parquet column or a Python
+  float/bool is refused), below 2^64;
+* a (user, currency) pair appears at most once (duplicates would let two leaves hide one user);
+* currencies are in the committed asset list;
+* user ids are 1..256 UTF-8 bytes without control characters;
+* negative balances are refused, listing every offending user; with ``exclude_negative`` they are
+  moved to a separate report instead (a negative liability would net against other users' money,
+  which the tree must never do).
+
+The result is a frozen `Balances` holding the user ids and a ``(n, m)`` uint64 matrix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from verifier.encoding import ASSET_RE, LEAF_VALUE_LIMIT, MAX_ID_BYTES
+
+_INT_RE = re.compile(r"-?(0|[1-9][0-9]*)")
+MAX_REPORTED = 200
+
+
+class BalancesRejected(Exception):
+    """The input batch has errors; `errors` lists every one of them (up to a cap)."""
+
+    def __init__(self, source: str, errors: list[str], total: int | None = None) -> None:
+        self.source = source
+        self.errors = tuple(errors[:MAX_REPORTED])
+        self.total = total if total is not None else len(errors)
+        more = f"\n  ... and {self.total - len(self.errors)} more" if self.total > len(self.errors) else ""
+        super().__init__(f"{source}: {self.total} error(s):\n  " + "\n  ".join(self.errors) + more)
+
+
+@dataclass(frozen=True, slots=True)
+class Negative:
+    user_id: str
+    currency: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """Validated balances: `user_ids[i]` holds `amounts[i, j]` of `assets[j]` (numpy uint64)."""
+
+    assets: tuple[str, ...]
+    user_ids: tuple[str, ...]
+    amounts: object  # numpy.ndarray of shape (n, m), dtype uint64
+    excluded_negative: tuple[Negative, ...] = ()
+
+    @property
+    def totals(self) -> tuple[int, ...]:
+        return tuple(int(sum(int(v) for v in self.amounts[:, j])) for j in range(len(self.assets)))
+
+
+def parse_assets(text: str) -> tuple[str, ...]:
+    assets = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not assets or len(set(assets)) != len(assets) or not all(ASSET_RE.fullmatch(a) for a in assets):
+        raise ValueError(f"--assets must be distinct codes like BTC,USD (got {text!r})")
+    return assets
+
+
+def _user_id_problem(user_id: object) -> str | None:
+    if not isinstance(user_id, str) or not user_id:
+        return "user id must be a non-empty string"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in user_id):
+        return "user id contains a control character"
+    if len(user_id.encode("utf-8")) > MAX_ID_BYTES:
+        return f"user id is longer than {MAX_ID_BYTES} bytes"
+    return None
+
+
+def from_rows(
+    rows: Iterable[tuple[object, object, object]],
+    assets: tuple[str, ...],
+    *,
+    source: str,
+    exclude_negative: bool = False,
+    first_line: int = 2,
+) -> Balances:
+    """Validate rows (strings from CSV, or ints from Parquet/the ledger) and pivot them."""
+    import numpy as np
+
+    index: dict[str, int] = {}
+    values: list[list[int]] = []
+    seen: set[tuple[int, int]] = set()
+    errors: list[str] = []
+    negatives: list[Negative] = []
+    asset_pos = {a: j for j, a in enumerate(assets)}
+    m = len(assets)
+    for line, (user_id, currency, raw) in enumerate(rows, start=first_line):
+        where = f"row {line}"
+        problem = _user_id_problem(user_id)
+        if problem:
+            errors.append(f"{where}: {problem} ({user_id!r})")
+            continue
+        if currency not in asset_pos:
+            errors.append(f"{where}: user {user_id!r}: unknown currency {currency!r} (committed assets: {','.join(assets)})")
+            continue
+        if isinstance(raw, bool) or isinstance(raw, float) or not isinstance(raw, (int, str)):
+            errors.append(f"{where}: user {user_id!r}: amount {raw!r} is not an integer in minor units (floats are rejected)")
+            continue
+        if isinstance(raw, str):
+            if not _INT_RE.fullmatch(raw):
+                errors.append(f"{where}: user {user_id!r}: amount {raw!r} is not an integer in minor units (floats are rejected)")
+                continue
+            raw = int(raw)
+        if raw >= LEAF_VALUE_LIMIT:
+            errors.append(f"{where}: user {user_id!r}: amount {raw} is not below 2^64")
+            continue
+        i = index.get(user_id)
+        if i is None:
+            i = index[user_id] = len(values)
+            values.append([0] * m)
+        j = asset_pos[currency]
+        if (i, j) in seen:
+            errors.append(f"{where}: duplicate user id {user_id!r} for currency {currency}")
+            continue
+        seen.add((i, j))
+        if raw < 0:
+            negatives.append(Negative(user_id, currency, raw))
+            continue
+        values[i][j] = raw
+    if negatives and not exclude_negative:
+        errors.extend(
+            f"user {n.user_id!r}: negative {n.currency} balance {n.amount} (use --exclude-negative to report them separately)"
+            for n in negatives
+        )
+    if errors:
+        raise BalancesRejected(source, errors)
+    negative_users = {n.user_id for n in negatives}
+    keep = [u for u in index if u not in negative_users]
+    amounts = np.array([values[index[u]] for u in keep], dtype=np.uint64).reshape(len(keep), m)
+    return Balances(assets, tuple(keep), amounts, tuple(negatives))
+
+
+def load_csv(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+    """CSV with header ``user_id,currency,amount`` (extra columns refused)."""
+    import csv
+
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise BalancesRejected(path, [f"cannot open: {exc.strerror or exc}"]) from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise BalancesRejected(path, ["empty file (expected header user_id,currency,amount)"]) from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BalancesRejected(path, [f"unreadable CSV: {exc}"]) from None
+        if [h.strip() for h in header] != ["user_id", "currency", "amount"]:
+            raise BalancesRejected(path, [f"header must be exactly user_id,currency,amount (got {','.join(header)})"])
+
+        def rows():
+            for number, row in enumerate(reader, start=2):
+                if len(row) != 3:
+                    yield (None, None, f"<{len(row)} columns on row {number}>")
+                    continue
+                yield row[0], row[1], row[2].strip()
+
+        try:
+            return from_rows(rows(), assets, source=path, exclude_negative=exclude_negative)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BalancesRejected(path, [f"unreadable CSV: {exc}"]) from None
+
+
+def load_parquet(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+    """Parquet with columns user_id (string), currency (string), amount (integer or decimal string)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise BalancesRejected(path, [f"unreadable Parquet: {exc}"]) from None
+    if table.column_names != ["user_id", "currency", "amount"]:
+        raise BalancesRejected(path, [f"columns must be exactly user_id, currency, amount (got {table.column_names})"])
+    amount_type = table.schema.field("amount").type
+    if not (pa.types.is_integer(amount_type) or pa.types.is_string(amount_type) or pa.types.is_large_string(amount_type)):
+        raise BalancesRejected(path, [f"column amount has type {amount_type}; integers in minor units only (floats are rejected)"])
+    rows = zip(table.column("user_id").to_pylist(), table.column("currency").to_pylist(), table.column("amount").to_pylist())
+    return from_rows(rows, assets, source=path, exclude_negative=exclude_negative)
+
+
+def load_file(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+    if path.endswith(".parquet"):
+        return load_parquet(path, assets, exclude_negative=exclude_negative)
+    return load_csv(path, assets, exclude_negative=exclude_negative)
+
+
+def from_arrays(user_ids, amounts, assets: tuple[str, ...]) -> Balances:
+    """Trusted fast path for benchmarks and tests: ids must be unique, amounts uint64 (n, m)."""
+    import numpy as np
+
+    amounts = np.ascontiguousarray(amounts, dtype=np.uint64)
+    if amounts.shape != (len(user_ids), len(assets)):
+        raise ValueError("amounts must have shape (len(user_ids), len(assets))")
+    return Balances(tuple(assets), tuple(user_ids), amounts)

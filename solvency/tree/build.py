@@ -1,0 +1,372 @@
+"""Building the liabilities tree (docs/SPEC.md section 3) into an on-disk node store.
+
+Output directory layout (written to a temporary sibling directory, fsynced, then renamed):
+
+    DIR/commitment.json            public: the signed commitment (SPEC 4)
+    DIR/private/                   mode 0700, never published
+        tree.json                  store metadata (format pos-mst/1-store)
+        epoch.key                  the 32-byte secret epoch key (mode 0600); salts derive from it
+        nodes.bin                  every node, level 0 (leaves) to level h (root), R bytes each:
+                                   hash(32) || u128 sum per asset; level t starts at record
+                                   sum_{u<t} 2^(h-u)
+        users.ids                  user ids, one per line, in input order
+        users.pos.npy              (n, k) uint64: leaf positions of each user's k parts
+        users.key.npy / .ord.npy   sorted u64 lookup keys (first 8 bytes of the user's part-0
+                                   commitment uc) and the input index of each key
+        negatives.csv              users excluded for negative balances (with --exclude-negative)
+
+Performance: no per-node Python objects survive a chunk; node records are assembled with numpy
+and every hash is one ``hashlib.sha256(prefix + slice).digest()`` call. The leaf layer and the
+lower levels are split across worker processes (fork), each owning a contiguous subtree and
+writing its records with ``os.pwrite``; the parent finishes the top levels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from verifier import canonical
+from verifier.encoding import (
+    FORMAT,
+    MAX_HEIGHT,
+    SUM_BYTES,
+    TAG_LEAF,
+    TAG_NODE,
+    TAG_PADDING,
+    TAG_SALT,
+    TAG_USER,
+    context_hash,
+    lp,
+)
+
+STORE_FORMAT = "pos-mst/1-store"
+CHUNK = 1 << 16
+_JOB: dict[str, Any] = {}
+
+
+def record_size(m: int) -> int:
+    return 32 + SUM_BYTES * m
+
+
+def level_offsets(height: int) -> list[int]:
+    """Record offset of each level 0..height in nodes.bin."""
+    offsets, total = [], 0
+    for t in range(height + 1):
+        offsets.append(total)
+        total += 1 << (height - t)
+    offsets.append(total)
+    return offsets
+
+
+def combine_level(height: int, child: bytes, m: int) -> bytes:
+    """Parent records (height `height`) of an even run of child records."""
+    import numpy as np
+
+    size = record_size(m)
+    count = len(child) // size
+    arr = np.frombuffer(child, dtype=np.uint8).reshape(count, size)
+    sums = arr[:, 32:].copy().view(">u8").reshape(count, m, 2).astype(np.uint64)
+    hi, lo = sums[:, :, 0], sums[:, :, 1]
+    plo = lo[0::2] + lo[1::2]
+    carry = (plo < lo[0::2]).astype(np.uint64)
+    phi = hi[0::2] + hi[1::2] + carry
+    if (phi >> np.uint64(62)).any():
+        raise OverflowError("a node sum approaches 2^128")  # impossible for u64 leaves and h <= 40
+    sha = hashlib.sha256
+    prefix = TAG_NODE + bytes([height])
+    step = 2 * size
+    hashes = b"".join([sha(prefix + child[x : x + step]).digest() for x in range(0, len(child), step)])
+    out = np.empty((count // 2, size), dtype=np.uint8)
+    out[:, :32] = np.frombuffer(hashes, dtype=np.uint8).reshape(count // 2, 32)
+    s = np.empty((count // 2, m, 2), dtype=">u8")
+    s[:, :, 0] = phi
+    s[:, :, 1] = plo
+    out[:, 32:] = s.view(np.uint8).reshape(count // 2, SUM_BYTES * m)
+    return out.tobytes()
+
+
+def _leaf_chunk(a: int, b: int) -> tuple[bytes, list[tuple[int, bytes]]]:
+    """Leaf records for positions [a, b) and the lookup keys of part-0 user leaves among them."""
+    import numpy as np
+
+    job = _JOB
+    m, k, n_entries = job["m"], job["k"], job["entries"]
+    uids, parts, key = job["user_ids"], job["parts"], job["epoch_key"]
+    entries = job["order"][a:b]
+    count = b - a
+    bal = np.zeros((count, m), dtype=np.uint64)
+    mask = entries < n_entries
+    bal[mask] = parts[entries[mask]]
+    balbytes = bal.astype(">u8").tobytes()
+    sha, hmac_digest = hashlib.sha256, hmac.digest
+    salt_prefix = job["salt_prefix"]
+    leaf_prefix = job["leaf_prefix"]
+    width = 8 * m
+    part_bytes = [j.to_bytes(4, "big") for j in range(k)]
+    hashes = []
+    keys: list[tuple[int, bytes]] = []
+    off = 0
+    for e in entries.tolist():
+        if e < n_entries:
+            i, part = divmod(e, k)
+            ub = uids[i].encode()
+            lpu = len(ub).to_bytes(2, "big") + ub
+            salt = hmac_digest(key, salt_prefix + lpu + part_bytes[part], "sha256")
+            uc = sha(TAG_USER + salt + lpu).digest()
+            if part == 0:
+                keys.append((i, uc[:8]))
+        else:
+            uc = hmac_digest(key, TAG_PADDING + (a + off).to_bytes(8, "big"), "sha256")
+        hashes.append(sha(leaf_prefix + uc + balbytes[off * width : (off + 1) * width]).digest())
+        off += 1
+    size = record_size(m)
+    rec = np.zeros((count, size), dtype=np.uint8)
+    rec[:, :32] = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(count, 32)
+    be = bal.astype(">u8").view(np.uint8).reshape(count, m, 8)
+    for j in range(m):
+        rec[:, 32 + 16 * j + 8 : 32 + 16 * j + 16] = be[:, j, :]
+    return rec.tobytes(), keys
+
+
+def _build_region(region: tuple[int, int, int]) -> list[tuple[int, bytes]]:
+    """Leaves of positions [lo, hi) and every level up to `top` of that subtree, into nodes.bin."""
+    lo, hi, top = region
+    job = _JOB
+    m, height = job["m"], job["height"]
+    size = record_size(m)
+    offsets = level_offsets(height)
+    fd = os.open(job["nodes_path"], os.O_RDWR)
+    keys: list[tuple[int, bytes]] = []
+    try:
+        for a in range(lo, hi, CHUNK):
+            b = min(hi, a + CHUNK)
+            records, chunk_keys = _leaf_chunk(a, b)
+            os.pwrite(fd, records, (offsets[0] + a) * size)
+            keys.extend(chunk_keys)
+            if job.get("progress_queue") is not None:
+                job["progress_queue"].put(b - a)
+        for t in range(1, top + 1):
+            clo, chi = lo >> (t - 1), hi >> (t - 1)
+            for a in range(clo, chi, CHUNK):
+                b = min(chi, a + CHUNK)
+                child = os.pread(fd, (b - a) * size, (offsets[t - 1] + a) * size)
+                os.pwrite(fd, combine_level(t, child, m), (offsets[t] + a // 2) * size)
+    finally:
+        os.close(fd)
+    return keys
+
+
+def _split_parts(amounts, k: int):
+    """Spread each balance over k parts with uniformly random cut points (CSPRNG)."""
+    import secrets
+
+    import numpy as np
+
+    n, m = amounts.shape
+    parts = np.zeros((n * k, m), dtype=np.uint64)
+    for i in range(n):
+        for j in range(m):
+            total = int(amounts[i, j])
+            cuts = sorted(secrets.randbelow(total + 1) for _ in range(k - 1))
+            bounds = [0, *cuts, total]
+            for p in range(k):
+                parts[i * k + p, j] = bounds[p + 1] - bounds[p]
+    return parts
+
+
+def _fsync_tree(path: Path) -> None:
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def build_tree(
+    balances,
+    *,
+    epoch: str,
+    as_of: str,
+    private_key,
+    out_dir: str | os.PathLike[str],
+    balance_definition: dict[str, str] | None = None,
+    ledger_digest: dict[str, Any] | None = None,
+    split: int = 1,
+    min_leaves: int = 2,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Build the tree of `balances` into `out_dir` (which must not exist). Returns the commitment."""
+    import numpy as np
+
+    from solvency.keys import sign_artifact
+    from verifier.signature import key_id
+
+    out = Path(out_dir)
+    if out.exists():
+        raise FileExistsError(f"{out} already exists; refusing to overwrite a built tree")
+    assets = tuple(balances.assets)
+    m = len(assets)
+    ctx = context_hash(epoch, assets)  # validates epoch and asset codes
+    if not 1 <= split <= 64:
+        raise ValueError("split must be in 1..64")
+    n = len(balances.user_ids)
+    amounts = balances.amounts
+    parts = amounts if split == 1 else _split_parts(amounts, split)
+    n_entries = n * split
+    leaf_count = 2
+    while leaf_count < max(n_entries, min_leaves):
+        leaf_count *= 2
+    height = leaf_count.bit_length() - 1
+    if height > MAX_HEIGHT:
+        raise ValueError("too many leaves")
+    epoch_key = os.urandom(32)
+    # CSPRNG shuffle: sort positions by independent uniform 64-bit keys from os.urandom.
+    order = np.argsort(np.frombuffer(os.urandom(8 * leaf_count), dtype=np.uint64), kind="stable").astype(np.int64)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        private = tmp / "private"
+        private.mkdir(mode=0o700)
+        key_fd = os.open(private / "epoch.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(key_fd, "wb") as handle:
+            handle.write(epoch_key)
+        size = record_size(m)
+        offsets = level_offsets(height)
+        nodes_path = private / "nodes.bin"
+        with open(nodes_path, "wb") as handle:
+            handle.truncate(offsets[-1] * size)
+
+        _JOB.clear()
+        _JOB.update(
+            m=m, k=split, entries=n_entries, user_ids=balances.user_ids, parts=parts, epoch_key=epoch_key,
+            order=order, height=height, nodes_path=str(nodes_path),
+            salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
+        )
+        nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        regions_count = 1
+        while regions_count * 2 <= nworkers and leaf_count // (regions_count * 2) >= CHUNK:
+            regions_count *= 2
+        top = height - (regions_count.bit_length() - 1)
+        span = leaf_count // regions_count
+        regions = [(r * span, (r + 1) * span, top) for r in range(regions_count)]
+        keys: list[tuple[int, bytes]] = []
+        if regions_count == 1:
+            keys = _build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)
+        else:
+            keys = _build_parallel(regions, progress)
+        fd = os.open(nodes_path, os.O_RDWR)
+        try:
+            for t in range(top + 1, height + 1):
+                child = os.pread(fd, (1 << (height - t + 1)) * size, offsets[t - 1] * size)
+                os.pwrite(fd, combine_level(t, child, m), offsets[t] * size)
+            root = os.pread(fd, size, offsets[height] * size)
+        finally:
+            os.close(fd)
+        _JOB.clear()
+        root_hash = root[:32]
+        root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
+
+        # User index: positions of every part, and the sorted part-0 lookup keys.
+        positions = np.empty(leaf_count, dtype=np.uint64)
+        positions[order] = np.arange(leaf_count, dtype=np.uint64)
+        np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
+        idx = np.fromiter((i for i, _ in keys), dtype=np.int64, count=len(keys))
+        kv = np.frombuffer(b"".join(k for _, k in keys), dtype=">u8").astype(np.uint64)
+        sorter = np.argsort(kv, kind="stable")
+        np.save(private / "users.key.npy", kv[sorter])
+        np.save(private / "users.ord.npy", idx[sorter])
+        with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
+            for uid in balances.user_ids:
+                handle.write(uid)
+                handle.write("\n")
+        if balances.excluded_negative:
+            import csv
+
+            with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["user_id", "currency", "amount"])
+                for neg in balances.excluded_negative:
+                    writer.writerow([neg.user_id, neg.currency, neg.amount])
+
+        body = {
+            "as_of": as_of,
+            "assets": list(assets),
+            "balance_definition": balance_definition,
+            "epoch": epoch,
+            "format": FORMAT,
+            "height": height,
+            "leaf_count": leaf_count,
+            "ledger_digest": ledger_digest,
+            "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
+            "signer_key_id": key_id(private_key.public_key()),
+            "type": "commitment",
+        }
+        commitment = sign_artifact(body, private_key)
+        (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
+        meta = {
+            "format": STORE_FORMAT,
+            "epoch": epoch,
+            "assets": list(assets),
+            "height": height,
+            "leaf_count": leaf_count,
+            "users": n,
+            "split": split,
+            "record_size": size,
+            "excluded_negative": len(balances.excluded_negative),
+        }
+        (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
+        _fsync_tree(tmp)
+        os.rename(tmp, out)
+        dir_fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        _JOB.clear()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return commitment
+
+
+def _build_with_progress(regions, progress):
+    class _Sink:
+        def put(self, value: int) -> None:
+            progress(value)
+
+    _JOB["progress_queue"] = _Sink()
+    return _build_region(regions[0])
+
+
+def _build_parallel(regions, progress) -> list[tuple[int, bytes]]:
+    import multiprocessing
+    import queue
+
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue() if progress is not None else None
+    _JOB["progress_queue"] = q
+    with ctx.Pool(len(regions)) as pool:
+        pending = pool.map_async(_build_region, regions)
+        while q is not None and not pending.ready():
+            try:
+                progress(q.get(timeout=0.2))
+            except queue.Empty:
+                pass
+        results = pending.get()
+    return [pair for keys in results for pair in keys]

@@ -1,0 +1,142 @@
+"""Reading a built tree: per-user proofs in O(log n) and bulk export (docs/SPEC.md section 5).
+
+A proof is assembled from the node store without rebuilding anything: the user's part-0 lookup
+key (first 8 bytes of ``uc``, recomputed from the user id and the epoch key) is binary-searched in
+``users.key.npy``; the candidate is confirmed by recomputing its leaf hash and comparing it with
+the stored leaf (so a 64-bit key collision can never return another user's proof); then one
+sibling record per level is read from ``nodes.bin`` (memory-mapped).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from verifier import canonical
+from verifier.encoding import derive_salt, leaf_hash, context_hash, user_commitment
+from solvency.tree.build import STORE_FORMAT, level_offsets
+
+
+class TreeStoreError(Exception):
+    """The tree directory is missing, incomplete or of an unknown format."""
+
+
+class UnknownUser(KeyError):
+    """No leaf of this tree belongs to the user."""
+
+
+class TreeStore:
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        import numpy as np
+
+        self.directory = Path(directory)
+        private = self.directory / "private"
+        try:
+            self.meta = json.loads((private / "tree.json").read_text())
+            self.commitment = canonical.loads((self.directory / "commitment.json").read_bytes())
+            self.epoch_key = (private / "epoch.key").read_bytes()
+            self._positions = np.load(private / "users.pos.npy", mmap_mode="r")
+            self._keys = np.load(private / "users.key.npy", mmap_mode="r")
+            self._ord = np.load(private / "users.ord.npy", mmap_mode="r")
+            self._file = open(private / "nodes.bin", "rb")
+        except (OSError, ValueError) as exc:
+            raise TreeStoreError(f"{self.directory} is not a complete tree directory: {exc}") from None
+        if self.meta.get("format") != STORE_FORMAT:
+            raise TreeStoreError(f"{self.directory}: unknown store format {self.meta.get('format')!r}")
+        self._nodes = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        self.epoch = self.meta["epoch"]
+        self.assets = tuple(self.meta["assets"])
+        self.m = len(self.assets)
+        self.height = self.meta["height"]
+        self.size = self.meta["record_size"]
+        self.split = self.meta["split"]
+        self.offsets = level_offsets(self.height)
+        self.ctx = context_hash(self.epoch, self.assets)
+        self._commitment_bytes = canonical.dumps(self.commitment)
+
+    def close(self) -> None:
+        self._nodes.close()
+        self._file.close()
+
+    def __enter__(self) -> "TreeStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _record(self, level: int, index: int) -> tuple[bytes, list[int]]:
+        start = (self.offsets[level] + index) * self.size
+        rec = self._nodes[start : start + self.size]
+        return rec[:32], [int.from_bytes(rec[32 + 16 * j : 48 + 16 * j], "big") for j in range(self.m)]
+
+    def _leaf_entry(self, user_id: str, position: int, part: int) -> dict[str, Any]:
+        salt = derive_salt(self.epoch_key, self.epoch, user_id, part)
+        stored_hash, balances = self._record(0, position)
+        path = []
+        for t in range(self.height):
+            sib_hash, sib_sums = self._record(t, (position >> t) ^ 1)
+            path.append({"hash": sib_hash.hex(), "sums": [str(v) for v in sib_sums]})
+        return {"balances": [str(v) for v in balances], "index": position, "path": path, "salt": salt.hex(), "_hash": stored_hash}
+
+    def _find(self, user_id: str) -> int:
+        import numpy as np
+
+        salt = derive_salt(self.epoch_key, self.epoch, user_id, 0)
+        key = np.uint64(int.from_bytes(user_commitment(salt, user_id)[:8], "big"))
+        lo = int(np.searchsorted(self._keys, key, side="left"))
+        hi = int(np.searchsorted(self._keys, key, side="right"))
+        for k in range(lo, hi):
+            i = int(self._ord[k])
+            position = int(self._positions[i, 0])
+            stored_hash, balances = self._record(0, position)
+            if leaf_hash(self.ctx, user_commitment(salt, user_id), balances) == stored_hash:
+                return i
+        raise UnknownUser(user_id)
+
+    def proof_for_index(self, i: int, user_id: str) -> dict[str, Any]:
+        leaves = []
+        for part in range(self.split):
+            entry = self._leaf_entry(user_id, int(self._positions[i, part]), part)
+            entry.pop("_hash")
+            leaves.append(entry)
+        leaves.sort(key=lambda e: e["index"])
+        totals = [str(sum(int(e["balances"][j]) for e in leaves)) for j in range(self.m)]
+        return {
+            "balances": totals,
+            "commitment": self.commitment,
+            "epoch": self.epoch,
+            "format": "pos-mst/1",
+            "leaves": leaves,
+            "type": "proof",
+            "user_id": user_id,
+        }
+
+    def proof(self, user_id: str) -> dict[str, Any]:
+        """The proof of one user (raises UnknownUser)."""
+        return self.proof_for_index(self._find(user_id), user_id)
+
+    def user_ids(self) -> Iterator[str]:
+        with open(self.directory / "private" / "users.ids", encoding="utf-8", newline="\n") as handle:
+            for line in handle:
+                yield line[:-1]
+
+    def export_proofs(self, handle, progress=None) -> int:
+        """Write every user's proof as canonical JSON Lines to a binary `handle`; returns the count."""
+        count = 0
+        for i, user_id in enumerate(self.user_ids()):
+            handle.write(canonical.dumps(self.proof_for_index(i, user_id)) + b"\n")
+            count += 1
+            if progress is not None and count % 4096 == 0:
+                progress(4096)
+        if progress is not None:
+            progress(count % 4096)
+        return count
+
+    def leaf_layer(self) -> Iterator[tuple[int, bytes, list[int]]]:
+        """(index, hash, u64 values) of every padded leaf, in index order."""
+        for i in range(self.meta["leaf_count"]):
+            h, sums = self._record(0, i)
+            yield i, h, sums
