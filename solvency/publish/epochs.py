@@ -1,0 +1,121 @@
+"""Sealing an epoch: the signed `epoch.json`, the log append and the signed `log-head.json`
+(docs/SPEC.md section 11).
+
+The transparency log of the bank is the pymerkle database in the newest epoch's
+`private/log.db`. Sealing copies it into the new epoch's staging directory and appends there, so
+the log and the epochs can never disagree after a crash: the rename that publishes the epoch is
+also the one that publishes the grown log.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from solvency.keys import public_key_of, sign_artifact
+from solvency.translog import TransparencyLog
+from verifier import canonical
+from verifier.commitment import commitment_hash
+from verifier.epoch import EPOCH_FORMAT, LOG_HEAD_FORMAT, artifact_hash, verify_epoch
+from verifier.history import epoch_dirs, public_dir, read_artifact, verify_epoch_dir
+from verifier.signature import key_id
+
+LOG_FILE = "log.db"
+
+
+class PublishError(Exception):
+    """The epoch cannot be published (conflicting id, broken previous epoch, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousEpoch:
+    epoch: str
+    sequence: int
+    epoch_hash: bytes
+    log_size: int
+    log_path: Path
+
+
+def latest_epoch(pubdir: Path, private_key: Ed25519PrivateKey) -> PreviousEpoch | None:
+    """The newest published epoch, re-verified with the bank's own key before building on it."""
+    if not pubdir.is_dir() or not any(
+        p.is_dir() and (public_dir(p) / "epoch.json").is_file() for p in pubdir.iterdir()
+    ):
+        return None
+    pairs = [verify_epoch_dir(d, public_key_of(private_key)) for d in epoch_dirs(pubdir)]
+    epoch, head = max(pairs, key=lambda pair: pair[0].sequence)
+    log_path = pubdir / epoch.epoch / "private" / LOG_FILE
+    if not log_path.is_file():
+        raise PublishError(f"{log_path}: the transparency log of the latest epoch is missing")
+    return PreviousEpoch(epoch.epoch, epoch.sequence, epoch.epoch_hash, head.log_size, log_path)
+
+
+def write_artifact(path: Path, artifact: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(canonical.dump_file_bytes(artifact))
+
+
+def seal_epoch(
+    staging: Path,
+    previous: PreviousEpoch | None,
+    *,
+    epoch: str,
+    as_of: str,
+    commitment: dict[str, Any],
+    attestation: dict[str, Any] | None,
+    solvency: Any,
+    private_key: Ed25519PrivateKey,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write `public/epoch.json`, `public/log-head.json` and `private/log.db` into `staging`."""
+    if previous is not None and previous.epoch == epoch:
+        raise PublishError(f"epoch {epoch!r} is already published")
+    signer = key_id(public_key_of(private_key))
+    sequence = 0 if previous is None else previous.sequence + 1
+    body = {
+        "format": EPOCH_FORMAT,
+        "type": "epoch",
+        "epoch": epoch,
+        "sequence": sequence,
+        "as_of": as_of,
+        "liabilities_commitment": commitment_hash(commitment).hex(),
+        "asset_attestation": None if attestation is None else artifact_hash(attestation).hex(),
+        "solvency": solvency,
+        "previous": None if previous is None else {"epoch": previous.epoch, "epoch_hash": previous.epoch_hash.hex()},
+        "signer_key_id": signer,
+    }
+    epoch_doc = sign_artifact(body, private_key)
+    verify_epoch(epoch_doc, public_key_of(private_key))
+    epoch_hash = artifact_hash(epoch_doc)
+
+    log_path = staging / "private" / LOG_FILE
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if previous is not None:
+        shutil.copyfile(previous.log_path, log_path)
+    with TransparencyLog(log_path) as log:
+        if log.size != sequence:
+            raise PublishError(f"the transparency log holds {log.size} entries but {sequence} epochs are published")
+        index = log.append(epoch_hash)
+        inclusion = log.prove_inclusion(index)
+        consistency = log.prove_consistency(previous.log_size) if previous is not None else None
+        head_body = {
+            "format": LOG_HEAD_FORMAT,
+            "type": "log-head",
+            "epoch": epoch,
+            "epoch_hash": epoch_hash.hex(),
+            "log_size": log.size,
+            "log_root": log.root().hex(),
+            "inclusion": inclusion.to_json(),
+            "consistency": None if consistency is None else consistency.to_json(),
+            "signer_key_id": signer,
+        }
+    head_doc = sign_artifact(head_body, private_key)
+    write_artifact(staging / "public" / "epoch.json", epoch_doc)
+    write_artifact(staging / "public" / "log-head.json", head_doc)
+    return epoch_doc, head_doc
+
+
+__all__ = ["PublishError", "PreviousEpoch", "latest_epoch", "seal_epoch", "write_artifact", "read_artifact"]

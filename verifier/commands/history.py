@@ -1,0 +1,48 @@
+"""`solvency-verify history PUBDIR --key BANK_PUBKEY`: check a bank's whole publication history."""
+
+from __future__ import annotations
+
+import click
+
+from verifier.cli import Report, run_verification
+
+
+@click.command()
+@click.argument("pubdir", type=click.Path(file_okay=False))
+@click.option("--key", "key", required=True, help="The bank's pinned public key (.pub file or 64 hex).")
+@click.option(
+    "--trusted-head",
+    "trusted_heads",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A log-head.json you saved earlier; the history must still contain it (repeatable).",
+)
+@click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
+@click.option("--debug", is_flag=True, help="Print a traceback on failure.")
+def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], json_output: bool, debug: bool) -> None:
+    """Check every epoch's signatures, the previous-hash chain and every log consistency proof.
+
+    A bank that rewrote or forked its published history fails this check.
+    """
+
+    def check() -> Report:
+        from pathlib import Path
+
+        from verifier.history import read_artifact, verify_history
+        from verifier.signature import load_public_key
+
+        heads = tuple(read_artifact(Path(p)) for p in trusted_heads)
+        facts = verify_history(pubdir, load_public_key(key), heads)
+        n = len(facts["epochs"])
+        return Report(
+            checked=(
+                f"{n} epoch(s) signed by the pinned bank key: {', '.join(facts['epochs'])}",
+                "each epoch binds the liabilities commitment (and asset attestation) published beside it",
+                "each epoch links to the hash of the one before it",
+                f"each log head includes its epoch and is consistent with the previous head (log size {facts['log_size']})",
+            )
+            + ((f"{len(heads)} previously seen log head(s) are still part of this history",) if heads else ()),
+            facts=facts,
+        )
+
+    run_verification(check, json_output=json_output, debug=debug, what=f"the publication history in {pubdir}")
