@@ -1,0 +1,66 @@
+"""`solvency-verify proof`: check one user's inclusion proof (docs/SPEC.md sections 6 and 9)."""
+
+from __future__ import annotations
+
+import click
+
+from verifier.cli import Report, run_verification
+
+
+def _read(path: str, what: str) -> bytes:
+    from verifier.errors import CannotVerify
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+
+
+@click.command()
+@click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
+@click.option("--key", "key", required=True, help="The bank's public key you pinned: a .pub file or 64 hex characters.")
+@click.option("--commitment", "commitment_file", type=click.Path(dir_okay=False), help="The commitment.json the bank published; it must equal the one inside the proof.")
+@click.option("--epoch", "epoch", help="The epoch you expect (refuses a replayed older proof).")
+@click.option("--user", "user", help="Your user id as you know it (refuses a proof for someone else).")
+@click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
+@click.option("--debug", is_flag=True, help="Print a traceback on failure.")
+def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | None, user: str | None, json_output: bool, debug: bool) -> None:
+    """Verify your inclusion proof PROOF.json against the bank's signed commitment."""
+
+    def check() -> Report:
+        from verifier.proof import verify_proof
+        from verifier.signature import load_public_key
+
+        pinned = load_public_key(key)
+        data = _read(proof_file, "proof")
+        published = _read(commitment_file, "commitment") if commitment_file else None
+        checked: list[str] = []
+        facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
+        balances = {a: str(b) for a, b in zip(facts.assets, facts.balances)}
+        checked.append("your balances: " + ", ".join(f"{a} {b}" for a, b in balances.items()))
+        caveats = []
+        if commitment_file is None:
+            caveats.append("no --commitment given: compare the commitment's root hash with the one the bank published")
+        if epoch is None:
+            caveats.append("no --epoch given: check that this is the current epoch, not an old one")
+        if user is None:
+            caveats.append(f"no --user given: check that {facts.user_id!r} is your user id")
+        caveats.append("the balances are the bank's statement of what it owes you; compare them with your account")
+        return Report(
+            checked=tuple(checked),
+            facts={
+                "user_id": facts.user_id,
+                "epoch": facts.epoch,
+                "as_of": facts.as_of,
+                "balances": balances,
+                "leaf_indexes": list(facts.leaf_indexes),
+                "root_hash": facts.root_hash,
+                "root_sums": {a: str(s) for a, s in zip(facts.assets, facts.root_sums)},
+                "leaf_count": facts.leaf_count,
+                "signer_key_id": facts.signer_key_id,
+            },
+            caveats=tuple(caveats),
+        )
+
+    run_verification(check, json_output=json_output, debug=debug, what="the inclusion proof")

@@ -1,0 +1,56 @@
+"""`solvency-verify tree`: the auditor's full-tree recomputation (docs/SPEC.md sections 7 and 9)."""
+
+from __future__ import annotations
+
+import click
+
+from verifier.cli import Report, run_verification
+
+
+@click.command()
+@click.argument("leaves", metavar="LEAVES.bin|LEAVES.parquet|DIR", type=click.Path(exists=False))
+@click.option("--commitment", "commitment_file", required=True, type=click.Path(dir_okay=False), help="The published commitment.json.")
+@click.option("--key", "key", required=True, help="The bank's pinned public key (.pub file or 64 hex characters).")
+@click.option("--epoch", "epoch", help="The epoch you expect.")
+@click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
+@click.option("--debug", is_flag=True, help="Print a traceback on failure.")
+def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_output: bool, debug: bool) -> None:
+    """Recompute every node of the tree from its leaf layer and compare with the commitment."""
+
+    def check() -> Report:
+        from verifier import canonical
+        from verifier.audit import InvalidTree, load_leaf_layer, verify_tree
+        from verifier.commitment import InvalidCommitment, parse_commitment
+        from verifier.errors import CannotVerify
+        from verifier.signature import load_public_key
+
+        pinned = load_public_key(key)
+        try:
+            with open(commitment_file, "rb") as handle:
+                doc = canonical.loads(handle.read())
+        except OSError as exc:
+            raise CannotVerify(f"cannot read {commitment_file}: {exc.strerror or exc}", reason="UNREADABLE") from None
+        try:
+            com = parse_commitment(doc)
+        except InvalidCommitment as exc:
+            raise InvalidTree(f"commitment: {exc.message}", reason=exc.reason) from None
+        layer = load_leaf_layer(leaves, com)
+        checked = ["canonical JSON encoding of the commitment (SPEC 2.2)"]
+        facts = verify_tree(layer, doc, pinned, expected_epoch=epoch, checked=checked)
+        return Report(
+            checked=tuple(checked),
+            facts={
+                "epoch": facts.epoch,
+                "leaf_count": facts.leaf_count,
+                "zero_leaves": facts.zero_leaves,
+                "root_hash": facts.root_hash,
+                "root_sums": {a: str(s) for a, s in zip(com.assets, facts.root_sums)},
+                "max_leaf": {a: str(s) for a, s in zip(com.assets, facts.max_leaf)},
+            },
+            caveats=(
+                "zero leaves include padding and zero-balance users; they are indistinguishable by design",
+                "the audit proves the sums are consistent, not that every user is included: that needs user proofs",
+            ),
+        )
+
+    run_verification(check, json_output=json_output, debug=debug, what="the liabilities tree")
