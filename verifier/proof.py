@@ -220,7 +220,9 @@ def verify_proof(
             raise fail(IndexRangeError(f"leaf {i}: index {leaf.index} is outside [0, {com.leaf_count})"))
     if len({leaf.index for leaf in leaves}) != len(leaves):
         raise fail(IndexRangeError("two leaves of the proof share an index", reason="DUPLICATE_LEAF_INDEX"))
-    done.append(f"leaf indexes within [0, {com.leaf_count}) and distinct")
+    if [leaf.index for leaf in leaves] != sorted(leaf.index for leaf in leaves):
+        raise fail(IndexRangeError("the leaves of the proof are not sorted by index", reason="INDEX_ORDER"))
+    done.append(f"leaf indexes within [0, {com.leaf_count}), distinct and sorted")
     # 6. Leaves, recomputed from the user's own id, salts and balances.
     if expected_user is not None and user_id != expected_user:
         raise fail(LeafError(f"the proof is for user {user_id!r}, not {expected_user!r}", reason="WRONG_USER"))
