@@ -1,0 +1,61 @@
+"""The MongoDB store in medici's layout (docs/MONGO.md).
+
+``ledger.store.open_store("mongodb://host/dbname")`` imports this package lazily and calls
+`open_store`. The database name is required. The medici book defaults to ``MainBook`` (Galoy's);
+another one is chosen with the toolkit's own URI option ``book``
+(``mongodb://host/db?replicaSet=rs0&book=OtherBook``), which is removed before the URI reaches
+pymongo. pymongo itself is imported only when a store is opened.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+if TYPE_CHECKING:
+    from ledger.mongo.store import MongoStore
+
+__all__ = ["connect", "open_store", "split_uri"]
+
+SERVER_SELECTION_TIMEOUT_MS = 10_000
+
+
+def split_uri(uri: str) -> tuple[str, str, str | None]:
+    """``(uri for pymongo, database name, book or None)``. Raises ``ValueError`` with the reason."""
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError(f"not a MongoDB URI: {uri!r}")
+    base, _, query = uri.partition("?")
+    params = parse_qsl(query, keep_blank_values=True)
+    books = [v for k, v in params if k == "book"]
+    rest = [(k, v) for k, v in params if k != "book"]
+    if len(books) > 1 or (books and not books[0]):
+        raise ValueError("give the `book` URI option at most once, with a value")
+    scheme, _, remainder = base.partition("://")
+    _, slash, path = remainder.partition("/")
+    database = path if slash else ""
+    if not database or "/" in database:
+        raise ValueError(f"the MongoDB URI must name a database: {scheme}://host/<dbname>")
+    clean = base + ("?" + urlencode(rest) if rest else "")
+    return clean, database, books[0] if books else None
+
+
+def connect(uri: str) -> Any:
+    """A pymongo client for `uri` (tz-aware dates). Tests replace this function to inject a
+    mongomock client, since mongomock cannot be reached through a URI."""
+    from pymongo import MongoClient
+
+    return MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
+
+
+def open_store(uri: str, *, create: bool = True) -> "MongoStore":
+    """Open the ledger in the database named by `uri` (see the module docstring)."""
+    from ledger.mongo.layout import DEFAULT_BOOK
+    from ledger.mongo.store import MongoStore
+
+    clean, database, book = split_uri(uri)
+    client = connect(clean)
+    try:
+        return MongoStore(client[database], book=book or DEFAULT_BOOK, create=create, close_client=True)
+    except BaseException:
+        client.close()
+        raise

@@ -1,0 +1,607 @@
+"""`MongoStore`: the ledger's store interface over a MongoDB database in medici's layout.
+
+Two modes, decided when the store is opened:
+
+* **medici** (read-only): the database already holds ``medici_transactions`` and the toolkit's
+  marker (``solvency_meta`` ``{_id: "store"}``) is absent, e.g. Galoy's production database.
+  Balances follow medici's ``balance()`` rules (docs/MONGO.md section 1): every leg of the book
+  counts, voided originals and their reversals included, pending sends included. Entries are the
+  medici journals, in the order of their first leg's server-generated ObjectId; the hash chain and
+  the digest are computed at read time over that order (`_derived_entries`). Posting is refused
+  with `ReadOnlyLedger`.
+* **owned**: the database was created by the toolkit (the marker is present). Journals and legs
+  are written in medici's layout, so Galoy tooling and medici itself can read them, plus a
+  ``solvency`` sub-document carrying the chain (seq, exact microsecond times, hashes, idempotency
+  key, reversal link). Each batch is one multi-document transaction: the head document
+  ``solvency_meta {_id: "head"}`` is read and conditionally updated in it, so concurrent writers
+  serialise on it (a write conflict aborts and retries one of them), and unique indexes on
+  ``solvency.idempotency_key`` and ``solvency.reverses`` are the backstop. A crash never leaves
+  legs without their journal (medici's own gap when it runs without a session).
+
+mongomock has no sessions: with it the store serialises writers with a process-local lock and
+checks everything before the first write. That mode exists for tests only.
+
+Threat model: the database may be written by other programs and is not trusted to be well
+formed; amounts, currencies and times are validated strictly (`ledger.mongo.layout`). The hash
+chain makes later edits of a published prefix evident, exactly as for SQLite.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from bson import Int64, ObjectId
+
+from ledger.accounts import AccountInfo, account_type, path_problem, user_id_of
+from ledger.chain import (
+    GENESIS,
+    LedgerDigest,
+    PostedEntry,
+    content_hash,
+    entry_hash,
+    make_entry_id,
+)
+from ledger.clock import as_time_us, format_time, now_us
+from ledger.definitions import BalanceDefinition, CompiledDefinition
+from ledger.entries import (
+    BatchRejected,
+    EntryError,
+    JournalEntry,
+    LedgerError,
+    Posting,
+    UnknownEntry,
+    entry_problems,
+)
+from ledger.money import CURRENCIES
+from ledger.mongo import layout, pipelines
+from ledger.mongo.layout import MediciDocumentError, ReadOnlyLedger
+from ledger.store import AsOf, Store
+
+_RETRIES = 8
+
+
+class StoreFormatError(LedgerError):
+    """The database is marked with a format this code does not understand, or is unusable."""
+
+
+class _Conflict(Exception):
+    """Another writer moved the head between our read and our conditional update: retry."""
+
+
+class MongoStore(Store):
+    """See the module docstring. `database` is a pymongo (or mongomock) ``Database``."""
+
+    def __init__(
+        self,
+        database: Any,
+        *,
+        book: str = layout.DEFAULT_BOOK,
+        create: bool = True,
+        transactions: bool | None = None,
+        close_client: bool = False,
+    ) -> None:
+        self._db = database
+        self._client = database.client
+        self._close_client = close_client
+        self._legs = database[layout.TRANSACTIONS]
+        self._journals = database[layout.JOURNALS]
+        self._meta = database[layout.META]
+        self._lock = threading.Lock()
+        self._compiled: dict[str, CompiledDefinition] = {}
+        if transactions is None:
+            transactions = _sessions_supported(self._client)
+        self._transactions = transactions
+        marker = self._meta.find_one({"_id": layout.STORE_DOC})
+        if marker is None and self._legs.find_one({}, {"_id": 1}) is None and self._journals.find_one({}, {"_id": 1}) is None:
+            if not create:
+                raise StoreFormatError(f"database {database.name!r} holds no ledger")
+            marker = self._initialise(book)
+        if marker is not None:
+            if marker.get("format") != layout.FORMAT:
+                raise StoreFormatError(f"database {database.name!r}: unknown store format {marker.get('format')!r} (expected {layout.FORMAT!r})")
+            self.owned = True
+            self.book = marker["book"]
+        else:
+            self.owned = False
+            self.book = book
+
+    # Set-up.
+
+    def _initialise(self, book: str) -> dict:
+        self.create_indexes()
+        marker = {"_id": layout.STORE_DOC, "format": layout.FORMAT, "book": book, "created_at": now_us()}
+        try:
+            self._meta.insert_one(marker)
+            self._meta.insert_one({"_id": layout.HEAD_DOC, "seq": 0, "committed_at": 0, "head_hash": GENESIS.hex()})
+        except Exception as exc:  # another process initialised it at the same moment
+            if not _is_duplicate(exc):
+                raise
+        return self._meta.find_one({"_id": layout.STORE_DOC})
+
+    def create_indexes(self) -> None:
+        """The indexes a toolkit-owned database needs (docs/MONGO.md, "Indexes")."""
+        legs, journals = self._legs, self._journals
+        legs.create_index([("book", 1), ("accounts", 1), ("currency", 1), ("solvency.committed_at", 1)], name="solvency_committed")
+        legs.create_index([("book", 1), ("accounts", 1), ("currency", 1), ("solvency.reporting_at", 1)], name="solvency_reporting")
+        legs.create_index([("solvency.seq", 1), ("_id", 1)], name="solvency_seq")
+        legs.create_index([("_journal", 1)], name="medici_journal")
+        journals.create_index([("solvency.entry_id", 1)], name="solvency_entry_id", unique=True, sparse=True)
+        journals.create_index([("solvency.seq", 1)], name="solvency_seq", unique=True, sparse=True)
+        journals.create_index([("solvency.idempotency_key", 1)], name="solvency_idempotency", unique=True, sparse=True)
+        journals.create_index([("solvency.reverses", 1)], name="solvency_reverses", unique=True, sparse=True)
+
+    def close(self) -> None:
+        if self._close_client:
+            self._client.close()
+
+    # Writing.
+
+    def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
+        if not self.owned:
+            raise ReadOnlyLedger(
+                f"database {self._db.name!r} is a medici ledger the toolkit did not create; it is read-only "
+                "(import it with `solvency ledger import` to post to a copy)"
+            )
+        entries = list(entries)
+        if not entries:
+            raise BatchRejected([EntryError(0, "batch", "empty batch")])
+        errors: list[EntryError] = []
+        bad: set[int] = set()
+        for index, entry in enumerate(entries):
+            problems = entry_problems(entry, index)
+            if problems:
+                errors.extend(problems)
+                bad.add(index)
+        hashes = [b"" if i in bad else content_hash(e) for i, e in enumerate(entries)]
+        return self._run_write(lambda session: self._post_checked(entries, hashes, errors, bad, session))
+
+    def _run_write(self, body: Callable[[Any], tuple[PostedEntry, ...]]) -> tuple[PostedEntry, ...]:
+        from pymongo.errors import OperationFailure
+
+        for attempt in range(_RETRIES):
+            try:
+                if not self._transactions:
+                    with self._lock:
+                        return body(None)
+                with self._client.start_session() as session:
+                    return session.with_transaction(body)
+            except _Conflict:
+                continue
+            except OperationFailure as exc:
+                if _is_duplicate(exc) and attempt < _RETRIES - 1:
+                    continue  # a concurrent writer took a key first: re-read and answer as a replay
+                if exc.code == 20 or "replica set" in str(exc):
+                    raise LedgerError(
+                        "writing needs MongoDB transactions, i.e. a replica set or a sharded cluster "
+                        "(a single-node replica set is enough: mongod --replSet rs0, then rs.initiate())"
+                    ) from None
+                raise
+        raise LedgerError(f"could not commit the batch after {_RETRIES} attempts (write conflicts)")
+
+    def _post_checked(
+        self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], session: Any
+    ) -> tuple[PostedEntry, ...]:
+        kw = _kw(session)
+        head = self._meta.find_one({"_id": layout.HEAD_DOC}, **kw)
+        if head is None:
+            raise StoreFormatError("the head document is missing: the database was tampered with")
+        found = list(errors)
+        replays = self._idempotency(entries, hashes, found, bad, kw)
+        originals = self._check_reversals(entries, replays, found, bad, kw)
+        if found:
+            found.sort(key=lambda e: e.index)
+            raise BatchRejected(found)
+        return self._write(entries, hashes, replays, originals, head, session)
+
+    def _idempotency(self, entries, hashes, errors, bad, kw) -> dict[int, Any]:
+        keyed = [(i, e.idempotency_key) for i, e in enumerate(entries) if i not in bad and e.idempotency_key is not None]
+        if not keyed:
+            return {}
+        stored = {
+            doc["solvency"]["idempotency_key"]: doc
+            for doc in self._journals.find({"solvency.idempotency_key": {"$in": sorted({k for _, k in keyed})}}, **kw)
+        }
+        replays: dict[int, Any] = {}
+        first_in_batch: dict[str, int] = {}
+        for i, key in keyed:
+            if key in stored:
+                if stored[key]["solvency"]["content_hash"] == hashes[i].hex():
+                    replays[i] = stored[key]
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} was already used for an entry with different content"))
+            elif key in first_in_batch:
+                j = first_in_batch[key]
+                if hashes[j] == hashes[i]:
+                    replays[i] = j
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} is used by entry {j} of this batch with different content"))
+            else:
+                first_in_batch[key] = i
+        return replays
+
+    def _check_reversals(self, entries, replays, errors, bad, kw) -> dict[int, ObjectId]:
+        claimed: dict[str, int] = {}
+        originals: dict[int, ObjectId] = {}
+        for i, entry in enumerate(entries):
+            if i in bad or entry.reverses is None or i in replays:
+                continue
+            target = entry.reverses
+            doc = self._journals.find_one({"solvency.entry_id": target}, **kw)
+            if doc is None:
+                errors.append(EntryError(i, "reverses", f"no entry {target} in the ledger"))
+                continue
+            if doc["solvency"].get("reverses") is not None:
+                errors.append(EntryError(i, "reverses", f"entry {target} is itself a reversal; reversing a reversal is not allowed"))
+                continue
+            taken = self._journals.find_one({"solvency.reverses": target}, {"solvency.entry_id": 1}, **kw)
+            if taken is not None:
+                errors.append(EntryError(i, "reverses", f"entry {target} was already reversed by {taken['solvency']['entry_id']}"))
+                continue
+            if target in claimed:
+                errors.append(EntryError(i, "reverses", f"entry {target} is also reversed by entry {claimed[target]} of this batch"))
+                continue
+            claimed[target] = i
+            original = self._postings_of(doc["_id"], kw)
+            mirrored = sorted((p.account, p.currency, p.side, p.amount) for p in (q.mirrored() for q in original))
+            if sorted((p.account, p.currency, p.side, p.amount) for p in entry.postings) != mirrored:
+                errors.append(EntryError(i, "postings", f"a reversal must mirror the postings of {target} exactly"))
+                continue
+            originals[i] = doc["_id"]
+        return originals
+
+    def _write(self, entries, hashes, replays, originals, head, session) -> tuple[PostedEntry, ...]:
+        kw = _kw(session)
+        seq = head["seq"]
+        last_time = head["committed_at"]
+        prev = bytes.fromhex(head["head_hash"])
+        now = now_us()
+        journal_docs: list[dict] = []
+        leg_docs: list[dict] = []
+        results: list[PostedEntry | None] = []
+        for i, entry in enumerate(entries):
+            if i in replays:
+                results.append(None)
+                continue
+            seq += 1
+            committed = now if now > last_time else last_time + 1
+            last_time = committed
+            reporting = entry.reporting_at if entry.reporting_at is not None else committed
+            entry_id = make_entry_id(committed, seq)
+            chash = hashes[i]
+            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
+            journal_id = layout.object_id_for(committed, seq, 0)
+            legs = [self._leg_doc(entry, p, idx, journal_id, seq, committed, reporting, originals.get(i)) for idx, p in enumerate(entry.postings)]
+            leg_docs.extend(legs)
+            solvency: dict[str, Any] = {
+                "v": 1,
+                "entry_id": entry_id,
+                "seq": seq,
+                "committed_at": Int64(committed),
+                "reporting_at": Int64(reporting),
+                "reporting_given": entry.reporting_at is not None,
+                "content_hash": chash.hex(),
+                "prev_hash": prev.hex(),
+                "entry_hash": link.hex(),
+                "metadata": [[k, v] for k, v in entry.metadata],
+            }
+            if entry.idempotency_key is not None:
+                solvency["idempotency_key"] = entry.idempotency_key
+            if entry.reverses is not None:
+                solvency["reverses"] = entry.reverses
+            journal_docs.append(
+                {
+                    "_id": journal_id,
+                    "datetime": layout.us_to_datetime(reporting),
+                    "memo": entry.memo,
+                    "_transactions": [leg["_id"] for leg in legs],
+                    "book": self.book,
+                    "voided": False,
+                    "solvency": solvency,
+                }
+            )
+            results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
+            prev = link
+        if journal_docs:
+            written: list[tuple[Any, list]] = []
+            try:
+                self._legs.insert_many(leg_docs, ordered=True, **kw)
+                written.append((self._legs, [d["_id"] for d in leg_docs]))
+                self._journals.insert_many(journal_docs, ordered=True, **kw)
+                written.append((self._journals, [d["_id"] for d in journal_docs]))
+                moved = self._meta.update_one(
+                    {"_id": layout.HEAD_DOC, "seq": head["seq"]},
+                    {"$set": {"seq": seq, "committed_at": Int64(last_time), "head_hash": prev.hex()}},
+                    **kw,
+                )
+                if moved.matched_count != 1:
+                    raise _Conflict()
+            except BaseException:
+                if session is None:
+                    # No transaction (mongomock): undo our own uncommitted documents.
+                    for collection, ids in written:
+                        collection.delete_many({"_id": {"$in": ids}})
+                raise
+        for i, ref in replays.items():
+            results[i] = self._posted_from(ref, kw) if isinstance(ref, dict) else results[ref]
+        return tuple(results)  # type: ignore[arg-type]
+
+    def _leg_doc(self, entry, posting: Posting, idx, journal_id, seq, committed, reporting, original) -> dict:
+        amount = Int64(posting.amount)
+        doc: dict[str, Any] = {
+            "_id": layout.object_id_for(committed, seq, idx),
+            "_journal": journal_id,
+            "account_path": posting.account.split(":"),
+            "accounts": posting.account,
+            "book": self.book,
+            "credit": amount if posting.side == "credit" else Int64(0),
+            "debit": amount if posting.side == "debit" else Int64(0),
+            "datetime": layout.us_to_datetime(reporting),
+            "timestamp": layout.us_to_datetime(committed),
+            "memo": entry.memo,
+            "currency": posting.currency,
+            "pending": False,
+            "solvency": {"seq": seq, "committed_at": Int64(committed), "reporting_at": Int64(reporting)},
+        }
+        kind = dict(entry.metadata).get("type")
+        if isinstance(kind, str):
+            doc["type"] = kind
+        if original is not None:
+            doc["_original_journal"] = original
+        return doc
+
+    # Reading entries.
+
+    def _postings_of(self, journal_id: ObjectId, kw: dict) -> list[Posting]:
+        postings = []
+        for leg in self._legs.find({"_journal": journal_id}, **kw).sort("_id", 1):
+            posting = layout.leg_posting(leg)
+            if posting is not None:
+                postings.append(posting)
+        return postings
+
+    def _posted_from(self, doc: dict, kw: dict, postings: list[Posting] | None = None) -> PostedEntry:
+        sol = doc.get("solvency")
+        if not isinstance(sol, dict):
+            raise MediciDocumentError(layout.JOURNALS, doc.get("_id"), "solvency", "missing in a toolkit-owned database")
+        if postings is None:
+            postings = self._postings_of(doc["_id"], kw)
+        metadata = tuple(sorted((str(k), _plain(v)) for k, v in sol.get("metadata", [])))
+        entry = JournalEntry(
+            postings=tuple(postings),
+            memo=doc.get("memo", ""),
+            metadata=metadata,
+            reporting_at=int(sol["reporting_at"]) if sol.get("reporting_given") else None,
+            idempotency_key=sol.get("idempotency_key"),
+            reverses=sol.get("reverses"),
+        )
+        return PostedEntry(
+            sol["entry_id"],
+            int(sol["seq"]),
+            int(sol["committed_at"]),
+            int(sol["reporting_at"]),
+            entry,
+            sol["content_hash"],
+            sol["prev_hash"],
+            sol["entry_hash"],
+        )
+
+    def get_entry(self, entry_id: str) -> PostedEntry:
+        if self.owned:
+            doc = self._journals.find_one({"solvency.entry_id": entry_id})
+            if doc is None:
+                raise UnknownEntry(f"no entry {entry_id!r} in the ledger")
+            return self._posted_from(doc, {})
+        for posted in self._derived_entries():
+            if posted.entry_id == entry_id:
+                return posted
+        raise UnknownEntry(f"no entry {entry_id!r} in the ledger")
+
+    def entries(self, after_seq: int = 0) -> Iterator[PostedEntry]:
+        if not self.owned:
+            return (p for p in self._derived_entries() if p.seq > after_seq)
+        return self._owned_entries(after_seq)
+
+    def _owned_entries(self, after_seq: int) -> Iterator[PostedEntry]:
+        head = self._meta.find_one({"_id": layout.HEAD_DOC})
+        last = int(head["seq"]) if head else 0
+        seq_range = {"$gt": after_seq, "$lte": last}
+        journals = self._journals.find({"solvency.seq": seq_range}).sort("solvency.seq", 1)
+        legs = self._legs.find({"solvency.seq": seq_range}).sort([("solvency.seq", 1), ("_id", 1)])
+        pending = next(legs, None)
+        for doc in journals:
+            seq = doc["solvency"]["seq"]
+            postings = []
+            while pending is not None and pending.get("solvency", {}).get("seq") == seq:
+                posting = layout.leg_posting(pending)
+                if posting is not None:
+                    postings.append(posting)
+                pending = next(legs, None)
+            yield self._posted_from(doc, {}, postings)
+
+    def _derived_entries(self) -> Iterator[PostedEntry]:
+        """medici journals as chained entries, computed at read time (docs/MONGO.md, "Digest").
+
+        Order: by the smallest server-generated ``_id`` among a journal's legs. ``committed_at`` is
+        that ObjectId's second in microseconds, bumped by 1 us when needed so that it strictly
+        increases. ``reporting_at`` is the legs' ``datetime``. Metadata records the medici journal
+        id and, for a reversal, the voided journal (``_original_journal``). Fields that Galoy
+        updates in place (``pending``, ``voided``, ``void_reason``, ``pubkey``...) are not part of
+        the content, so those updates do not change the chain; amounts, accounts, currencies,
+        dates and the set of legs are.
+        """
+        match = pipelines.base_match(self.book, owned=False)
+        cursor = self._legs.aggregate(pipelines.journal_order_pipeline(match), allowDiskUse=True)
+        prev = GENESIS
+        last_time = -1
+        seq = 0
+        for group in cursor:
+            legs = group["legs"]
+            first = legs[0]
+            postings = tuple(p for p in (layout.leg_posting(leg) for leg in legs) if p is not None)
+            seq += 1
+            committed = max(layout.object_id_seconds(group["first"]) * 1_000_000, last_time + 1)
+            last_time = committed
+            reporting = layout.datetime_to_us(first.get("datetime"), layout.TRANSACTIONS, first.get("_id"), "datetime")
+            metadata: list[tuple[str, Any]] = [("medici_journal", str(group["_id"]) if group["_id"] is not None else None)]
+            original = first.get("_original_journal")
+            if original is not None:
+                metadata.append(("medici_original_journal", str(original)))
+            memo = first.get("memo")
+            entry = JournalEntry(
+                postings=postings,
+                memo=memo if isinstance(memo, str) else "",
+                metadata=tuple(metadata),
+                reporting_at=reporting,
+            )
+            entry_id = make_entry_id(committed, seq)
+            chash = content_hash(entry)
+            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
+            yield PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
+            prev = link
+
+    def accounts(self) -> Iterator[AccountInfo]:
+        match = pipelines.base_match(self.book, owned=self.owned)
+        cursor = self._legs.aggregate([{"$match": match}, {"$group": {"_id": "$accounts"}}, {"$sort": {"_id": 1}}], allowDiskUse=True)
+        for row in cursor:
+            if isinstance(row["_id"], str):
+                yield AccountInfo(row["_id"])
+
+    def digest(self) -> LedgerDigest:
+        if self.owned:
+            head = self._meta.find_one({"_id": layout.HEAD_DOC})
+            return LedgerDigest(int(head["seq"]), head["head_hash"])
+        count, last = 0, GENESIS.hex()
+        for posted in self._derived_entries():
+            count, last = posted.seq, posted.entry_hash
+        return LedgerDigest(count, last)
+
+    # Balances.
+
+    def _time_filter(self, axis: str, as_of: AsOf) -> dict:
+        cut = as_time_us(as_of)
+        if cut is not None and axis == "committed" and not self.owned:
+            self._check_cut(cut)
+        return pipelines.time_filter(axis, cut, owned=self.owned)
+
+    def _check_cut(self, cut: int) -> None:
+        """Refuse a committed-axis cut-off that would split a medici journal (its legs got ids in
+        different seconds), since the answer would not be a balanced set of entries."""
+        bound = layout.object_id_bound_after_second(cut)
+        for row in self._legs.aggregate(pipelines.straddle_pipeline(bound)):
+            raise LedgerError(
+                f"cut-off {format_time(cut)} splits medici journal {row['_id']} (legs {row['lo']} .. {row['hi']} "
+                "were written in different seconds); choose a cut-off one second earlier or later"
+            )
+
+    def _rows(self, match: dict, pipeline_of=pipelines.per_account_pipeline) -> Iterator[dict]:
+        for row in self._legs.aggregate(pipeline_of(match), allowDiskUse=True):
+            if row["bad"]:
+                self._raise_bad(row["bad_id"], row["bad"])
+            yield row
+
+    def _raise_bad(self, doc_id: Any, count: int) -> None:
+        doc = self._legs.find_one({"_id": doc_id}) or {"_id": doc_id}
+        for field in ("credit", "debit"):
+            problem = layout.amount_problem(doc.get(field))
+            if problem:
+                more = f" ({count - 1} more bad leg(s) in the same account)" if count > 1 else ""
+                raise MediciDocumentError(layout.TRANSACTIONS, doc_id, field, problem + more)
+        raise MediciDocumentError(layout.TRANSACTIONS, doc_id, "credit/debit", "rejected by the server-side amount check")
+
+    def _check_currency(self, code: Any, first_id: Any) -> str:
+        if not isinstance(code, str) or code not in CURRENCIES:
+            reason = "missing (Galoy writes BTC or USD)" if code is None else f"unknown currency {code!r} (known: {', '.join(CURRENCIES)})"
+            raise MediciDocumentError(layout.TRANSACTIONS, first_id, "currency", reason)
+        return code
+
+    def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
+        match = pipelines.and_filters(pipelines.base_match(self.book, owned=self.owned), self._time_filter("committed", as_of))
+        out = {code: 0 for code in sorted(CURRENCIES)}
+        for row in self._rows(match, pipelines.per_currency_pipeline):
+            code = self._check_currency(row["_id"], row["first_id"])
+            out[code] = int(row["credit"]) - int(row["debit"])
+        return out
+
+    def _compiled_for(self, definition: BalanceDefinition) -> CompiledDefinition:
+        compiled = self._compiled.get(definition.content_hash)
+        if compiled is None:
+            compiled = self._compiled[definition.content_hash] = CompiledDefinition(definition)
+        return compiled
+
+    def _grouped(self, definition: BalanceDefinition, as_of: AsOf, account: str | None = None) -> Iterator[tuple[str, str, int]]:
+        """``(account, currency, normal-side balance)`` per (account, currency) of `definition`,
+        in account order, from ONE server-side pipeline."""
+        match = pipelines.and_filters(
+            pipelines.base_match(self.book, owned=self.owned),
+            {"accounts": account} if account is not None else {},
+            pipelines.definition_filter(definition),
+            self._time_filter(definition.time_axis, as_of),
+        )
+        compiled = self._compiled_for(definition)
+        for row in self._rows(match):
+            path = row["_id"].get("a")
+            code = self._check_currency(row["_id"].get("c"), row["first_id"])
+            problem = path_problem(path)
+            if problem:
+                raise MediciDocumentError(layout.TRANSACTIONS, row["first_id"], "accounts", problem)
+            info = AccountInfo(path)
+            if code not in compiled.currencies(info):
+                continue  # belt and braces: the server filter and the Python definition agree
+            yield path, code, account_type(path).normal_sign * (int(row["credit"]) - int(row["debit"]))
+
+    def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
+        return {code: amount for _, code, amount in self._grouped(definition, as_of, account)}
+
+    def totals(self, definition: BalanceDefinition, as_of: AsOf = None) -> Mapping[str, int]:
+        sums: dict[str, int] = {}
+        for _, code, amount in self._grouped(definition, as_of):
+            sums[code] = sums.get(code, 0) + amount
+        return dict(sorted(sums.items()))
+
+    def user_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> Iterator[tuple[str, str, int]]:
+        rows = ((user_id_of(path), code, amount) for path, code, amount in self._grouped(definition, as_of) if amount)
+        if _liabilities_only(definition):
+            # Paths under "Liabilities:" sort exactly as their wallet ids: stream in server order.
+            return rows
+        return iter(sorted(rows))
+
+
+def _liabilities_only(definition: BalanceDefinition) -> bool:
+    for selector in definition.include:
+        literal_prefix = (selector.path or "").split("*")[0].split("?")[0]
+        ns_prefix = (selector.namespace or "").split("*")[0].split("?")[0]
+        if not (
+            selector.type == "Liabilities"
+            or literal_prefix.startswith("Liabilities:")
+            or ns_prefix == "Liabilities"
+            or ns_prefix.startswith("Liabilities:")
+        ):
+            return False
+    return True
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    return value
+
+
+def _kw(session: Any) -> dict:
+    return {"session": session} if session is not None else {}
+
+
+def _is_duplicate(exc: BaseException) -> bool:
+    return getattr(exc, "code", None) == 11000 or "E11000" in str(exc)
+
+
+def _sessions_supported(client: Any) -> bool:
+    try:
+        session = client.start_session()
+    except NotImplementedError:  # mongomock
+        return False
+    session.end_session()
+    return True
