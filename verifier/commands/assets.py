@@ -1,0 +1,47 @@
+"""`solvency-verify assets`: check the bank's asset attestation (docs/SPEC.md sections 8.8, 9)."""
+
+from __future__ import annotations
+
+import click
+
+from verifier.cli import Report, run_verification
+
+
+def _read(path: str, what: str) -> bytes:
+    from verifier.errors import CannotVerify
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+
+
+@click.command()
+@click.argument("assets_file", metavar="ASSETS.json", type=click.Path(dir_okay=False))
+@click.option("--key", "key", required=True, help="The bank's public key you pinned: a .pub file or 64 hex characters.")
+@click.option("--commitment", "commitment_file", type=click.Path(dir_okay=False), help="The liabilities commitment.json the bank published for this epoch.")
+@click.option("--utxos", "utxos_file", type=click.Path(dir_okay=False), help="UTXO data from YOUR node: a scantxoutset result, or {getblockheader, gettxout} (SPEC 8.9).")
+@click.option("--epoch", "epoch", help="The epoch you expect (refuses a replayed older attestation).")
+@click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
+@click.option("--debug", is_flag=True, help="Print a traceback on failure.")
+def assets(assets_file: str, key: str, commitment_file: str | None, utxos_file: str | None, epoch: str | None, json_output: bool, debug: bool) -> None:
+    """Verify the asset attestation ASSETS.json: signatures, proofs of control, totals, statement."""
+
+    def check() -> Report:
+        from verifier import canonical
+        from verifier.assets_utxos import load_utxo_audit
+        from verifier.attestation import verify_attestation
+        from verifier.signature import load_public_key
+
+        pinned = load_public_key(key)
+        doc = canonical.loads(_read(assets_file, "attestation"))
+        commitment = canonical.loads(_read(commitment_file, "commitment")) if commitment_file else None
+        audit = load_utxo_audit(_read(utxos_file, "UTXO data")) if utxos_file else None
+        result = verify_attestation(doc, pinned, commitment=commitment, expected_epoch=epoch, utxo_audit=audit)
+        caveats = list(result.caveats)
+        if epoch is None:
+            caveats.append("no --epoch given: check that this is the current epoch, not an old one")
+        return Report(checked=result.checked, facts=result.facts, caveats=tuple(caveats))
+
+    run_verification(check, json_output=json_output, debug=debug, what="the asset attestation")
