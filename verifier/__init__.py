@@ -10,3 +10,12 @@ enforce this). Every `verify_*` function returns facts on success and raises a s
 from verifier.errors import CannotVerify, VerificationError
 
 __all__ = ["CannotVerify", "VerificationError"]
+
+
+def __getattr__(name: str):
+    # Lazy library API: `verifier.verify_proof(...)` without importing the proof module eagerly.
+    if name in ("verify_proof", "InvalidProof"):
+        from verifier import proof
+
+        return getattr(proof, name)
+    raise AttributeError(f"module 'verifier' has no attribute {name!r}")
