@@ -1,0 +1,74 @@
+"""The official BIP-322 vectors (tests/assets/vectors/README.md): every simple and error case."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verifier import bip322
+from verifier.assets_address import address_script
+from verifier.errors import CannotVerify
+
+VECTORS = Path(__file__).parent / "vectors"
+BASIC = json.loads((VECTORS / "basic-test-vectors.json").read_text())
+GENERATED = json.loads((VECTORS / "generated-test-vectors.json").read_text())
+
+
+def _cases(kind):
+    return [(f"{name}-{i}", case) for name, doc in (("basic", BASIC), ("generated", GENERATED)) for i, case in enumerate(doc.get(kind, []))]
+
+
+@pytest.mark.parametrize("case", [c for _, c in _cases("tx_hashes")], ids=[n for n, _ in _cases("tx_hashes")])
+def test_message_hash_and_transactions(case):
+    message = case["message"].encode()
+    assert bip322.message_hash(message).hex() == case["message_hash"]
+    spend = bip322.to_spend(message, address_script(case["address"], "mainnet"))
+    assert spend.txid().hex() == case["to_spend_tx_hash"]
+    assert bip322.to_sign(spend, []).txid().hex() == case["to_sign_tx_hash"]
+
+
+SIMPLE = [(f"{n}-{j}", c, s) for n, c in _cases("simple") for j, s in enumerate(c["bip322_signatures"])]
+
+
+@pytest.mark.parametrize("case,signature", [(c, s) for _, c, s in SIMPLE], ids=[n for n, _, _ in SIMPLE])
+def test_simple_signatures_verify(case, signature):
+    kind = bip322.verify_simple(case["address"], case["message"].encode(), signature)
+    assert kind == case["type"].split("-")[0]
+
+
+@pytest.mark.parametrize("case", [c for _, c in _cases("error")], ids=[n for n, _ in _cases("error")])
+def test_error_cases_are_invalid_with_the_expected_message(case):
+    with pytest.raises(bip322.InvalidMessageSignature) as info:
+        bip322.verify_simple(case["address"], case["message"].encode(), case["signature"])
+    assert case["error_substr"] in info.value.message
+
+
+FULL = [(f"{n}-{j}", c, s) for kind in ("full", "proof_of_funds") for n, c in _cases(kind) for j, s in enumerate(c["bip322_signatures"])]
+
+
+@pytest.mark.parametrize("case,signature", [(c, s) for _, c, s in FULL], ids=[n for n, _, _ in FULL])
+def test_full_and_proof_of_funds_are_inconclusive_never_valid(case, signature):
+    with pytest.raises(CannotVerify):
+        bip322.verify_simple(case["address"], case["message"].encode(), signature)
+
+
+@pytest.mark.parametrize("_name,case,signature", SIMPLE[:6], ids=[n for n, _, _ in SIMPLE[:6]])
+def test_any_flipped_witness_byte_is_rejected(_name, case, signature):
+    import base64
+
+    body = signature[3:] if signature.startswith("smp") else signature
+    raw = bytearray(base64.b64decode(body))
+    for position in range(1, len(raw), max(1, len(raw) // 12)):
+        mutated = bytearray(raw)
+        mutated[position] ^= 0x01
+        with pytest.raises((bip322.InvalidMessageSignature, CannotVerify)):
+            bip322.verify_simple(case["address"], case["message"].encode(), "smp" + base64.b64encode(bytes(mutated)).decode())
+
+
+def test_trailing_bytes_after_the_witness_are_rejected():
+    case = BASIC["simple"][0]
+    import base64
+
+    raw = base64.b64decode(case["bip322_signatures"][0][3:]) + b"\x00"
+    with pytest.raises(bip322.InvalidMessageSignature, match="trailing"):
+        bip322.verify_simple(case["address"], case["message"].encode(), "smp" + base64.b64encode(raw).decode())

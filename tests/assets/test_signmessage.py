@@ -1,0 +1,87 @@
+"""BIP-137, lnd SignMessageWithAddr and lnd node signmessage: public vectors and own signatures."""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier import signmessage, zbase32
+from verifier.bip322 import InvalidMessageSignature
+
+from assets_builder import NODE, key, lnd_address_sign, lnd_node_sign, p2tr, p2wpkh
+from verifier.assets_address import script_address
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "signmessage-vectors.json").read_text())
+
+
+@pytest.mark.parametrize("case", VECTORS["bitcoin_core_signmessage"], ids=lambda c: str(c["id"]))
+@pytest.mark.parametrize("mode", ["bip137", "lnd_signmessagewithaddr"])
+def test_bitcoin_core_vectors(case, mode):
+    verify = signmessage.verify_bip137 if mode == "bip137" else signmessage.verify_lnd_address
+    if case[mode] == "valid":
+        verify(case["address"], case["message"].encode(), case["signature"], case["network"])
+    else:
+        with pytest.raises(InvalidMessageSignature):
+            verify(case["address"], case["message"].encode(), case["signature"], case["network"])
+
+
+@pytest.mark.parametrize("case", VECTORS["lightning_signmessage"], ids=lambda c: str(c["id"]))
+def test_lightning_vectors(case):
+    signature = zbase32.encode(bytes.fromhex(case["signature_hex"]))
+    if case["result"] == "valid":
+        signmessage.verify_lnd_node(case["pubkey"], case["message"].encode(), signature)
+    else:
+        with pytest.raises(InvalidMessageSignature):
+            signmessage.verify_lnd_node(case["pubkey"], case["message"].encode(), signature)
+
+
+def test_node_signature_by_another_key_is_wrong_node_key():
+    message = "pos-assets/1 attestation digest: " + "ab" * 32
+    signature = lnd_node_sign(key("impostor"), message)
+    with pytest.raises(InvalidMessageSignature) as info:
+        signmessage.verify_lnd_node(NODE.public_key.format().hex(), message.encode(), signature)
+    assert info.value.reason == "WRONG_NODE_KEY"
+
+
+@pytest.mark.parametrize("kind", ["wpkh", "tr"])
+def test_lnd_address_signature_for_segwit_and_taproot(kind):
+    priv = key(f"addr {kind}")
+    spk = p2wpkh(priv.public_key.format()) if kind == "wpkh" else p2tr(priv)
+    address = script_address(spk, "regtest")
+    signature = lnd_address_sign(priv, "hello")
+    assert signmessage.verify_lnd_address(address, b"hello", signature, "regtest") == {"wpkh": "p2wpkh", "tr": "p2tr"}[kind]
+    with pytest.raises(InvalidMessageSignature):
+        signmessage.verify_lnd_address(address, b"hello!", signature, "regtest")
+    other = script_address(p2wpkh(key("other").public_key.format()), "regtest")
+    with pytest.raises(InvalidMessageSignature):
+        signmessage.verify_lnd_address(other, b"hello", signature, "regtest")
+
+
+def test_headers_outside_the_range_are_refused():
+    raw = bytearray(base64.b64decode(VECTORS["bitcoin_core_signmessage"][0]["signature"]))
+    raw[0] = 43
+    case = VECTORS["bitcoin_core_signmessage"][0]
+    with pytest.raises(InvalidMessageSignature, match="header"):
+        signmessage.verify_bip137(case["address"], case["message"].encode(), base64.b64encode(bytes(raw)).decode(), "testnet")
+
+
+@given(st.binary(max_size=80))
+def test_zbase32_round_trip(data):
+    assert zbase32.decode(zbase32.encode(data)) == data
+
+
+@given(st.text(alphabet=zbase32.ALPHABET, min_size=1, max_size=40))
+def test_zbase32_decode_is_strict_and_canonical(text):
+    try:
+        data = zbase32.decode(text)
+    except zbase32.ZBase32Error:
+        return
+    assert zbase32.encode(data) == text
+
+
+def test_zbase32_refuses_foreign_characters():
+    with pytest.raises(zbase32.ZBase32Error):
+        zbase32.decode("ybndrfg8ejkmcpqxot1uwisza345h76l")
