@@ -444,6 +444,12 @@ class MongoStore(Store):
             committed = max(layout.object_id_seconds(group["first"]) * 1_000_000, last_time + 1)
             last_time = committed
             reporting = layout.datetime_to_us(first.get("datetime"), layout.TRANSACTIONS, first.get("_id"), "datetime")
+            for leg in legs[1:]:
+                if layout.datetime_to_us(leg.get("datetime"), layout.TRANSACTIONS, leg.get("_id"), "datetime") != reporting:
+                    raise MediciDocumentError(
+                        layout.TRANSACTIONS, leg.get("_id"), "datetime",
+                        f"differs from the other legs of journal {group['_id']} (medici gives every leg the journal's date)",
+                    )
             metadata: list[tuple[str, Any]] = [("medici_journal", str(group["_id"]) if group["_id"] is not None else None)]
             original = first.get("_original_journal")
             if original is not None:
