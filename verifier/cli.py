@@ -88,6 +88,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "proof": ("verifier.commands.proof:proof", "Verify your inclusion proof against the bank's commitment."),
     "tree": ("verifier.commands.tree:tree", "Auditors: recompute the whole tree from the leaf export."),
     "assets": ("verifier.commands.assets:assets", "Verify the bank's asset attestation and proofs of control."),
+    "receipt": ("verifier.commands.receipt:receipt", "Check a signed balance receipt from the bank."),
     "history": ("verifier.commands.history:history", "Check a bank's whole publication history and its log."),
 }
 

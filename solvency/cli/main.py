@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("solvency.cli.keys:keys", "Generate and inspect the bank's Ed25519 signing keys."),
     "tree": ("solvency.cli.tree:tree", "Build the Merkle sum tree of liabilities and serve proofs."),
     "assets": ("solvency.cli.assets:assets", "Attest assets from LND and bitcoind snapshots."),
+    "receipt": ("solvency.cli.receipt:receipt", "Issue a signed balance receipt for one user."),
     "metrics": ("solvency.cli.metrics:metrics", "Serve or write Prometheus metrics of assets and liabilities."),
     "demo": ("solvency.cli.demo:demo", "Run the end-to-end demo on a fresh SQLite ledger."),
 }
