@@ -4,7 +4,7 @@ An address is accepted only in its canonical form for the attestation's network:
 (embit's base58check / bech32 / bech32m) and re-encoding the resulting scriptPubKey must give
 the same string. That refuses upper-case bech32, other networks' prefixes, bech32 where bech32m
 is required and vice versa. A descriptor must have no wildcard, a correct checksum when one is
-given, and derive exactly the UTXO's scriptPubKey.
+given, and derive exactly the UTXO's scriptPubKey (``addr()`` and ``raw()`` name it directly).
 """
 
 from __future__ import annotations
@@ -55,11 +55,26 @@ def address_script(address: str, network: str) -> bytes:
     return script.data
 
 
-def descriptor_script(descriptor: str) -> bytes:
-    """The scriptPubKey a non-ranged output descriptor derives; checks its checksum when present."""
+def descriptor_script(descriptor: str, network: str) -> bytes:
+    """The scriptPubKey a non-ranged output descriptor derives; checks its checksum when present.
+
+    ``addr(ADDRESS)`` and ``raw(HEX)`` (what ``scantxoutset`` reports for address scans) are
+    accepted too; they name a script without saying anything about keys.
+    """
     body, _, check = descriptor.partition("#")
-    if check and descriptor_checksum(body) != check:
+    try:
+        expected = descriptor_checksum(body)
+    except Exception:  # noqa: BLE001 - characters outside the descriptor alphabet
+        raise AddressMismatch(f"descriptor {descriptor!r} has characters no descriptor can have") from None
+    if check and expected != check:
         raise AddressMismatch(f"descriptor {descriptor!r} has a wrong checksum")
+    if body.startswith("addr(") and body.endswith(")"):
+        return address_script(body[5:-1], network)
+    if body.startswith("raw(") and body.endswith(")"):
+        hex_text = body[4:-1]
+        if not hex_text or len(hex_text) % 2 or any(c not in "0123456789abcdef" for c in hex_text):
+            raise AddressMismatch(f"descriptor {descriptor!r}: raw() needs lower-case hex")
+        return bytes.fromhex(hex_text)
     try:
         parsed = Descriptor.from_string(body)
     except Exception as exc:  # noqa: BLE001

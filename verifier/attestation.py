@@ -359,7 +359,7 @@ def verify_attestation(
         script = bytes.fromhex(u["script_pubkey"])
         if script_address(script, network) != u["address"] or address_script(u["address"], network) != script:
             raise InvalidAttestation(f"{name}: address {u['address']} does not match its scriptPubKey", reason="ADDRESS_MISMATCH")
-        if u["descriptor"] is not None and descriptor_script(u["descriptor"]) != script:
+        if u["descriptor"] is not None and descriptor_script(u["descriptor"], network) != script:
             raise InvalidAttestation(f"{name}: descriptor does not derive its scriptPubKey", reason="ADDRESS_MISMATCH")
         if u["height"] is not None and u["height"] > anchor["height"]:
             raise InvalidAttestation(f"{name}: created at height {u['height']}, after the anchor", reason="ANCHOR_MISMATCH")

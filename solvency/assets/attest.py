@@ -22,7 +22,7 @@ from typing import Any
 
 from solvency.assets import snapshot as snap
 from solvency.assets.fields import Fields, SnapshotError, read_json
-from verifier.assets_address import address_script, descriptor_script, script_address
+from verifier.assets_address import descriptor_script, script_address
 from verifier.assets_rules import COMMITMENT_TYPES
 from verifier.attestation import (
     PROOF_FORMATS,
@@ -63,13 +63,14 @@ def challenge_for(s: snap.Snapshot, epoch: str, summary: dict[str, Any]) -> str:
 
 def _utxo(txid: str, vout: int, amount: int, script: str, address: str | None, descriptor: str | None, height: int | None, network: str, file: str) -> dict:
     name = f"{txid}:{vout}"
-    derived = script_address(bytes.fromhex(script), network)
-    if address is not None and address != derived:
-        raise SnapshotError(file, name, f"address {address} does not match its scriptPubKey (which is {derived})")
-    if address is not None:
-        address_script(address, network)
-    if descriptor is not None and descriptor_script(descriptor) != bytes.fromhex(script):
-        raise SnapshotError(file, name, f"descriptor {descriptor} does not derive the scriptPubKey {script}")
+    try:
+        derived = script_address(bytes.fromhex(script), network)
+        if address is not None and address != derived:
+            raise SnapshotError(file, name, f"address {address} does not match its scriptPubKey (which is {derived})")
+        if descriptor is not None and descriptor_script(descriptor, network) != bytes.fromhex(script):
+            raise SnapshotError(file, name, f"descriptor {descriptor} does not derive the scriptPubKey {script}")
+    except (VerificationError, CannotVerify) as exc:
+        raise SnapshotError(file, name, exc.message) from None
     return {"txid": txid, "vout": vout, "amount": amount, "script_pubkey": script, "address": derived,
             "descriptor": descriptor, "height": height}
 

@@ -301,3 +301,30 @@ def test_challenge_and_digest_commands(snapshot, bank, tmp_path):
     assert result.exit_code == 0 and result.output == snapshot.challenge + "\n"
     result = run_solvency("assets", "digest", *common)
     assert result.exit_code == 0 and result.output.startswith("pos-assets/1 attestation digest: ")
+
+
+def test_attest_refuses_an_address_that_does_not_match_its_script(snapshot, attest):
+    utxos = snapshot.files["lnd_listunspent.json"]["utxos"]
+    utxos[0]["address"] = utxos[1]["address"]
+    output = _attest_fails(attest, snapshot, node_sign=False)
+    assert "lnd_listunspent.json" in output and "does not match its scriptPubKey" in output
+
+
+def test_attest_refuses_a_descriptor_that_does_not_derive_the_script(snapshot, attest):
+    text = snapshot.files["bitcoind_scantxoutset.json"]
+    snapshot.files["bitcoind_scantxoutset.json"] = text.replace(b.descriptor(b.COLD_B), b.descriptor(b.COLD_A))
+    output = _attest_fails(attest, snapshot, node_sign=False)
+    assert "bitcoind_scantxoutset.json" in output and "descriptor" in output
+
+
+def test_address_scan_descriptors_are_accepted(snapshot, attest, bank):
+    from embit.descriptor.checksum import checksum
+
+    text = snapshot.files["bitcoind_scantxoutset.json"]
+    for keys, script in ((b.COLD_A, b.SCRIPT_A), (b.COLD_B, b.SCRIPT_B)):
+        body = f"addr({b.script_address(b.p2wsh(script), b.NETWORK)})"
+        text = text.replace(b.descriptor(keys), f"{body}#{checksum(body)}")
+    snapshot.files["bitcoind_scantxoutset.json"] = text
+    result, out = attest(snapshot)
+    assert result.exit_code == 0, result.output
+    assert verify(out, bank)[0] == 0
