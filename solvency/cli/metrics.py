@@ -1,0 +1,166 @@
+"""`solvency metrics`: Prometheus metrics of assets and liabilities (docs/METRICS.md).
+
+* ``solvency metrics serve --db DB --snapshots DIR --port 9464`` serves ``/metrics`` over HTTP;
+  every scrape reads the ledger, the snapshot and the publication afresh.
+* ``solvency metrics write FILE --db DB --snapshots DIR`` writes one scrape for node_exporter's
+  textfile collector (atomically; ``-`` prints it).
+
+Configuration problems (unknown definition names, an unreadable definitions file or key, a
+missing ledger file) are refused at start-up with exit 1; a source that fails *during* a scrape
+is reported through ``solvency_source_up`` and never stops the exporter. Exit 2: usage error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+SOURCE_CHOICES = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
+
+
+def _data_options(func):
+    options = [
+        click.option("--db", required=True, help="The ledger: a SQLite path, sqlite:///path or mongodb://..."),
+        click.option("--snapshots", type=click.Path(file_okay=False), help="Snapshot directory, re-read on every scrape."),
+        click.option(
+            "--snapshot-cmd",
+            help="Shell command run on every scrape; it writes the snapshot into $SOLVENCY_SNAPSHOT_DIR "
+            "or prints the path of a snapshot directory as its last line.",
+        ),
+        click.option("--snapshot-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds the snapshot command may run."),
+        click.option("--publication", type=click.Path(file_okay=False), help="A tree output directory or a directory of published epochs."),
+        click.option("--publication-key", help="Pin the bank's public key (.pub file or hex): verify every published signature."),
+        click.option("--definitions", type=click.Path(dir_okay=False), help="Balance definitions file (default: the packaged Galoy-style one)."),
+        click.option("--liabilities-definition", default="customer-liabilities", show_default=True, help="Definition whose total is the customer liabilities."),
+        click.option("--equity-definition", default="bankowner-equity", show_default=True, help="Definition whose total is the bank's equity."),
+        click.option(
+            "--source-definition",
+            "source_definitions",
+            multiple=True,
+            metavar="SOURCE=NAME",
+            help="Definition that books an asset source, for reconciliation (NAME 'none' disables it). "
+            f"Sources: {', '.join(SOURCE_CHOICES)}.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _source_mapping(pairs: tuple[str, ...], defaults: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    mapping = dict(defaults)
+    for pair in pairs:
+        source, sep, name = pair.partition("=")
+        if not sep or source not in SOURCE_CHOICES or not name:
+            raise click.UsageError(f"--source-definition {pair!r}: expected SOURCE=NAME with SOURCE one of {', '.join(SOURCE_CHOICES)}")
+        if name == "none":
+            mapping.pop(source, None)
+        else:
+            mapping[source] = name
+    return tuple((s, mapping[s]) for s in SOURCE_CHOICES if s in mapping)
+
+
+def _build_collector(db, snapshots, snapshot_cmd, snapshot_timeout, publication, publication_key, definitions,
+                     liabilities_definition, equity_definition, source_definitions):
+    if (snapshots is None) == (snapshot_cmd is None):
+        raise click.UsageError("give exactly one of --snapshots DIR and --snapshot-cmd CMD")
+    if publication_key is not None and publication is None:
+        raise click.UsageError("--publication-key needs --publication")
+    from ledger.definitions import DefinitionError, load_definitions
+    from solvency.metrics.collector import SolvencyCollector
+    from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
+    from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource
+
+    try:
+        loaded = load_definitions(definitions)
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from None
+    config = FigureConfig(liabilities_definition, equity_definition, _source_mapping(source_definitions, DEFAULT_SOURCE_DEFINITIONS))
+    wanted = [("--liabilities-definition", liabilities_definition), ("--equity-definition", equity_definition)]
+    wanted += [(f"--source-definition {source}", name) for source, name in config.source_definitions]
+    for option, name in wanted:
+        if name not in loaded:
+            raise click.ClickException(
+                f"{option}: no definition {name!r} in {definitions or 'the packaged definitions'} (known: {', '.join(loaded)})"
+            )
+    if "://" not in db and not os.path.isfile(db):
+        raise click.ClickException(f"--db {db}: no ledger file here (create one with `solvency ledger init`)")
+    key = None
+    if publication_key is not None:
+        from verifier.signature import load_public_key
+
+        try:
+            key = load_public_key(publication_key)
+        except Exception as exc:  # noqa: BLE001 - any key problem is a rejected input
+            raise click.ClickException(f"--publication-key: {exc}") from None
+    return SolvencyCollector(
+        LedgerSource(db, loaded),
+        SnapshotSource(snapshots, snapshot_cmd, snapshot_timeout),
+        PublicationSource(publication, key) if publication is not None else None,
+        config,
+    )
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="solvency metrics: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def metrics() -> None:
+    """Serve or write Prometheus metrics of assets and liabilities."""
+
+
+@metrics.command()
+@_data_options
+@click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True, help="TCP port (0: any free port).")
+@click.option("--addr", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless you mean to expose it.")
+def serve(port: int, addr: str, **data) -> None:
+    """Serve /metrics over HTTP until interrupted (SIGINT or SIGTERM)."""
+    import signal
+    import threading
+
+    from solvency.metrics.collector import make_registry
+    from solvency.metrics.server import start_server
+
+    _log_to_stderr()
+    collector = _build_collector(**data)
+    try:
+        try:
+            server = start_server(make_registry(collector), addr, port)
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {addr}:{port}: {exc.strerror or exc}") from None
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            click.echo(f"serving {server.url}", err=True)
+            while not stop.wait(3600):
+                pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            server.shutdown()
+    finally:
+        collector.close()
+    click.echo("stopped", err=True)
+
+
+@metrics.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@_data_options
+def write(file: str, **data) -> None:
+    """Write one scrape to FILE for node_exporter's textfile collector (atomic; '-' prints it)."""
+    from solvency.metrics.collector import make_registry
+    from solvency.metrics.textfile import write_textfile
+
+    _log_to_stderr()
+    collector = _build_collector(**data)
+    try:
+        try:
+            write_textfile(file, make_registry(collector))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from None
+    finally:
+        collector.close()
