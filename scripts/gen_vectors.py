@@ -1,0 +1,217 @@
+"""Generate the pos-mst/1 test vectors in tests/vectors/ (docs/SPEC.md sections 3-6).
+
+Deterministic: the signing key, salts and epoch key are derived from fixed labels, and the tree is
+built directly from the spec's primitives (verifier/encoding.py), not by the randomised prover.
+Run `python scripts/gen_vectors.py` to rewrite the files; `--check` exits 1 if they differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from verifier import canonical
+from verifier.encoding import context_hash, derive_salt, leaf_hash, node_hash, padding_commitment, user_commitment
+from verifier.signature import key_id
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors"
+EPOCH = "2026-11"
+ASSETS = ("BTC", "USD")
+AS_OF = "2026-11-01T00:00:00Z"
+
+
+def seeded_key(label: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label.encode()).digest())
+
+
+def sign(body: dict, key: Ed25519PrivateKey) -> dict:
+    body = {k: v for k, v in body.items() if k != "signature"}
+    sig = key.sign(canonical.dumps(body))
+    return {**body, "signature": {"alg": "ed25519", "key_id": key_id(key.public_key()), "value": sig.hex()}}
+
+
+BANK = seeded_key("pos-mst/1 test vectors: bank key")
+OTHER = seeded_key("pos-mst/1 test vectors: other key")
+EPOCH_KEY = hashlib.sha256(b"pos-mst/1 test vectors: epoch key").digest()
+
+# (user, part) -> balances; position by a fixed permutation of 8 leaves.
+USERS = {("alice", 0): (100_000, 2_500), ("bob", 0): (5, 0), ("carol", 0): (0, 0),
+         ("dave", 0): (2**64 - 1, 1), ("erin", 0): (60, 7), ("erin", 1): (40, 3)}
+POSITIONS = {("alice", 0): 5, ("bob", 0): 0, ("carol", 0): 3, ("dave", 0): 6, ("erin", 0): 1, ("erin", 1): 7}
+HEIGHT = 3
+
+
+def build():
+    ctx = context_hash(EPOCH, ASSETS)
+    n = 1 << HEIGHT
+    layer: list[tuple[bytes, tuple[int, ...]]] = [None] * n  # type: ignore[list-item]
+    salts = {}
+    for (user, part), bal in USERS.items():
+        salt = derive_salt(EPOCH_KEY, EPOCH, user, part)
+        salts[(user, part)] = salt
+        layer[POSITIONS[(user, part)]] = (leaf_hash(ctx, user_commitment(salt, user), bal), bal)
+    for i in range(n):
+        if layer[i] is None:
+            layer[i] = (leaf_hash(ctx, padding_commitment(EPOCH_KEY, i), (0, 0)), (0, 0))
+    levels = [layer]
+    for t in range(1, HEIGHT + 1):
+        prev = levels[-1]
+        levels.append([
+            (node_hash(t, prev[2 * i][0], prev[2 * i][1], prev[2 * i + 1][0], prev[2 * i + 1][1]),
+             tuple(a + b for a, b in zip(prev[2 * i][1], prev[2 * i + 1][1])))
+            for i in range(len(prev) // 2)
+        ])
+    root_hash, root_sums = levels[-1][0]
+    return levels, salts, root_hash, root_sums
+
+
+def commitment(root_hash: bytes, root_sums, key=BANK, **changes) -> dict:
+    body = {
+        "as_of": AS_OF, "assets": list(ASSETS), "balance_definition": None, "epoch": EPOCH, "format": "pos-mst/1",
+        "height": HEIGHT, "leaf_count": 1 << HEIGHT, "ledger_digest": None,
+        "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
+        "signer_key_id": key_id(key.public_key()), "type": "commitment",
+    }
+    body.update(changes)
+    return sign(body, key)
+
+
+def proof_for(user: str, levels, salts, com) -> dict:
+    leaves = []
+    for (u, part), pos in sorted(POSITIONS.items(), key=lambda kv: kv[1]):
+        if u != user:
+            continue
+        path = []
+        for t in range(HEIGHT):
+            h, s = levels[t][(pos >> t) ^ 1]
+            path.append({"hash": h.hex(), "sums": [str(v) for v in s]})
+        leaves.append({"balances": [str(v) for v in USERS[(u, part)]], "index": pos, "path": path, "salt": salts[(u, part)].hex()})
+    totals = [str(sum(int(leaf["balances"][j]) for leaf in leaves)) for j in range(len(ASSETS))]
+    return {"balances": totals, "commitment": com, "epoch": EPOCH, "format": "pos-mst/1", "leaves": leaves, "type": "proof", "user_id": user}
+
+
+def text(doc) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def proof_vectors() -> dict:
+    levels, salts, root_hash, root_sums = build()
+    com = commitment(root_hash, root_sums)
+    base = proof_for("alice", levels, salts, com)
+    tests = []
+
+    def add(comment, doc, result, reason=None, raw=None, **expect):
+        tests.append({
+            "tcId": len(tests) + 1, "comment": comment, "proof": raw if raw is not None else text(doc),
+            "expected_epoch": expect.get("epoch"), "expected_user": expect.get("user"),
+            "result": result, "reason": reason,
+        })
+
+    def mutated(fn, doc=None):
+        d = copy.deepcopy(doc if doc is not None else base)
+        fn(d)
+        return d
+
+    add("valid proof of a single-leaf user", base, "valid", epoch=EPOCH, user="alice")
+    add("valid proof of a user split over two leaves", proof_for("erin", levels, salts, com), "valid")
+    add("valid proof of a zero-balance user", proof_for("carol", levels, salts, com), "valid")
+    add("valid proof of a leaf value 2^64-1", proof_for("dave", levels, salts, com), "valid")
+    add("insignificant whitespace", None, "invalid", "NON_CANONICAL_ENCODING", raw=text(base).replace(",", ", ", 1))
+    add("float amount", None, "invalid", "NON_CANONICAL_ENCODING", raw=text(base).replace('"balances":["100000"', '"balances":[100000.0', 1))
+    add("duplicate key", None, "invalid", "NON_CANONICAL_ENCODING", raw=text(base)[:-1] + ',"type":"proof"}')
+    add("unknown format version", mutated(lambda d: d.update(format="pos-mst/2")), "inconclusive", "UNSUPPORTED_VERSION")
+    add("missing member", mutated(lambda d: d.pop("balances")), "invalid", "SCHEMA")
+    add("unknown member", mutated(lambda d: d.update(note="x")), "invalid", "SCHEMA")
+    add("amount as a JSON number", mutated(lambda d: d["balances"].__setitem__(1, 2500)), "invalid", "SCHEMA")
+    add("amount with a leading zero", mutated(lambda d: d["balances"].__setitem__(1, "02500")), "invalid", "SCHEMA")
+    add("upper-case hex salt", mutated(lambda d: d["leaves"][0].update(salt=d["leaves"][0]["salt"].upper())), "invalid", "SCHEMA")
+    add("leaf_count is not 2^height", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, leaf_count=7))), "invalid", "BAD_TREE_SHAPE")
+    add("proof epoch differs from commitment epoch", mutated(lambda d: d.update(epoch="2026-12")), "invalid", "EPOCH_MISMATCH")
+    add("path one level short", mutated(lambda d: d["leaves"][0]["path"].pop()), "invalid", "PATH_LENGTH")
+    add("path one level long", mutated(lambda d: d["leaves"][0]["path"].append({"hash": "00" * 32, "sums": ["0", "0"]})), "invalid", "PATH_LENGTH")
+    add("index outside the tree", mutated(lambda d: d["leaves"][0].update(index=8)), "invalid", "INDEX_RANGE")
+    erin = proof_for("erin", levels, salts, com)
+    add("the same leaf listed twice (double counting a split balance)",
+        mutated(lambda d: (d["leaves"].__setitem__(1, copy.deepcopy(d["leaves"][0])), d.update(balances=["120", "14"])), erin), "invalid", "DUPLICATE_LEAF_INDEX")
+    add("leaves not sorted by index", mutated(lambda d: d["leaves"].reverse(), erin), "invalid", "INDEX_ORDER")
+    add("expected user differs", base, "invalid", "WRONG_USER", user="bob")
+    add("leaf balances do not add up to the total", mutated(lambda d: d["balances"].__setitem__(0, "100001")), "invalid", "BALANCE_MISMATCH")
+    add("leaf value 2^64", mutated(lambda d: (d["balances"].__setitem__(0, str(2**64)), d["leaves"][0]["balances"].__setitem__(0, str(2**64)))), "invalid", "LEAF_VALUE_RANGE")
+    add("negative sibling sum (OKX v1)", mutated(lambda d: d["leaves"][0]["path"][0]["sums"].__setitem__(0, "-5")), "invalid", "NEGATIVE_SUM")
+    add("sibling sum 2^128", mutated(lambda d: d["leaves"][0]["path"][0]["sums"].__setitem__(0, str(2**128))), "invalid", "SUM_OUT_OF_RANGE")
+    # A wrapped sum: the bank computes the root over a sibling of 2^128-100000 and signs it.
+    ctx = context_hash(EPOCH, ASSETS)
+    a_leaf = leaf_hash(ctx, user_commitment(salts[("alice", 0)], "alice"), USERS[("alice", 0)])
+    fake = b"\x42" * 32
+    big = 2**128 - 100_000
+    wrap_root = node_hash(1, fake, (big, 0), a_leaf, USERS[("alice", 0)])
+    wrap_com = commitment(wrap_root, (0, 2500), height=1, leaf_count=2)
+    wrap = {"balances": ["100000", "2500"], "commitment": wrap_com, "epoch": EPOCH, "format": "pos-mst/1",
+            "leaves": [{"balances": ["100000", "2500"], "index": 1, "path": [{"hash": fake.hex(), "sums": [str(big), "0"]}], "salt": salts[("alice", 0)].hex()}],
+            "type": "proof", "user_id": "alice"}
+    add("sibling sum that wraps the parent sum modulo 2^128", wrap, "invalid", "SUM_OVERFLOW")
+    add("flipped bit in a sibling hash", mutated(lambda d: d["leaves"][0]["path"][1].update(hash=("%064x" % (int(d["leaves"][0]["path"][1]["hash"], 16) ^ 1)))), "invalid", "ROOT_HASH_MISMATCH")
+    add("sibling sum + 1", mutated(lambda d: d["leaves"][0]["path"][2]["sums"].__setitem__(1, str(int(d["leaves"][0]["path"][2]["sums"][1]) + 1))), "invalid", "ROOT_HASH_MISMATCH")
+    add("swapped siblings", mutated(lambda d: d["leaves"][0]["path"].reverse()), "invalid", "ROOT_HASH_MISMATCH")
+    add("changed salt", mutated(lambda d: d["leaves"][0].update(salt="00" * 32)), "invalid", "ROOT_HASH_MISMATCH")
+    add("another user's name on alice's leaf (shared leaf)", mutated(lambda d: d.update(user_id="mallory")), "invalid", "ROOT_HASH_MISMATCH")
+    add("root sums lowered and re-signed by the bank", mutated(lambda d: d.update(commitment=commitment(root_hash, (root_sums[0] - 1, root_sums[1])))), "invalid", "ROOT_SUM_MISMATCH")
+    add("commitment signed by another key", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, key=OTHER))), "invalid", "WRONG_KEY")
+    add("commitment altered after signing", mutated(lambda d: d["commitment"].update(as_of="2026-11-02T00:00:00Z")), "invalid", "BAD_SIGNATURE")
+    add("replayed proof of another epoch", base, "invalid", "WRONG_EPOCH", epoch="2026-12")
+    return {
+        "schema": "pos-mst-vectors/1",
+        "algorithm": "pos-mst/1 inclusion proofs (docs/SPEC.md section 6)",
+        "generator": "scripts/gen_vectors.py",
+        "public_key": BANK.public_key().public_bytes_raw().hex(),
+        "numberOfTests": len(tests),
+        "tests": tests,
+    }
+
+
+def primitive_vectors() -> dict:
+    ctx = context_hash(EPOCH, ASSETS)
+    salt = derive_salt(EPOCH_KEY, EPOCH, "alice", 0)
+    uc = user_commitment(salt, "alice")
+    lh = leaf_hash(ctx, uc, (100_000, 2_500))
+    pad = padding_commitment(EPOCH_KEY, 3)
+    nh = node_hash(1, lh, (100_000, 2_500), b"\xab" * 32, (2**64 - 1, 0))
+    return {
+        "schema": "pos-mst-primitives/1",
+        "generator": "scripts/gen_vectors.py",
+        "tests": [
+            {"tcId": 1, "name": "context", "epoch": EPOCH, "assets": list(ASSETS), "result": ctx.hex()},
+            {"tcId": 2, "name": "salt", "epoch_key": EPOCH_KEY.hex(), "epoch": EPOCH, "user_id": "alice", "part": 0, "result": salt.hex()},
+            {"tcId": 3, "name": "user_commitment", "salt": salt.hex(), "user_id": "alice", "result": uc.hex()},
+            {"tcId": 4, "name": "user_commitment", "salt": salt.hex(), "user_id": "Zoë ⚡", "result": user_commitment(salt, "Zoë ⚡").hex()},
+            {"tcId": 5, "name": "leaf", "context": ctx.hex(), "commitment": uc.hex(), "balances": ["100000", "2500"], "result": lh.hex()},
+            {"tcId": 6, "name": "padding_commitment", "epoch_key": EPOCH_KEY.hex(), "index": 3, "result": pad.hex()},
+            {"tcId": 7, "name": "node", "height": 1, "left": lh.hex(), "left_sums": ["100000", "2500"], "right": "ab" * 32,
+             "right_sums": [str(2**64 - 1), "0"], "result": nh.hex()},
+        ],
+    }
+
+
+def main(argv: list[str]) -> int:
+    files = {"pos_mst_proofs.json": proof_vectors(), "pos_mst_primitives.json": primitive_vectors()}
+    status = 0
+    for name, doc in files.items():
+        data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+        path = OUT / name
+        if "--check" in argv:
+            if not path.exists() or path.read_bytes() != data:
+                print(f"{path} is out of date", file=sys.stderr)
+                status = 1
+        else:
+            path.write_bytes(data)
+            print(f"wrote {path} ({len(doc['tests'])} tests)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,60 @@
+"""The pos-mst/1 test vectors, checked by the independent minimal checker and by `verifier`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import minimal_pos_mst
+
+HERE = Path(__file__).parent
+PROOFS = json.loads((HERE / "pos_mst_proofs.json").read_text())
+PRIMITIVES = json.loads((HERE / "pos_mst_primitives.json").read_text())
+
+
+def _id(case):
+    return f"{case['tcId']}-{case['comment'][:40]}"
+
+
+@pytest.mark.parametrize("case", PROOFS["tests"], ids=_id)
+def test_independent_checker(case):
+    result, reason = minimal_pos_mst.check(case["proof"], PROOFS["public_key"], case["expected_epoch"], case["expected_user"])
+    assert (result, reason) == (case["result"], case["reason"])
+
+
+@pytest.mark.parametrize("case", PROOFS["tests"], ids=_id)
+def test_verifier_agrees(case):
+    from verifier.errors import CannotVerify, VerificationError
+    from verifier.proof import verify_proof
+
+    try:
+        verify_proof(case["proof"].encode(), bytes.fromhex(PROOFS["public_key"]), expected_epoch=case["expected_epoch"], expected_user=case["expected_user"])
+        got = ("valid", None)
+    except VerificationError as exc:
+        got = ("invalid", exc.reason)
+    except CannotVerify as exc:
+        got = ("inconclusive", exc.reason)
+    assert got == (case["result"], case["reason"])
+
+
+@pytest.mark.parametrize("case", PRIMITIVES["tests"], ids=lambda c: f"{c['tcId']}-{c['name']}")
+def test_primitives(case):
+    assert minimal_pos_mst.primitive(case).hex() == case["result"]
+
+
+def test_every_reason_code_of_the_spec_is_covered():
+    spec = (HERE.parent.parent / "docs" / "SPEC.md").read_text()
+    section6 = spec.split("## 6.")[1].split("## 7.")[0]
+    import re
+
+    codes = set(re.findall(r"`([A-Z][A-Z_]+)`", section6)) - {"UNREADABLE", "BAD_KEY_FILE", "COMMITMENT_MISMATCH"}
+    covered = {case["reason"] for case in PROOFS["tests"]}
+    assert codes <= covered, codes - covered
+
+
+def test_vectors_are_reproducible():
+    root = HERE.parent.parent
+    done = subprocess.run([sys.executable, str(root / "scripts" / "gen_vectors.py"), "--check"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
