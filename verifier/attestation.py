@@ -324,7 +324,7 @@ def verify_attestation(
     verify_signature(doc, pinned_public_key)
     checked.append("bank Ed25519 signature over the attestation (pinned key)")
     if expected_epoch is not None and doc["epoch"] != expected_epoch:
-        raise InvalidAttestation(f"the attestation is for epoch {doc['epoch']!r}, not {expected_epoch!r}", reason="EPOCH_MISMATCH")
+        raise InvalidAttestation(f"the attestation is for epoch {doc['epoch']!r}, not {expected_epoch!r}", reason="WRONG_EPOCH")
     if expected_epoch is not None:
         checked.append(f"epoch is {expected_epoch}")
     com = doc["commitment"]

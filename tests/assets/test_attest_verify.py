@@ -139,7 +139,7 @@ def test_wrong_node_key(attested, bank, tmp_path):
 
 def test_expected_epoch(attested, bank):
     code, out = verify(attested, bank, "--epoch", "2026-12")
-    assert (code, out["reason"]) == (1, "EPOCH_MISMATCH")
+    assert (code, out["reason"]) == (1, "WRONG_EPOCH")
 
 
 def test_another_commitment_is_refused(attested, bank, tmp_path):
