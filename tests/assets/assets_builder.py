@@ -7,7 +7,8 @@ by 2-of-3 multisig keys, lnd ``SignMessageWithAddr`` signatures (header 31-34) a
 verifies and never signs. Keys derive from fixed labels, so every run builds the same data
 (except the bank's Ed25519 key and the ECDSA nonces, which do not affect any asserted value).
 
-Run as a script to write a sample snapshot: ``python tests/assets/assets_builder.py DIR``.
+Run as a script to write a sample snapshot, bank key and commitment:
+``python tests/assets/assets_builder.py DIR``.
 """
 
 from __future__ import annotations
@@ -335,9 +336,12 @@ def write_commitment(path: Path, doc: dict[str, Any]) -> Path:
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from solvency.keys import generate_key
 
     out = Path(sys.argv[1])
-    snap = Snapshot("2026-11", commitment(Ed25519PrivateKey.generate(), "2026-11"))
-    snap.write(out)
-    print(f"wrote {out}")
+    out.mkdir(parents=True, exist_ok=False)
+    private = generate_key(out / "bank.key")
+    doc = commitment(private, "2026-11")
+    write_commitment(out / "commitment.json", doc)
+    Snapshot("2026-11", doc).write(out / "snap")
+    print(f"wrote {out}/snap, {out}/bank.key(.pub) and {out}/commitment.json for epoch 2026-11")
