@@ -76,6 +76,9 @@ class ChainBroken(LedgerError):
         self.reason = reason
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_content(entry: JournalEntry) -> bytes:
     body = {
         "idempotency_key": entry.idempotency_key,
@@ -86,7 +89,7 @@ def canonical_content(entry: JournalEntry) -> bytes:
         "reverses": entry.reverses,
         "v": 1,
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(body).encode()
 
 
 def content_hash(entry: JournalEntry) -> bytes:

@@ -31,12 +31,13 @@ import json
 import os
 import re
 import sqlite3
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 
-from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, account_type, path_problem, user_id_of
+from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, path_problem
 from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, LedgerDigest, PostedEntry, canonical_content, make_entry_id
 from ledger.clock import as_time_us, now_us
-from ledger.definitions import BalanceDefinition, CompiledDefinition
+from ledger.definitions import BalanceDefinition
 from ledger.entries import (
     SIDES,
     BatchRejected,
@@ -49,11 +50,14 @@ from ledger.entries import (
     entry_problems,
 )
 from ledger.money import CURRENCIES
+from ledger.sqlite_select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
 from ledger.store import AsOf, Store
 
 FORMAT = "pos-ledger-sqlite/1"
 _KEY = re.compile(r"[\x21-\x7e]{1,128}")
 _CHUNK = 900
+_PACK_TIMES = struct.Struct(">QQQ").pack
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -126,6 +130,8 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA foreign_keys=OFF")
         self._db.execute("PRAGMA cache_size=-262144")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        self._db.execute("PRAGMA wal_autocheckpoint=16384")
+        register_functions(self._db)
         if not exists:
             self._create(legal_entity)
         self._check_format()
@@ -139,7 +145,6 @@ class SQLiteStore(Store):
         self._account_ids: dict[str, int] = {}
         self._account_infos: dict[int, AccountInfo] = {}
         self._accounts_loaded_to = 0
-        self._compiled: dict[str, tuple[CompiledDefinition, int, dict]] = {}
 
     # Set-up.
 
@@ -363,6 +368,8 @@ class SQLiteStore(Store):
         posting_rows = []
         results: list[PostedEntry | None] = []
         sha256 = hashlib.sha256
+        pack = _PACK_TIMES
+        encode = _ENCODER.encode
         for i, entry in enumerate(entries):
             if i in replays:
                 results.append(None)
@@ -370,39 +377,33 @@ class SQLiteStore(Store):
             seq += 1
             committed = now if now > last_time else last_time + 1
             last_time = committed
-            reporting = entry.reporting_at if entry.reporting_at is not None else committed
+            given = entry.reporting_at
+            reporting = committed if given is None else given
             entry_id = make_entry_id(committed, seq)
             chash = hashes[i]
-            link = sha256(
-                ENTRY_DOMAIN
-                + prev
-                + chash
-                + seq.to_bytes(8, "big")
-                + committed.to_bytes(8, "big")
-                + reporting.to_bytes(8, "big")
-                + entry_id.encode("ascii")
-            ).digest()
-            reverses = seq_of_entry_id(entry.reverses) if entry.reverses is not None else None
+            link = sha256(ENTRY_DOMAIN + prev + chash + pack(seq, committed, reporting) + entry_id.encode()).digest()
             entry_rows.append(
                 (
                     seq,
                     entry_id,
                     committed,
                     reporting,
-                    0 if entry.reporting_at is None else 1,
+                    0 if given is None else 1,
                     entry.memo,
-                    json.dumps(dict(entry.metadata), sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                    encode(dict(entry.metadata)) if entry.metadata else "{}",
                     entry.idempotency_key,
-                    reverses,
+                    None if entry.reverses is None else seq_of_entry_id(entry.reverses),
                     chash,
                     prev,
                     link,
                 )
             )
-            for idx, p in enumerate(entry.postings):
+            idx = 0
+            for p in entry.postings:
                 posting_rows.append(
                     (seq, idx, account_ids[p.account], currency_ids[p.currency], p.amount if p.side == "credit" else -p.amount, reporting)
                 )
+                idx += 1
             results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
             prev = link
         db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", entry_rows)
@@ -504,11 +505,11 @@ class SQLiteStore(Store):
 
     def _axis_filter(self, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, tuple]:
         if definition.time_axis == "committed":
-            return "entry_seq <= ?", (self._seq_cut(as_of),)
+            return "p.entry_seq <= ?", (self._seq_cut(as_of),)
         cut = as_time_us(as_of)
         if cut is None:
             return "1", ()
-        return "reporting_at <= ?", (cut,)
+        return "p.reporting_at <= ?", (cut,)
 
     def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
         cut = self._seq_cut(as_of)
@@ -520,68 +521,58 @@ class SQLiteStore(Store):
             out[self._currency_codes[cid]] = total
         return out
 
-    def _matching(self, definition: BalanceDefinition) -> dict[int, tuple[str, int, frozenset[int]]]:
-        """account id -> (user id, normal sign, currency ids) for every account in `definition`.
+    def _reader(self) -> sqlite3.Connection:
+        reader = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+        reader.execute("PRAGMA cache_size=-262144")
+        register_functions(reader)
+        return reader
 
-        Cached per definition content hash and extended incrementally as accounts are added.
-        """
-        self._load_accounts()
-        key = definition.content_hash
-        cached = self._compiled.get(key)
-        if cached is None:
-            cached = (CompiledDefinition(definition), 0, {})
-        compiled, done_to, table = cached
-        cids = self._currency_ids
-        for aid in range(done_to + 1, self._accounts_loaded_to + 1):
-            info = self._account_infos.get(aid)
-            if info is None:
-                continue
-            codes = compiled.currencies(info)
-            if codes:
-                table[aid] = (user_id_of(info.path), account_type(info.path).normal_sign, frozenset(cids[c] for c in codes if c in cids))
-        self._compiled[key] = (compiled, self._accounts_loaded_to, table)
-        return table
+    def _definition_query(self, definition: BalanceDefinition, as_of: AsOf, select: str, tail: str) -> tuple[str, list]:
+        condition, params = definition_condition(definition, self._currency_ids)
+        axis, axis_params = self._axis_filter(definition, as_of)
+        sql = (
+            f"SELECT {select} FROM accounts a CROSS JOIN postings p INDEXED BY postings_by_account "
+            f"WHERE p.account_id = a.id AND {axis} AND {condition} {tail}"
+        )
+        return sql, [*axis_params, *params]
 
     def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
-        self._load_accounts()
-        aid = self._account_ids.get(account)
-        if aid is None:
-            return {}
-        match = self._matching(definition).get(aid)
-        if match is None:
-            return {}
-        _, sign, cids = match
-        where, params = self._axis_filter(definition, as_of)
-        out = {}
-        for cid, total in self._db.execute(
-            f"SELECT currency_id, SUM(amount) FROM postings WHERE account_id = ? AND {where} GROUP BY currency_id",
-            (aid, *params),
-        ):
-            if cid in cids:
-                out[self._currency_codes[cid]] = sign * total
-        return dict(sorted(out.items()))
-
-    def _grouped(self, definition: BalanceDefinition, as_of: AsOf) -> Iterator[tuple[str, int, int]]:
-        table = self._matching(definition)
-        where, params = self._axis_filter(definition, as_of)
-        rows = self._db.execute(
-            f"SELECT account_id, currency_id, SUM(amount) FROM postings WHERE {where} GROUP BY account_id, currency_id",
-            params,
+        sql, params = self._definition_query(
+            definition, as_of, f"p.currency_id, {SIGN_SQL} * SUM(p.amount)", "AND a.path = ? GROUP BY p.currency_id"
         )
-        get = table.get
-        for aid, cid, total in rows:
-            match = get(aid)
-            if match is not None and cid in match[2]:
-                yield match[0], cid, match[1] * total
+        rows = self._db.execute(sql, [*params, account]).fetchall()
+        return dict(sorted((self._currency_codes[cid], total) for cid, total in rows))
 
     def totals(self, definition: BalanceDefinition, as_of: AsOf = None) -> Mapping[str, int]:
-        sums: dict[int, int] = {}
-        for _, cid, amount in self._grouped(definition, as_of):
-            sums[cid] = sums.get(cid, 0) + amount
-        return {self._currency_codes[cid]: total for cid, total in sorted(sums.items(), key=lambda kv: self._currency_codes[kv[0]])}
+        sql, params = self._definition_query(definition, as_of, f"p.currency_id, SUM({SIGN_SQL} * p.amount)", "GROUP BY p.currency_id")
+        rows = self._db.execute(sql, params).fetchall()
+        return dict(sorted((self._currency_codes[cid], total) for cid, total in rows))
 
     def user_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> Iterator[tuple[str, str, int]]:
+        in_path_order = only_liabilities(definition)
+        order = "a.path" if in_path_order else USER_ID_SQL
+        sql, params = self._definition_query(
+            definition,
+            as_of,
+            f"{USER_ID_SQL}, p.currency_id, {SIGN_SQL} * SUM(p.amount)",
+            f"GROUP BY a.id, p.currency_id ORDER BY {order}, p.currency_id",
+        )
+        return self._stream_balances(sql, params)
+
+    def _stream_balances(self, sql: str, params: list) -> Iterator[tuple[str, str, int]]:
         codes = self._currency_codes
-        rows = [(user, codes[cid], amount) for user, cid, amount in self._grouped(definition, as_of) if amount]
-        rows.sort()
-        return iter(rows)
+        # Currency ids are assigned in code order, so id order is code order within one user.
+        reader = self._reader()
+        try:
+            reader.execute("BEGIN")
+            cursor = reader.execute(sql, params)
+            while True:
+                rows = cursor.fetchmany(10_000)
+                if not rows:
+                    break
+                for user, cid, amount in rows:
+                    if amount:
+                        yield user, codes[cid], amount
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
