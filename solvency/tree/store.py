@@ -20,6 +20,21 @@ from verifier.encoding import derive_salt, leaf_hash, context_hash, user_commitm
 from solvency.tree.build import STORE_FORMAT, level_offsets
 
 
+EXPORT_CHUNK = 2048
+_EXPORT_STORE: "TreeStore | None" = None
+
+
+def _plain(value: Any) -> bytes:
+    # Only for values this module builds itself (strings, small ints, lists, dicts of them).
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _export_chunk(job: tuple[int, list[str]]) -> bytes:
+    start, ids = job
+    store = _EXPORT_STORE
+    return b"".join(store.proof_line(start + k, uid) + b"\n" for k, uid in enumerate(ids))
+
+
 class TreeStoreError(Exception):
     """The tree directory is missing, incomplete or of an unknown format."""
 
@@ -56,6 +71,7 @@ class TreeStore:
         self.offsets = level_offsets(self.height)
         self.ctx = context_hash(self.epoch, self.assets)
         self._commitment_bytes = canonical.dumps(self.commitment)
+        self._sum_slots = [(32 + 16 * j, 48 + 16 * j) for j in range(self.m)]
 
     def close(self) -> None:
         self._nodes.close()
@@ -74,12 +90,14 @@ class TreeStore:
 
     def _leaf_entry(self, user_id: str, position: int, part: int) -> dict[str, Any]:
         salt = derive_salt(self.epoch_key, self.epoch, user_id, part)
-        stored_hash, balances = self._record(0, position)
+        _, balances = self._record(0, position)
+        nodes, size, offsets, slots = self._nodes, self.size, self.offsets, self._sum_slots
         path = []
         for t in range(self.height):
-            sib_hash, sib_sums = self._record(t, (position >> t) ^ 1)
-            path.append({"hash": sib_hash.hex(), "sums": [str(v) for v in sib_sums]})
-        return {"balances": [str(v) for v in balances], "index": position, "path": path, "salt": salt.hex(), "_hash": stored_hash}
+            start = (offsets[t] + ((position >> t) ^ 1)) * size
+            rec = nodes[start : start + size]
+            path.append({"hash": rec[:32].hex(), "sums": [str(int.from_bytes(rec[a:b], "big")) for a, b in slots]})
+        return {"balances": [str(v) for v in balances], "index": position, "path": path, "salt": salt.hex()}
 
     def _find(self, user_id: str) -> int:
         import numpy as np
@@ -99,9 +117,7 @@ class TreeStore:
     def proof_for_index(self, i: int, user_id: str) -> dict[str, Any]:
         leaves = []
         for part in range(self.split):
-            entry = self._leaf_entry(user_id, int(self._positions[i, part]), part)
-            entry.pop("_hash")
-            leaves.append(entry)
+            leaves.append(self._leaf_entry(user_id, int(self._positions[i, part]), part))
         leaves.sort(key=lambda e: e["index"])
         totals = [str(sum(int(e["balances"][j]) for e in leaves)) for j in range(self.m)]
         return {
@@ -123,17 +139,45 @@ class TreeStore:
             for line in handle:
                 yield line[:-1]
 
-    def export_proofs(self, handle, progress=None) -> int:
-        """Write every user's proof as canonical JSON Lines to a binary `handle`; returns the count."""
-        count = 0
-        for i, user_id in enumerate(self.user_ids()):
-            handle.write(canonical.dumps(self.proof_for_index(i, user_id)) + b"\n")
-            count += 1
-            if progress is not None and count % 4096 == 0:
-                progress(4096)
-        if progress is not None:
-            progress(count % 4096)
-        return count
+    def proof_line(self, i: int, user_id: str) -> bytes:
+        """Canonical JSON of one proof, assembled around the pre-encoded commitment (equal to
+        ``canonical.dumps(self.proof_for_index(i, user_id))``; a test checks it)."""
+        doc = self.proof_for_index(i, user_id)
+        return b"".join((
+            b'{"balances":', _plain(doc["balances"]),
+            b',"commitment":', self._commitment_bytes,
+            b',"epoch":', _plain(self.epoch),
+            b',"format":"pos-mst/1","leaves":', _plain(doc["leaves"]),
+            b',"type":"proof","user_id":', _plain(user_id), b"}",
+        ))
+
+    def export_proofs(self, handle, progress=None, workers: int | None = None) -> int:
+        """Write every user's proof as canonical JSON Lines to a binary `handle`; returns the count.
+
+        Chunks of users are rendered by forked worker processes and written in order."""
+        ids = list(self.user_ids())
+        chunks = [(a, ids[a : a + EXPORT_CHUNK]) for a in range(0, len(ids), EXPORT_CHUNK)]
+        nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        global _EXPORT_STORE
+        _EXPORT_STORE = self
+        try:
+            if nworkers <= 1 or len(chunks) <= 1:
+                results = map(_export_chunk, chunks)
+                for (_, chunk), data in zip(chunks, results):
+                    handle.write(data)
+                    if progress is not None:
+                        progress(len(chunk))
+            else:
+                import multiprocessing
+
+                with multiprocessing.get_context("fork").Pool(nworkers) as pool:
+                    for (_, chunk), data in zip(chunks, pool.imap(_export_chunk, chunks)):
+                        handle.write(data)
+                        if progress is not None:
+                            progress(len(chunk))
+        finally:
+            _EXPORT_STORE = None
+        return len(ids)
 
     def leaf_layer(self) -> Iterator[tuple[int, bytes, list[int]]]:
         """(index, hash, u64 values) of every padded leaf, in index order."""

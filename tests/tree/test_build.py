@@ -157,3 +157,16 @@ def test_csv_header_and_columns(tmp_path):
     (tmp_path / "b.csv").write_text("user_id,currency,amount\na,BTC\n")
     with pytest.raises(BalancesRejected, match="columns"):
         load_file(str(tmp_path / "b.csv"), ASSETS)
+
+
+def test_export_lines_are_canonical_proofs(tree, bank_key):
+    import io
+
+    store, balances = tree
+    buf = io.BytesIO()
+    assert store.export_proofs(buf, workers=1) == len(balances)
+    lines = buf.getvalue().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == len(balances) + 1
+    for i, uid in enumerate(store.user_ids()):
+        assert lines[i] == canonical.dumps(store.proof_for_index(i, uid))
+        verify_proof(lines[i], bank_key.public_key(), expected_user=uid)
