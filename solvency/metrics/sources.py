@@ -5,9 +5,11 @@ Ledger consistency (one ledger state per scrape): the reader takes the head dige
 cut-off to the head entry's ``committed_at`` and evaluates every definition at that cut-off. On the
 committed axis that is exactly the state the digest names, whatever is posted meanwhile (the
 store's ``committed_at`` is strictly increasing in commit order). Reporting-axis definitions can
-see entries committed after the cut-off with an earlier ``reporting_at``, so the reader re-reads
-the digest afterwards and retries when it moved (a sequence lock); after `LEDGER_RETRIES` moved
-digests the scrape reports the ledger as down rather than mixing two states.
+see entries committed after the cut-off with an earlier ``reporting_at``, and the store interface
+offers no read transaction, so the reader re-reads the digest afterwards and retries when it moved
+(a sequence lock). After `LEDGER_RETRIES` moved digests the reporting-axis definitions are left
+out of that scrape (absent, logged) rather than mixed from two states; the committed-axis ones
+are exact for the last cut-off, so a busy ledger never takes the solvency figures down.
 
 Snapshots: ``--snapshots DIR`` is re-read on every scrape; ``--snapshot-cmd CMD`` is run through
 the shell with ``SOLVENCY_SNAPSHOT_DIR`` naming a fresh empty directory. The command either writes
@@ -107,12 +109,17 @@ class LedgerSource:
     def read(self) -> LedgerReading | Failure:
         try:
             store = self._open()
-            needs_stability = any(d.time_axis != "committed" for d in self.definitions.values())
+            moving = sorted(name for name, d in self.definitions.items() if d.time_axis != "committed")
             for _ in range(LEDGER_RETRIES):
                 reading, stable = self._read_once(store)
-                if stable or not needs_stability:
+                if stable or not moving:
                     return reading
-            return Failure(LEDGER_SOURCE, f"the ledger moved during {LEDGER_RETRIES} consecutive reads")
+            log.warning(
+                "reporting-axis definitions %s left out of this scrape: the ledger moved during %d consecutive reads",
+                ", ".join(moving), LEDGER_RETRIES,
+            )
+            kept = tuple((name, amounts) for name, amounts in reading.balances if name not in moving)
+            return LedgerReading(reading.entry_count, reading.head_hash, reading.as_of_us, kept)
         except Exception as exc:  # noqa: BLE001 - any failure makes the ledger unknown, not zero
             log.warning("ledger source is down: %s", exc)
             self.close()  # reopen on the next scrape (the file may have been replaced)
