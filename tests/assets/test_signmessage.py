@@ -31,6 +31,8 @@ def test_bitcoin_core_vectors(case, mode):
 @pytest.mark.parametrize("case", VECTORS["lightning_signmessage"], ids=lambda c: str(c["id"]))
 def test_lightning_vectors(case):
     signature = zbase32.encode(bytes.fromhex(case["signature_hex"]))
+    if "signature_zbase32" in case:
+        assert signature == case["signature_zbase32"]
     if case["result"] == "valid":
         signmessage.verify_lnd_node(case["pubkey"], case["message"].encode(), signature)
     else:
