@@ -40,7 +40,7 @@ def parse_time(text: str) -> int:
     except ValueError:
         raise ValueError(f"not an RFC 3339 time: {text!r}") from None
     if moment.tzinfo is None:
-        raise ValueError(f"time {text!r} has no UTC offset (write e.g. {text}Z)")
+        raise ValueError(f"time {text!r} has no UTC offset (add Z or +00:00)")
     return to_us(moment)
 
 

@@ -1,0 +1,341 @@
+"""``solvency ledger``: the double-entry ledger from the command line.
+
+Exit codes: 0 ok, 1 rejected input or failed check (the message names the file, line, field and
+reason), 2 usage. ``--db`` defaults to ``$SOLVENCY_DB``, else ``./solvency.db``; it also accepts
+``sqlite:///path`` and ``mongodb://...`` URIs (`ledger.store.open_store`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+
+import click
+
+from verifier.lazyclick import LazyGroup
+
+DEFAULT_DB = "./solvency.db"
+LAZY = {
+    "import": ("solvency.cli.ledger_import:import_ledger", "Copy a medici (MongoDB) ledger into another store."),
+}
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _user_errors(func: Callable) -> Callable:
+    """Report the ledger's exceptions as one-line errors with exit 1, never as tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ledger.definitions import DefinitionError
+        from ledger.entries import BatchRejected, LedgerError
+        from ledger.sqlite_store import StoreFormatError
+
+        try:
+            return func(*args, **kwargs)
+        except BatchRejected as exc:
+            for error in exc.errors:
+                click.echo(f"error: {error}", err=True)
+            _fail(f"rejected: {len(exc.errors)} problem(s); nothing was written")
+        except (LedgerError, DefinitionError, StoreFormatError) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+    return wrapper
+
+
+def _db_option(func: Callable) -> Callable:
+    return click.option(
+        "--db",
+        envvar="SOLVENCY_DB",
+        default=DEFAULT_DB,
+        show_default="$SOLVENCY_DB or ./solvency.db",
+        metavar="PATH|URI",
+        help="The ledger: a SQLite path, sqlite:///path or mongodb://...",
+    )(func)
+
+
+def _json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
+
+
+def _open(db: str, create: bool = False):
+    from ledger.store import open_store
+
+    if not create and "://" not in db.removeprefix("sqlite:///") and not os.path.exists(db.removeprefix("sqlite:///")):
+        _fail(f"{db}: no ledger here (run `solvency ledger init --db {db}`)")
+    return open_store(db, create=create)
+
+
+def _as_of(value: str | None) -> int | None:
+    from ledger.clock import parse_time
+
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+def _definition(name: str, definitions_file: str | None):
+    from ledger.definitions import load_definitions
+
+    table = load_definitions(definitions_file)
+    if name not in table:
+        raise click.BadParameter(f"unknown definition {name!r} (known: {', '.join(table)})", param_hint="--definition")
+    return table[name]
+
+
+def _emit(as_json: bool, payload: dict, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, sort_keys=True, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@click.group(cls=LazyGroup, lazy_commands=LAZY, context_settings={"help_option_names": ["-h", "--help"]})
+def ledger() -> None:
+    """The double-entry ledger: init, post, reverse, balances, check."""
+
+
+@ledger.command()
+@_db_option
+@click.option("--legal-entity", default="bank", show_default=True, help="Legal entity recorded for new accounts.")
+@_json_option
+@_user_errors
+def init(db: str, legal_entity: str, as_json: bool) -> None:
+    """Create an empty SQLite ledger (a no-op on an existing one)."""
+    from ledger.accounts import legal_entity_problem
+    from ledger.sqlite_store import SQLiteStore
+
+    problem = legal_entity_problem(legal_entity)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--legal-entity")
+    path = db.removeprefix("sqlite:///")
+    if "://" in path:
+        raise click.UsageError("init creates SQLite ledgers only; give a path or sqlite:///path")
+    existed = os.path.exists(path) and os.path.getsize(path) > 0
+    with SQLiteStore(path, create=True, legal_entity=legal_entity) as store:
+        digest = store.digest()
+    verb = "exists" if existed else "created"
+    _emit(as_json, {"db": path, "status": verb, "entry_count": digest.entry_count, "head_hash": digest.head_hash},
+          [f"ledger {path} {verb}: {digest.entry_count} entries, head {digest.head_hash}"])
+
+
+@ledger.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@_db_option
+@_json_option
+@_user_errors
+def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
+    """Post the entries of JSON Lines FILES ('-' reads stdin), all files as ONE batch.
+
+    Each line is one entry: {"postings": [{"account", "currency", "side", "amount"}, ...],
+    "memo", "metadata", "reporting_at", "idempotency_key", "reverses"} (docs/LEDGER.md). The batch
+    is all-or-nothing: any bad line rejects everything, and every problem is reported as
+    FILE:LINE: FIELD: REASON.
+    """
+    from ledger.entries import BatchRejected
+    from ledger.jsonl import parse_lines
+
+    entries, where, errors = [], [], []
+    for name in files:
+        try:
+            if name == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(name, "rb") as handle:
+                    data = handle.read()
+        except OSError as exc:
+            _fail(f"{name}: cannot read: {exc.strerror}")
+        found, numbers, problems = parse_lines(data.splitlines(), "<stdin>" if name == "-" else name)
+        entries.extend(found)
+        where.extend((name, n) for n in numbers)
+        errors.extend(problems)
+    if not entries and not errors:
+        _fail("no entries in the input")
+    store = _open(db)
+    try:
+        before = store.digest().entry_count
+        try:
+            posted = store.post_batch(entries) if entries else ()
+        except BatchRejected as exc:
+            for error in exc.errors:
+                name, number = where[error.index] if error.index < len(where) else ("?", 0)
+                errors.append(f"{name}:{number}: {error.field}: {error.reason}")
+            posted = ()
+        if errors:
+            for error in errors:
+                click.echo(f"error: {error}", err=True)
+            _fail(f"rejected: {len(errors)} problem(s); nothing was written")
+        digest = store.digest()
+    finally:
+        store.close()
+    new = len({p.seq for p in posted if p.seq > before})
+    payload = {
+        "posted": [{"entry_id": p.entry_id, "seq": p.seq, "entry_hash": p.entry_hash} for p in posted],
+        "entry_count": digest.entry_count,
+        "head_hash": digest.head_hash,
+    }
+    _emit(as_json, payload, [f"posted {len(posted)} entries ({new} new, {len(posted) - new} idempotent replays)",
+                             f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}"])
+
+
+@ledger.command()
+@click.argument("entry_id")
+@click.option("--memo", default=None, help="Memo of the reversal (default: 'reversal of ENTRY_ID').")
+@click.option("--reporting-at", default=None, metavar="TIME", help="Accounting time of the reversal (RFC 3339).")
+@click.option("--idempotency-key", default=None, help="Make the reversal safe to retry.")
+@_db_option
+@_json_option
+@_user_errors
+def reverse(entry_id: str, memo: str | None, reporting_at: str | None, idempotency_key: str | None, db: str, as_json: bool) -> None:
+    """Post the reversal of ENTRY_ID (its postings with sides swapped, linked to it)."""
+    from ledger.clock import format_time, parse_time
+    from ledger.entries import entry_id_problem
+
+    problem = entry_id_problem(entry_id)
+    if problem:
+        raise click.BadParameter(problem, param_hint="ENTRY_ID")
+    when = None
+    if reporting_at is not None:
+        try:
+            when = parse_time(reporting_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reporting-at") from None
+    with _open(db) as store:
+        posted = store.reverse(entry_id, memo=memo, reporting_at=when, idempotency_key=idempotency_key)
+    _emit(
+        as_json,
+        {"entry_id": posted.entry_id, "reverses": entry_id, "seq": posted.seq, "committed_at": format_time(posted.committed_at)},
+        [f"reversal {posted.entry_id} (seq {posted.seq}) reverses {entry_id}"],
+    )
+
+
+_definition_options = [
+    click.option("--definitions", "definitions_file", default=None, type=click.Path(dir_okay=False), help="Definitions TOML file (default: the packaged Galoy file)."),
+    click.option("--as-of", default=None, metavar="TIME", help="Cut-off on the definition's time axis (RFC 3339); default: now."),
+]
+
+
+def _with(options: list[Callable]) -> Callable:
+    def apply(func: Callable) -> Callable:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+@ledger.command()
+@click.argument("account")
+@click.option("--definition", "definition_name", default=None, help="Restrict to a named definition (default: every currency of ACCOUNT).")
+@_with(_definition_options)
+@_db_option
+@_json_option
+@_user_errors
+def balance(account: str, definition_name: str | None, definitions_file: str | None, as_of: str | None, db: str, as_json: bool) -> None:
+    """Balance of ACCOUNT (normal side: liabilities and assets positive) per currency."""
+    from ledger.accounts import path_problem
+    from ledger.definitions import BalanceDefinition, Selector
+
+    problem = path_problem(account)
+    if problem:
+        raise click.BadParameter(problem, param_hint="ACCOUNT")
+    cut = _as_of(as_of)
+    if definition_name is None:
+        definition = BalanceDefinition("account", "committed", (Selector(path=account),))
+    else:
+        definition = _definition(definition_name, definitions_file)
+    with _open(db) as store:
+        amounts = dict(store.balance(definition, account, cut))
+    _emit(as_json, {"account": account, "definition": definition_name, "balances": amounts},
+          [f"{account} {code} {amount}" for code, amount in amounts.items()] or [f"{account}: no postings"])
+
+
+@ledger.command()
+@click.option("--definition", "definition_name", required=True, help="Named balance definition, e.g. customer-liabilities.")
+@_with(_definition_options)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output file: FILE.csv or FILE.parquet.")
+@_db_option
+@_json_option
+@_user_errors
+def balances(definition_name: str, definitions_file: str | None, as_of: str | None, out: str, db: str, as_json: bool) -> None:
+    """Write per-user balances (user_id, currency, balance) of a definition as of a cut-off."""
+    from ledger.frames import write_balances
+
+    if not out.lower().endswith((".csv", ".parquet")):
+        raise click.BadParameter("must end in .csv or .parquet", param_hint="--out")
+    cut = _as_of(as_of)
+    definition = _definition(definition_name, definitions_file)
+    with _open(db) as store:
+        digest = store.digest()
+        count, totals = write_balances(store.user_balances(definition, cut), out)
+    payload = {
+        "definition": definition.name,
+        "definition_hash": definition.content_hash,
+        "time_axis": definition.time_axis,
+        "as_of": as_of,
+        "rows": count,
+        "totals": totals,
+        "out": out,
+        "entry_count": digest.entry_count,
+        "head_hash": digest.head_hash,
+    }
+    _emit(as_json, payload, [
+        f"wrote {count} balances of {definition.name} ({definition.time_axis} axis, as of {as_of or 'now'}) to {out}",
+        *(f"total {code} {amount}" for code, amount in totals.items()),
+        f"definition hash {definition.content_hash}",
+        f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}",
+    ])
+
+
+@ledger.command()
+@_db_option
+@_json_option
+@_user_errors
+def check(db: str, as_json: bool) -> None:
+    """Verify the hash chain and that every currency's trial balance is zero; print the digest."""
+    from ledger.chain import ChainBroken
+    from ledger.store import TrialBalanceNotZero
+
+    with _open(db) as store:
+        try:
+            digest = store.verify()
+        except (ChainBroken, TrialBalanceNotZero) as exc:
+            if as_json:
+                click.echo(json.dumps({"ok": False, "error": str(exc)}, sort_keys=True, indent=2))
+            _fail(f"check failed: {exc}")
+        trial = dict(store.trial_balance())
+    _emit(as_json, {"ok": True, "entry_count": digest.entry_count, "head_hash": digest.head_hash, "trial_balance": trial}, [
+        "ok  hash chain verified",
+        f"ok  trial balance zero in {', '.join(trial) or 'every currency'}",
+        f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}",
+    ])
+
+
+@ledger.command()
+@_db_option
+@_json_option
+@_user_errors
+def accounts(db: str, as_json: bool) -> None:
+    """List every account with its type, normal side and legal entity."""
+    with _open(db) as store:
+        rows = [
+            {"path": a.path, "type": a.type.value, "normal_side": a.type.normal_side, "legal_entity": a.legal_entity}
+            for a in store.accounts()
+        ]
+    if as_json:
+        click.echo(json.dumps({"accounts": rows}, sort_keys=True, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['path']}\t{row['type']}\t{row['normal_side']}\t{row['legal_entity']}")
