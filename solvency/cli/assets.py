@@ -103,7 +103,10 @@ def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, out:
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from None
     signed = sign_artifact(body, private)
-    _write_atomically(Path(out), canonical.dump_file_bytes(signed))
+    try:
+        _write_atomically(Path(out), canonical.dump_file_bytes(signed))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     totals = signed["totals"]
     click.echo(f"wrote {out}: anchor {snap.anchor.height} {snap.anchor.hash}")
     for row in signed["statement"]["per_asset"]:

@@ -1,0 +1,84 @@
+"""Property: any corrupted value in any lncli/bitcoind file gives a named SnapshotError, never a crash."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import assets_builder as b
+from conftest import EPOCH
+from solvency.assets.fields import SnapshotError
+from solvency.assets.attest import build_body
+from solvency.assets.snapshot import load_snapshot
+
+FILES = b.snapshot_files()
+JSON_FILES = {name: (json.loads(v, parse_float=Decimal) if isinstance(v, str) else v) for name, v in FILES.items()}
+
+SUMMARY = {"hash": "ab" * 32, "epoch": EPOCH, "assets": ["BTC", "USD"], "root_sums": ["150000000", "3000000"]}
+PROOFS = b.proofs_for(b.challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, SUMMARY["hash"]))["proofs"]
+
+REPLACEMENTS = st.sampled_from([None, True, 1.5, -1, 0, 2**70, "", "-5", "x", "00", [], {}, [1], {"a": 1}])
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, path + (i,))
+    yield path
+
+
+def _default(o):
+    if isinstance(o, Decimal):
+        return float(o)  # only for writing the corrupted fixture back out
+    raise TypeError
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupted_value_is_a_named_error_or_harmless(tmp_path_factory, data):
+    name = data.draw(st.sampled_from(sorted(JSON_FILES)))
+    doc = copy.deepcopy(JSON_FILES[name])
+    path = data.draw(st.sampled_from([p for p in _leaves(doc) if p]))
+    replacement = data.draw(REPLACEMENTS)
+    target = doc
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = replacement
+    directory = tmp_path_factory.mktemp("corrupt")
+    snap = b.Snapshot(EPOCH, {"format": "unused"})
+    snap.files = dict(FILES)
+    snap.files[name] = json.dumps(doc, default=_default)
+    for file_name, value in snap.files.items():
+        (directory / file_name).write_text(value if isinstance(value, str) else json.dumps(value))
+    try:
+        snapshot = load_snapshot(directory)
+        # The prover's next step must not crash on what loading let through either.
+        build_body(snapshot, EPOCH, SUMMARY, PROOFS, None)
+    except SnapshotError as exc:
+        assert exc.file and str(exc)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_truncated_file_is_a_named_error(tmp_path, name):
+    for file_name, value in FILES.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        (tmp_path / file_name).write_text(text[: len(text) // 2] if file_name == name else text)
+    with pytest.raises(SnapshotError) as info:
+        load_snapshot(tmp_path)
+    assert name in str(info.value)
+
+
+def test_uncorrupted_baseline_builds(tmp_path):
+    # Without this, the property above could pass vacuously by failing early on every example.
+    for file_name, value in FILES.items():
+        (tmp_path / file_name).write_text(value if isinstance(value, str) else json.dumps(value))
+    body = build_body(load_snapshot(tmp_path), EPOCH, SUMMARY, PROOFS, None)
+    assert body["totals"]["cold_storage"] == 187_345_678
