@@ -206,7 +206,7 @@ def parse_attestation(doc: Any) -> dict[str, Any]:
     _str(com["hash"], "commitment.hash", _HEX64)
     _str(com["epoch"], "commitment.epoch", EPOCH_RE)
     assets = _list(com["assets"], "commitment.assets")
-    if not assets or len(set(assets)) != len(assets) or not all(isinstance(a, str) and ASSET_RE.fullmatch(a) for a in assets):
+    if not assets or not all(isinstance(a, str) and ASSET_RE.fullmatch(a) for a in assets) or len(set(assets)) != len(assets):
         raise InvalidAttestation("commitment.assets must be distinct asset codes")
     sums = _list(com["root_sums"], "commitment.root_sums")
     if len(sums) != len(assets) or any(decimal(s, "commitment.root_sums[]") < 0 for s in sums):

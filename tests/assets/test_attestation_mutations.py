@@ -85,3 +85,37 @@ def test_any_single_figure_change_is_rejected(signed, data):
     target[key] += delta
     with pytest.raises(VerificationError):
         verify_attestation(_resign(mutated, private), private.public_key(), commitment=commitment)
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, path + (i,))
+    yield path
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_edited_value_gives_a_verdict_never_a_crash(signed, data):
+    from verifier.errors import CannotVerify
+
+    doc, private, commitment = signed
+    mutated = copy.deepcopy(doc)
+    path = data.draw(st.sampled_from([p for p in _leaves(mutated) if p and p[0] not in ("signature", "node_signature")]))
+    replacement = data.draw(st.sampled_from([None, True, -1, 0, 2**60, "", "-1", "zz", [], {}, ["x"], {"a": None}]))
+    target = mutated
+    for step in path[:-1]:
+        target = target[step]
+    if target[path[-1]] == replacement:
+        return
+    target[path[-1]] = replacement
+    # Some members are descriptive and legitimately free (an outpoint's vout is checked only
+    # against the auditor's UTXO data, `active` is informational), so an edit may still verify;
+    # what must never happen is an exception other than a verdict.
+    try:
+        verify_attestation(_resign(mutated, private), private.public_key(), commitment=commitment)
+    except (VerificationError, CannotVerify):
+        pass
