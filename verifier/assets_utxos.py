@@ -3,7 +3,10 @@
 The auditor gives one JSON file produced by *their* bitcoind, in one of two shapes:
 
 * the raw result of ``bitcoin-cli scantxoutset start '[...]'`` (members ``success``, ``height``,
-  ``bestblock``, ``unspents``, ``total_amount``); the scan must cover the attested scripts;
+  ``bestblock``, ``unspents``, ``total_amount``); the scan must cover the attested scripts (the
+  verifier lists them as ``addr(...)`` scan objects in its facts). A scan cannot say which
+  scripts it covered, so an attested outpoint is taken as absent only when the scan shows some
+  other output to the same script; otherwise the verdict is undecidable;
 * ``{"getblockheader": <getblockheader of the node's tip>, "gettxout": {"TXID:VOUT": <gettxout
   result or null>, ...}}`` with one entry per attested UTXO.
 
@@ -97,6 +100,9 @@ class UtxoAudit:
     outputs: dict[tuple[str, int], Seen | None]
     complete: bool  # True for a scan: an outpoint absent from it is absent from the UTXO set
 
+    def scripts(self) -> frozenset[str]:
+        return frozenset(seen.script for seen in self.outputs.values() if seen is not None)
+
     def check(self, attestation: dict[str, Any]) -> str:
         anchor = attestation["anchor"]
         if self.height < anchor["height"]:
@@ -117,6 +123,11 @@ class UtxoAudit:
             if key not in self.outputs and not self.complete:
                 raise CannotVerify(f"the auditor's {self.source} has no entry for {name}", reason="UTXO_DATA_INCOMPLETE")
             seen = self.outputs.get(key)
+            if seen is None and self.complete and u["script_pubkey"] not in self.scripts():
+                raise CannotVerify(
+                    f"the auditor's scan has no output to the script of {name}; scan addr({u['address']}) too",
+                    reason="UTXO_DATA_INCOMPLETE",
+                )
             if seen is None:
                 if at_anchor:
                     raise UtxoAuditFailed(f"UTXO {name} does not exist at the anchor block per the auditor's node")

@@ -408,5 +408,6 @@ def verify_attestation(
         "btc_assets_sat": btc_row["assets"],
         "statement": doc["statement"],
         "proofs_verified": len(doc["proofs"]),
+        "utxo_scan_objects": sorted({f"addr({u['address']})" for _, u in utxos}),
     }
     return AttestationFacts(tuple(checked), facts, tuple(caveats))

@@ -49,6 +49,7 @@ def test_valid_attestation(attested, bank):
     # 3,000,000 cents at 9,000,000 cents/BTC = 33,333,333.33 sats, rounded up against the bank.
     assert statement["combined_at_declared_price"] == {"usd_liabilities_in_sat": "33333334", "margin_sat": "15005814", "margin_usd_cents": "1350523"}
     assert any("operator's word" in c for c in out["caveats"])
+    assert len(facts["utxo_scan_objects"]) == 4 and all(o.startswith("addr(bcrt1") for o in facts["utxo_scan_objects"])
     assert any("proofs of control" in c for c in out["checked"])
 
 
@@ -190,11 +191,12 @@ def _scan(doc, *, height=b.ANCHOR_HEIGHT, bestblock=b.ANCHOR_HASH, drop=None, am
         ({"height": b.ANCHOR_HEIGHT + 10, "bestblock": b.OTHER_HASH}, 0, None),
         ({"amount_delta": 1}, 1, "UTXO_MISMATCH"),
         ({"drop": 1}, 1, "UTXO_NOT_FOUND"),
+        ({"drop": 3}, 3, "UTXO_DATA_INCOMPLETE"),
         ({"drop": 1, "height": b.ANCHOR_HEIGHT + 10, "bestblock": b.OTHER_HASH}, 3, "UTXO_SPENT_SINCE"),
         ({"height": b.ANCHOR_HEIGHT - 1, "bestblock": b.OTHER_HASH}, 3, "UTXO_DATA_TOO_OLD"),
         ({"bestblock": b.OTHER_HASH}, 1, "ANCHOR_NOT_IN_CHAIN"),
     ],
-    ids=["at-anchor", "later", "amount", "missing", "spent-since", "too-old", "fork"],
+    ids=["at-anchor", "later", "amount", "missing", "script-not-scanned", "spent-since", "too-old", "fork"],
 )
 def test_utxos_against_the_auditors_scan(attested, bank, tmp_path, kwargs, code, reason):
     path = tmp_path / "scan.json"
