@@ -67,6 +67,9 @@ def write_balances(rows: Iterable[tuple[str, str, int]], path: str) -> tuple[int
     counted = _Counter(rows)
     fd, tmp = tempfile.mkstemp(prefix=".balances-", dir=directory)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w" if lower.endswith(".csv") else "wb", **({"newline": "", "encoding": "utf-8"} if lower.endswith(".csv") else {})) as handle:
             if lower.endswith(".csv"):
                 writer = csv.writer(handle, lineterminator="\n")

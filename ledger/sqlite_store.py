@@ -35,7 +35,7 @@ import struct
 from collections.abc import Iterator, Mapping, Sequence
 
 from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, path_problem
-from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, LedgerDigest, PostedEntry, canonical_content, make_entry_id
+from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, ChainBroken, LedgerDigest, PostedEntry, canonical_content, make_entry_id
 from ledger.clock import as_time_us, now_us
 from ledger.definitions import BalanceDefinition
 from ledger.entries import (
@@ -512,14 +512,26 @@ class SQLiteStore(Store):
         return "p.reporting_at <= ?", (cut,)
 
     def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
-        cut = self._seq_cut(as_of)
         out = {code: 0 for code in sorted(self._currency_ids)}
-        rows = self._db.execute(
-            "SELECT currency_id, SUM(amount) FROM postings WHERE entry_seq <= ? GROUP BY currency_id", (cut,)
-        )
+        if as_of is None:
+            # Every stored posting, including any that no entry owns (`verify` reports those).
+            rows = self._db.execute("SELECT currency_id, SUM(amount) FROM postings GROUP BY currency_id")
+        else:
+            rows = self._db.execute(
+                "SELECT currency_id, SUM(amount) FROM postings WHERE entry_seq <= ? GROUP BY currency_id", (self._seq_cut(as_of),)
+            )
         for cid, total in rows:
             out[self._currency_codes[cid]] = total
         return out
+
+    def verify(self) -> LedgerDigest:
+        digest = super().verify()
+        orphans = self._db.execute(
+            "SELECT count(*) FROM postings WHERE entry_seq < 1 OR entry_seq > ?", (digest.entry_count,)
+        ).fetchone()[0]
+        if orphans:
+            raise ChainBroken(digest.entry_count + 1, f"{orphans} posting(s) belong to no entry")
+        return digest
 
     def _reader(self) -> sqlite3.Connection:
         reader = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)

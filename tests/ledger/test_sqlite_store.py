@@ -1,0 +1,115 @@
+"""The store contract on SQLite, plus what is specific to the SQLite file: append-only triggers,
+format markers, tamper evidence, durability and multi-process safety."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from store_contract import CUSTOMERS, StoreContract, deposit  # noqa: E402
+
+from ledger.chain import ChainBroken  # noqa: E402
+from ledger.sqlite_store import SQLiteStore, StoreFormatError  # noqa: E402
+from ledger.store import TrialBalanceNotZero, open_store  # noqa: E402
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SQLiteStore(str(tmp_path / "ledger.db")) as s:
+        yield s
+
+
+class TestSQLiteStoreContract(StoreContract):
+    pass
+
+
+def test_open_store_uris(tmp_path):
+    path = tmp_path / "a.db"
+    with open_store(f"sqlite:///{path}") as s:
+        s.post(deposit("w1", 5))
+    with open_store(str(path)) as s:
+        assert s.digest().entry_count == 1
+    with pytest.raises(ValueError):
+        open_store("postgres://x/y")
+    with pytest.raises(StoreFormatError):
+        open_store(str(tmp_path / "missing.db"), create=False)
+
+
+def test_update_and_delete_are_refused_by_the_database(store):
+    store.post(deposit("w1", 5))
+    for statement in ("UPDATE postings SET amount = 6", "DELETE FROM postings", "UPDATE entries SET memo = 'x'", "DELETE FROM entries"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store._db.execute(statement)
+    assert store.verify().entry_count == 1
+
+
+def _tamper(path, statement):
+    db = sqlite3.connect(path, isolation_level=None)
+    for trigger in ("postings_no_update", "entries_no_update", "postings_no_delete", "entries_no_delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute(statement)
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "statement, error",
+    [
+        ("UPDATE postings SET amount = amount * 2 WHERE entry_seq = 2", ChainBroken),
+        ("UPDATE entries SET memo = 'edited' WHERE seq = 1", ChainBroken),
+        ("UPDATE entries SET reporting_at = reporting_at - 1 WHERE seq = 2", ChainBroken),
+        ("DELETE FROM entries WHERE seq = 2", ChainBroken),
+        ("UPDATE entries SET prev_hash = zeroblob(32) WHERE seq = 3", ChainBroken),
+    ],
+)
+def test_tampering_is_detected(tmp_path, statement, error):
+    path = str(tmp_path / "t.db")
+    with SQLiteStore(path) as s:
+        s.post_batch([deposit("w1", 5), deposit("w2", 6), deposit("w3", 7)])
+    _tamper(path, statement)
+    with SQLiteStore(path) as s, pytest.raises(error):
+        s.verify()
+
+
+def test_unbalanced_postings_fail_the_trial_balance(tmp_path):
+    path = str(tmp_path / "t.db")
+    with SQLiteStore(path) as s:
+        s.post(deposit("w1", 5))
+    # A posting that no entry owns is outside the chain; the trial balance and verify see it.
+    _tamper(path, "INSERT INTO postings VALUES (99, 0, 1, 1, 5, 0)")
+    with SQLiteStore(path) as s:
+        assert s.trial_balance()["BTC"] == 5
+        with pytest.raises((TrialBalanceNotZero, ChainBroken)):
+            s.verify()
+
+
+def test_unknown_format_is_refused(tmp_path):
+    path = str(tmp_path / "t.db")
+    with SQLiteStore(path):
+        pass
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE meta SET value = 'pos-ledger-sqlite/9' WHERE key = 'format'")
+    db.close()
+    with pytest.raises(StoreFormatError, match="unknown ledger format"):
+        SQLiteStore(path)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
+    with pytest.raises(StoreFormatError):
+        SQLiteStore(str(other))
+
+
+def test_wal_mode(store):
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_user_balances_streams_a_snapshot(store):
+    store.post_batch([deposit(f"w{i:03d}", 10 + i) for i in range(50)])
+    stream = store.user_balances(CUSTOMERS)
+    first = next(stream)
+    store.post(deposit("w000", 1000))  # committed while the stream is open
+    rest = list(stream)
+    assert first == ("w000", "BTC", 10)
+    assert len(rest) == 49
