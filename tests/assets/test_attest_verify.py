@@ -330,3 +330,18 @@ def test_address_scan_descriptors_are_accepted(snapshot, attest, bank):
     result, out = attest(snapshot)
     assert result.exit_code == 0, result.output
     assert verify(out, bank)[0] == 0
+
+
+@pytest.mark.parametrize("replacement", ["null", "true", "-1", "1.5", '"x"', "[]", "{}", "1e400", "0.000000001"])
+@pytest.mark.parametrize("field", ["height", "bestblock", "txid", "vout", "amount", "scriptPubKey", "success", "unspents"])
+def test_corrupt_auditor_scan_is_inconclusive_or_a_verdict(attested, bank, tmp_path, field, replacement):
+    import re as _re
+
+    text = _scan(load(attested))
+    corrupted = _re.sub(r'"%s": ("[^"]*"|[^,}\]]+|\[[^\]]*\])' % field, f'"{field}": {replacement}', text, count=1)
+    assert corrupted != text
+    path = tmp_path / "scan.json"
+    path.write_text(corrupted)
+    _, out = verify(attested, bank, "--utxos", path)
+    # Bad data from the auditor's side must give a named verdict, never an internal error.
+    assert out["reason"] != "INTERNAL_ERROR", out["message"]
