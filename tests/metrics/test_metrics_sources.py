@@ -43,6 +43,9 @@ def test_ledger_reading_is_one_state_while_a_writer_posts(ledger_db):
             readings.append(reading)
     finally:
         thread.join()
+    try:
+        readings.append(source.read())  # after the writer: the final state
+    finally:
         source.close()
     counts = [r.entry_count for r in readings]
     assert counts == sorted(counts) and counts[-1] == 1 + len(fx.USERS_USD) + 150
