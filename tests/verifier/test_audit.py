@@ -114,3 +114,14 @@ def test_leaf_export_holds_no_ids_or_salts(built):
     for needle in (b'"a"', b"salt"):
         assert needle not in data
     assert (d / "leaves.parquet").read_bytes().count(b"user") == 0
+
+
+def test_parquet_without_pyarrow_is_undecidable(built, monkeypatch):
+    import sys
+
+    _, com, _, d = built
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(CannotVerify) as info:
+        load_leaf_layer(d / "leaves.parquet", parse_commitment(com))
+    assert info.value.reason == "UNSUPPORTED_FEATURE" and "pyarrow" in info.value.message
