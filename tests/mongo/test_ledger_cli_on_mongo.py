@@ -1,0 +1,73 @@
+"""The ordinary ledger commands with ``--db mongodb://...`` on Galoy's medici database.
+
+In-process (CliRunner) with `ledger.mongo.connect` returning a seeded mongomock client; see
+test_import.py for why.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import ledger.mongo
+from solvency.cli.main import cli
+from tests.mongo.medici_reference import galoy_wallet_balance
+
+URI = "mongodb://galoy.example/galoy"
+DEFINITIONS = "tests/mongo/fixtures/galoy_definitions.toml"
+
+
+@pytest.fixture
+def galoy_uri(galoy_db, monkeypatch):
+    monkeypatch.setattr(ledger.mongo, "connect", lambda uri: galoy_db.client)
+    return URI
+
+
+def test_check_prints_the_read_time_digest(galoy_uri, galoy_store):
+    result = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri, "--json"])
+    assert result.exit_code == 0, result.output
+    digest = galoy_store.digest()
+    assert str(digest.entry_count) in result.output and digest.head_hash in result.output
+
+
+def test_balances_csv_equals_medici(galoy_uri, galoy_docs, tmp_path):
+    out = tmp_path / "users.csv"
+    result = CliRunner().invoke(
+        cli,
+        ["ledger", "balances", "--db", galoy_uri, "--definitions", DEFINITIONS, "--definition", "customer-liabilities", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    with out.open() as handle:
+        rows = list(csv.reader(handle))
+    from ledger.frames import COLUMNS
+
+    assert tuple(rows[0]) == tuple(COLUMNS)
+    got = {r[0]: int(r[2]) for r in rows[1:]}
+    wallets = galoy_docs["wallets"]
+    expected = {wallets[n]: int(galoy_wallet_balance(galoy_docs["medici_transactions"], wallets[n])) for n in ("alice_btc", "alice_usd", "bob_btc", "carol_usd")}
+    assert got == expected
+
+
+def test_posting_to_galoys_database_is_refused_cleanly(galoy_uri, tmp_path):
+    entry = {
+        "postings": [
+            {"account": "Assets:OnChain", "currency": "BTC", "side": "debit", "amount": 5},
+            {"account": "Liabilities:x", "currency": "BTC", "side": "credit", "amount": 5},
+        ]
+    }
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(entry) + "\n")
+    result = CliRunner().invoke(cli, ["ledger", "post", "--db", galoy_uri, str(path)])
+    assert result.exit_code == 1
+    assert "read-only" in result.output and "Traceback" not in result.output
+
+
+def test_bad_document_is_reported_by_id(galoy_uri, galoy_db):
+    leg = galoy_db["medici_transactions"].find_one({"credit": {"$gt": 0}})
+    galoy_db["medici_transactions"].update_one({"_id": leg["_id"]}, {"$set": {"credit": 1.5}})
+    result = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri])
+    assert result.exit_code == 1
+    assert str(leg["_id"]) in result.output and "Traceback" not in result.output
