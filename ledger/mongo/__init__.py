@@ -44,7 +44,8 @@ def connect(uri: str) -> Any:
     mongomock client, since mongomock cannot be reached through a URI."""
     from pymongo import MongoClient
 
-    return MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
+    options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
+    return MongoClient(uri, tz_aware=True, **options)
 
 
 def open_store(uri: str, *, create: bool = True) -> "MongoStore":
@@ -52,10 +53,20 @@ def open_store(uri: str, *, create: bool = True) -> "MongoStore":
     from ledger.mongo.layout import DEFAULT_BOOK
     from ledger.mongo.store import MongoStore
 
+    from pymongo.errors import PyMongoError
+
+    from ledger.mongo.layout import MongoUnavailable
+
     clean, database, book = split_uri(uri)
-    client = connect(clean)
+    try:
+        client = connect(clean)
+    except PyMongoError as exc:
+        raise MongoUnavailable(f"cannot use the MongoDB URI for database {database!r}: {exc}") from None
     try:
         return MongoStore(client[database], book=book or DEFAULT_BOOK, create=create, close_client=True)
+    except PyMongoError as exc:
+        client.close()
+        raise MongoUnavailable(f"MongoDB database {database!r}: {type(exc).__name__}: {exc}") from None
     except BaseException:
         client.close()
         raise

@@ -54,6 +54,10 @@ class MediciDocumentError(LedgerError):
         super().__init__(f"{collection} _id {_show_id(doc_id)}: {field}: {reason}")
 
 
+class MongoUnavailable(LedgerError):
+    """The server cannot be reached or refused the connection (the message carries no password)."""
+
+
 class ReadOnlyLedger(LedgerError):
     """Writing was refused: the database is a medici ledger the toolkit does not own."""
 

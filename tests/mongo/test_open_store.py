@@ -53,3 +53,11 @@ def test_importing_ledger_mongo_does_not_import_pymongo():
 
     code = "import sys, ledger.mongo; print('pymongo' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_unreachable_server_is_a_ledger_error_without_credentials():
+    from ledger.mongo.layout import MongoUnavailable
+
+    with pytest.raises(MongoUnavailable) as info:
+        open_store("mongodb://user:s3cret@127.0.0.1:9/db?serverSelectionTimeoutMS=300")
+    assert "s3cret" not in str(info.value) and "'db'" in str(info.value)
