@@ -125,16 +125,25 @@ class SQLiteStore(Store):
         if not exists and not create:
             raise StoreFormatError(f"{path}: no ledger here (run `solvency ledger init`)")
         self._db = sqlite3.connect(path, isolation_level=None, timeout=60.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=OFF")
-        self._db.execute("PRAGMA cache_size=-262144")
-        self._db.execute("PRAGMA temp_store=MEMORY")
-        self._db.execute("PRAGMA wal_autocheckpoint=16384")
+        try:
+            if exists:
+                # Check the format before touching anything, so a foreign file is left as it was.
+                self._check_format()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA cache_size=-262144")
+            self._db.execute("PRAGMA temp_store=MEMORY")
+            self._db.execute("PRAGMA wal_autocheckpoint=16384")
+            if not exists:
+                self._create(legal_entity)
+                self._check_format()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreFormatError(f"{path}: not a ledger database ({exc})") from None
+        except StoreFormatError:
+            self._db.close()
+            raise
         register_functions(self._db)
-        if not exists:
-            self._create(legal_entity)
-        self._check_format()
         self._currency_ids: dict[str, int] = {}
         self._currency_codes: dict[int, str] = {}
         for cid, code in self._db.execute("SELECT id, code FROM currencies"):
@@ -173,8 +182,8 @@ class SQLiteStore(Store):
     def _check_format(self) -> None:
         try:
             found = self._meta("format")
-        except sqlite3.DatabaseError as exc:
-            raise StoreFormatError(f"{self.path}: not a ledger database ({exc})") from None
+        except sqlite3.OperationalError:
+            found = None
         if found != FORMAT:
             raise StoreFormatError(f"{self.path}: unknown ledger format {found!r} (this code reads {FORMAT!r})")
         known = dict(self._db.execute("SELECT code, exponent FROM currencies"))
