@@ -437,7 +437,7 @@ class MongoStore(Store):
         last_time = -1
         seq = 0
         for group in cursor:
-            legs = group["legs"]
+            legs = sorted(group["legs"], key=lambda leg: leg["_id"])  # $push order is not a contract
             first = legs[0]
             postings = tuple(p for p in (layout.leg_posting(leg) for leg in legs) if p is not None)
             seq += 1
