@@ -62,14 +62,19 @@ class MetricsServer:
         self.httpd.server_close()
 
 
-def start_server(registry: CollectorRegistry, addr: str = "127.0.0.1", port: int = 9464) -> MetricsServer:
+def start_server(
+    registry: CollectorRegistry, addr: str = "127.0.0.1", port: int = 9464, *, poll_interval: float = 0.5
+) -> MetricsServer:
     """Serve `registry` on ``http://addr:port/metrics`` from a daemon thread. Port 0 picks a free
-    port (see `MetricsServer.address`). Raises `OSError` when the address cannot be bound."""
+    port (see `MetricsServer.address`); `poll_interval` bounds how long `shutdown` waits. Raises
+    `OSError` when the address cannot be bound."""
 
     class Server(ThreadingWSGIServer):
         address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 
     httpd = make_server(addr, port, _routed(make_wsgi_app(registry)), Server, handler_class=_QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, name="solvency-metrics-http", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": poll_interval}, name="solvency-metrics-http", daemon=True
+    )
     thread.start()
     return MetricsServer(httpd, thread)

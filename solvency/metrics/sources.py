@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -150,17 +151,24 @@ class SnapshotSource:
         try:
             env = dict(os.environ, **{SNAPSHOT_DIR_ENV: str(scratch)})
             try:
-                done = subprocess.run(
-                    self.command, shell=True, env=env, capture_output=True, text=True, timeout=self.timeout  # type: ignore[arg-type]
+                # A session of its own, so a time-out kills the whole pipeline, not only the shell
+                # (a surviving child would hold the output pipes open).
+                process = subprocess.Popen(
+                    self.command,  # type: ignore[arg-type]
+                    shell=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                 )
-            except subprocess.TimeoutExpired:
-                raise _CommandFailed(f"snapshot command timed out after {self.timeout:g} s") from None
             except OSError as exc:
                 raise _CommandFailed(f"snapshot command could not start: {exc}") from None
-            if done.returncode != 0:
-                tail = (done.stderr or "").strip().splitlines()[-1:] or ["(no error output)"]
-                raise _CommandFailed(f"snapshot command exited with status {done.returncode}: {tail[0]}")
-            lines = [line.strip() for line in (done.stdout or "").splitlines() if line.strip()]
+            try:
+                stdout, stderr = process.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise _CommandFailed(f"snapshot command timed out after {self.timeout:g} s") from None
+            if process.returncode != 0:
+                tail = (stderr or "").strip().splitlines()[-1:] or ["(no error output)"]
+                raise _CommandFailed(f"snapshot command exited with status {process.returncode}: {tail[0]}")
+            lines = [line.strip() for line in (stdout or "").splitlines() if line.strip()]
             target = Path(lines[-1]) if lines else scratch
             if not target.is_dir():
                 raise _CommandFailed(f"snapshot command printed {lines[-1]!r}, which is not a directory")

@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 import metrics_fixtures as fx
+from metrics_fixtures import Scrape, fetch, parse
 from ledger.definitions import load_definitions
 from solvency.metrics.collector import SolvencyCollector, make_registry
 from solvency.metrics.figures import FigureConfig
 from solvency.metrics.server import MetricsServer, start_server
 from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource
-
-
-@dataclass
-class Scrape:
-    """One parsed scrape: sample name -> {labels: value}, and family name -> type."""
-
-    samples: dict[str, dict[frozenset, float]]
-    types: dict[str, str]
-
-    def value(self, name: str, **labels: str) -> float:
-        return self.samples[name][frozenset(labels.items())]
-
-    def has(self, name: str, **labels: str) -> bool:
-        return frozenset(labels.items()) in self.samples.get(name, {})
-
-    def labelled(self, name: str, label: str) -> set[str]:
-        return {dict(key)[label] for key in self.samples.get(name, {})}
-
-
-def parse(text: str) -> Scrape:
-    samples: dict[str, dict[frozenset, float]] = {}
-    types: dict[str, str] = {}
-    for family in text_string_to_metric_families(text):
-        types[family.name] = family.type
-        for sample in family.samples:
-            key = frozenset(sample.labels.items())
-            assert key not in samples.setdefault(sample.name, {}), f"duplicate sample {sample.name}{sample.labels}"
-            samples[sample.name][key] = sample.value
-    return Scrape(samples, types)
-
-
-def fetch(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.status, response.read().decode()
 
 
 @dataclass
@@ -92,7 +57,7 @@ def start_exporter(ledger_db: Path, snapshot_dir: Path) -> Iterator:
             publication,
             config,
         )
-        server = start_server(make_registry(collector), "127.0.0.1", 0)
+        server = start_server(make_registry(collector), "127.0.0.1", 0, poll_interval=0.05)
         running.append(Exporter(server, collector, ledger_db, snapshot_dir))
         return running[-1]
 

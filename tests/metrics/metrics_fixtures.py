@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.entries import JournalEntry, credit, debit, transfer
 from ledger.store import open_store
@@ -185,3 +189,40 @@ def write_artifact(path: Path, doc: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(canonical.dump_file_bytes(doc))
     return path
+
+
+# Scraping.
+
+
+@dataclass
+class Scrape:
+    """One parsed scrape: sample name -> {labels: value}, and family name -> type."""
+
+    samples: dict[str, dict[frozenset, float]]
+    types: dict[str, str]
+
+    def value(self, name: str, **labels: str) -> float:
+        return self.samples[name][frozenset(labels.items())]
+
+    def has(self, name: str, **labels: str) -> bool:
+        return frozenset(labels.items()) in self.samples.get(name, {})
+
+    def labelled(self, name: str, label: str) -> set[str]:
+        return {dict(key)[label] for key in self.samples.get(name, {})}
+
+
+def parse(text: str) -> Scrape:
+    samples: dict[str, dict[frozenset, float]] = {}
+    types: dict[str, str] = {}
+    for family in text_string_to_metric_families(text):
+        types[family.name] = family.type
+        for sample in family.samples:
+            key = frozenset(sample.labels.items())
+            assert key not in samples.setdefault(sample.name, {}), f"duplicate sample {sample.name}{sample.labels}"
+            samples[sample.name][key] = sample.value
+    return Scrape(samples, types)
+
+
+def fetch(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read().decode()

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import metrics_fixtures as fx
-from conftest import fetch, parse
+from metrics_fixtures import fetch, parse
 from solvency.cli.main import cli
 
 

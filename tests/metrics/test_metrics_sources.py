@@ -130,6 +130,15 @@ def test_snapshot_command_failure_takes_every_asset_source_down(script, reason):
     assert all(reason in r.reason for r in node.sources)
 
 
+def test_snapshot_command_time_out_kills_the_whole_pipeline():
+    import time
+
+    started = time.monotonic()
+    node = SnapshotSource(command="sleep 30 | cat", timeout=0.5).read()
+    assert time.monotonic() - started < 10  # a surviving `sleep` would hold the pipe for 30 s
+    assert all(isinstance(r, Failure) and "timed out" in r.reason for r in node.sources)
+
+
 def test_snapshot_command_scratch_directory_is_removed(tmp_path):
     marker = tmp_path / "scratch.txt"
     SnapshotSource(command=_command(f"import os; open({str(marker)!r}, 'w').write(os.environ['SOLVENCY_SNAPSHOT_DIR'])")).read()
