@@ -1,7 +1,6 @@
 """Shared helpers of the tree tests (built trees of known balances)."""
 
 import numpy as np
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from solvency.tree.balances import from_arrays
 from solvency.tree.build import build_tree
