@@ -12,9 +12,10 @@ out of that scrape (absent, logged) rather than mixed from two states; the commi
 are exact for the last cut-off, so a busy ledger never takes the solvency figures down.
 
 Snapshots: ``--snapshots DIR`` is re-read on every scrape; ``--snapshot-cmd CMD`` is run through
-the shell with ``SOLVENCY_SNAPSHOT_DIR`` naming a fresh empty directory. The command either writes
-the snapshot files there, or prints the path of a snapshot directory as the last line of its
-standard output. A non-zero exit, a time-out or a missing directory takes every asset source down.
+the shell with ``SOLVENCY_SNAPSHOT_DIR`` naming a fresh empty directory. The command either prints
+the path of a snapshot directory as the last line of its standard output, or writes the snapshot
+files into that directory (any other output is then ignored). A non-zero exit, a time-out, or
+neither a printed directory nor written files takes every asset source down.
 
 Publication: ``--publication DIR`` is one tree output directory (``DIR/commitment.json``) or a
 directory of epochs (``DIR/<epoch>/public/commitment.json`` or a mirror's
@@ -169,10 +170,14 @@ class SnapshotSource:
                 tail = (stderr or "").strip().splitlines()[-1:] or ["(no error output)"]
                 raise _CommandFailed(f"snapshot command exited with status {process.returncode}: {tail[0]}")
             lines = [line.strip() for line in (stdout or "").splitlines() if line.strip()]
-            target = Path(lines[-1]) if lines else scratch
-            if not target.is_dir():
-                raise _CommandFailed(f"snapshot command printed {lines[-1]!r}, which is not a directory")
-            yield target
+            if lines and Path(lines[-1]).is_dir():
+                yield Path(lines[-1])
+            elif any(scratch.iterdir()) or not lines:
+                yield scratch  # the command wrote the files; what it printed was progress output
+            else:
+                raise _CommandFailed(
+                    f"snapshot command wrote nothing into ${SNAPSHOT_DIR_ENV} and its last output line {lines[-1]!r} is not a directory"
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -106,7 +106,10 @@ def _command(script: str) -> str:
 
 
 def test_snapshot_command_writing_into_the_given_directory(snapshot_dir):
-    script = f"import os, shutil; [shutil.copy(os.path.join({str(snapshot_dir)!r}, f), os.environ['SOLVENCY_SNAPSHOT_DIR']) for f in os.listdir({str(snapshot_dir)!r})]"
+    script = (
+        f"import os, shutil; [shutil.copy(os.path.join({str(snapshot_dir)!r}, f), os.environ['SOLVENCY_SNAPSHOT_DIR'])"
+        f" for f in os.listdir({str(snapshot_dir)!r})]; print('copied 9 files')"
+    )
     node = SnapshotSource(command=_command(script)).read()
     assert [r.amount for r in node.sources] == [fx.LIGHTNING_LOCAL, fx.CHANNEL_ESCROW, fx.PENDING, fx.ONCHAIN_CONFIRMED, fx.COLD]
 
@@ -121,13 +124,19 @@ def test_snapshot_command_printing_a_directory(snapshot_dir):
     [
         ("import sys; sys.stderr.write('lncli: connection refused\\n'); sys.exit(3)", "status 3: lncli: connection refused"),
         ("import time; time.sleep(30)", "timed out"),
-        ("print('/nonexistent/snapshot')", "not a directory"),
+        ("print('/nonexistent/snapshot')", "is not a directory"),
     ],
 )
 def test_snapshot_command_failure_takes_every_asset_source_down(script, reason):
     node = SnapshotSource(command=_command(script), timeout=1.0).read()
     assert [type(r) for r in node.sources] == [Failure] * len(ASSET_SOURCES)
     assert all(reason in r.reason for r in node.sources)
+
+
+def test_snapshot_command_that_writes_nothing_is_an_empty_snapshot():
+    node = SnapshotSource(command=_command("pass")).read()
+    assert all(isinstance(r, Failure) for r in node.sources)
+    assert "lnd_getinfo.json: file is missing" in node.sources[0].reason
 
 
 def test_snapshot_command_time_out_kills_the_whole_pipeline():
