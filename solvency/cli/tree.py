@@ -146,12 +146,17 @@ def proof(directory: str, user: str, out: str | None) -> None:
     """Print one user's inclusion proof (proof.json)."""
     from solvency.tree.store import UnknownUser
     from verifier import canonical
+    from verifier.errors import VerificationError
 
     with _open(directory) as store:
         try:
             doc = store.proof(user)
         except UnknownUser:
             raise Rejected(f"user {user!r} has no leaf in this tree") from None
+        try:
+            store.self_check(doc)
+        except VerificationError as exc:
+            raise Rejected(f"refusing to hand out a proof that does not verify: {exc}") from None
     data = canonical.dump_file_bytes(doc)
     if out is None:
         click.echo(data.decode(), nl=False)
@@ -183,7 +188,18 @@ def _atomic_write(path: str, write) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="JSON Lines file, one canonical proof per line.")
 def export_proofs(directory: str, out: str) -> None:
     """Write every user's proof as JSON Lines (for delivery to users)."""
+    import random
+
+    from verifier.errors import VerificationError
+
     with _open(directory) as store:
+        ids = list(store.user_ids())
+        sample = sorted(random.SystemRandom().sample(range(len(ids)), min(100, len(ids))))
+        try:
+            for i in sample:
+                store.self_check(store.proof_for_index(i, ids[i]))
+        except VerificationError as exc:
+            raise Rejected(f"refusing to export: a sampled proof does not verify: {exc}") from None
         with _progress(store.meta["users"], "exporting proofs") as progress:
             counter = {}
             _atomic_write(out, lambda handle: counter.setdefault("n", store.export_proofs(handle, progress)))

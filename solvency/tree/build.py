@@ -355,6 +355,7 @@ def build_tree(
             "split": split,
             "record_size": size,
             "excluded_negative": len(balances.excluded_negative),
+            "public_key": private_key.public_key().public_bytes_raw().hex(),
         }
         (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
         _fsync_tree(tmp)

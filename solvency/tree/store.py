@@ -72,6 +72,15 @@ class TreeStore:
         self.ctx = context_hash(self.epoch, self.assets)
         self._commitment_bytes = canonical.dumps(self.commitment)
         self._sum_slots = [(32 + 16 * j, 48 + 16 * j) for j in range(self.m)]
+        root_hash, root_sums = self._record(self.height, 0)
+        if root_hash.hex() != self.commitment["root"]["hash"] or [str(s) for s in root_sums] != self.commitment["root"]["sums"]:
+            raise TreeStoreError(f"{self.directory}: the node store's root does not match commitment.json")
+
+    def self_check(self, proof: dict[str, Any]) -> None:
+        """Verify a proof with the verifier before handing it out (raises VerificationError)."""
+        from verifier.proof import verify_proof
+
+        verify_proof(proof, bytes.fromhex(self.meta["public_key"]), expected_epoch=self.epoch, expected_user=proof["user_id"])
 
     def close(self) -> None:
         self._nodes.close()

@@ -158,3 +158,22 @@ def test_build_from_ledger(tmp_path, built):
     assert com["root"]["sums"] == ["2200", "300"]
     assert com["ledger_digest"]["entry_count"] == 3
     assert com["balance_definition"]["name"] == "customer-liabilities"
+
+
+def test_corrupt_node_store_is_refused(built, tmp_path):
+    import shutil
+
+    shutil.copytree(built / "t", tmp_path / "t")
+    nodes = tmp_path / "t" / "private" / "nodes.bin"
+    index = canonical.loads((built / "alice.json").read_bytes())["leaves"][0]["index"]
+    record = 32 + 16 * 2
+    data = bytearray(nodes.read_bytes())
+    data[(index ^ 1) * record + 47] ^= 1  # the lowest BTC sum byte of alice's level-0 sibling
+    nodes.write_bytes(bytes(data))
+    r = CliRunner().invoke(cli, ["tree", "proof", "--dir", str(tmp_path / "t"), "--user", "alice"])
+    assert r.exit_code == 1 and "does not verify" in r.output
+    data = bytearray((built / "t" / "private" / "nodes.bin").read_bytes())
+    data[-1] ^= 1  # the root record
+    nodes.write_bytes(bytes(data))
+    r = CliRunner().invoke(cli, ["tree", "proof", "--dir", str(tmp_path / "t"), "--user", "alice"])
+    assert r.exit_code == 1 and "root does not match" in r.output
