@@ -185,3 +185,17 @@ def test_error_carries_checks_passed(proof, bank_key):
     with pytest.raises(InvalidProof) as info:
         verify_proof(proof, bank_key.public_key(), expected_epoch="2026-10")
     assert len(info.value.checked) == 9
+
+
+def test_asset_list_is_committed_in_the_root(proof, bank_key):
+    # Swapping the asset order (and every sum with it) even with a fresh bank signature fails:
+    # the ordered asset list is inside every leaf through ctx.
+    com = proof["commitment"]
+    swapped = {**com, "assets": com["assets"][::-1], "root": {"hash": com["root"]["hash"], "sums": com["root"]["sums"][::-1]}}
+    proof["commitment"] = sign_artifact(swapped, bank_key)
+    proof["balances"] = proof["balances"][::-1]
+    for leaf in proof["leaves"]:
+        leaf["balances"] = leaf["balances"][::-1]
+        for sib in leaf["path"]:
+            sib["sums"] = sib["sums"][::-1]
+    assert reason_of(proof, bank_key) == "ROOT_HASH_MISMATCH"
