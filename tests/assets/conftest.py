@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
 import assets_builder as b
-
-EPOCH = "2026-11"
+from assets_cli import EPOCH, run_solvency
 
 
 @pytest.fixture(scope="session")
@@ -28,18 +23,6 @@ def bank(tmp_path_factory):
 @pytest.fixture
 def snapshot(bank):
     return b.Snapshot(EPOCH, bank["commitment"])
-
-
-def run_solvency(*args: str):
-    from solvency.cli.main import cli
-
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def run_verify(*args: str):
-    from verifier.cli import main
-
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture
@@ -61,7 +44,3 @@ def attested(snapshot, attest):
     result, out = attest(snapshot)
     assert result.exit_code == 0, result.output
     return out
-
-
-def load(path: Path) -> dict:
-    return json.loads(path.read_text())

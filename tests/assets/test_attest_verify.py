@@ -8,7 +8,7 @@ import json
 import pytest
 
 import assets_builder as b
-from conftest import EPOCH, load, run_solvency, run_verify
+from assets_cli import EPOCH, load, run_solvency, run_verify
 from solvency.keys import sign_artifact
 from verifier import canonical
 from verifier.challenge import challenge_message, node_message

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import assets_builder as b
-from conftest import EPOCH
+from assets_cli import EPOCH
 from solvency.keys import sign_artifact
 from verifier.attestation import verify_attestation
 from verifier.challenge import node_message

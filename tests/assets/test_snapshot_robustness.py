@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import assets_builder as b
-from conftest import EPOCH
+from assets_cli import EPOCH
 from solvency.assets.fields import SnapshotError
 from solvency.assets.attest import build_body
 from solvency.assets.snapshot import load_snapshot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import assets_builder as b
-from conftest import run_solvency, run_verify
+from assets_cli import run_solvency, run_verify
 from verifier import canonical
 
 
