@@ -135,6 +135,19 @@ class Fields:
             raise self.error(key, f"{number} does not fit 64 bits")
         return number
 
+    def int_amount(self, key: str, *, amount: bool = True) -> int:
+        """A non-negative JSON integer (lncli's own structs print amounts as numbers)."""
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected an integer, got {_describe(value)}")
+        if value < 0:
+            raise self.error(key, f"negative value {value} is not allowed")
+        if amount and value > MAX_SAT:
+            raise self.error(key, f"{value} sats exceeds the 21 million BTC supply")
+        if value >= 2**64:
+            raise self.error(key, f"{value} does not fit 64 bits")
+        return value
+
     def btc_amount(self, key: str) -> int:
         """A bitcoind BTC amount (a JSON number) converted to sats exactly."""
         return btc_to_sats(self.raw(key), self.error, key)

@@ -211,17 +211,36 @@ def parse_pendingchannels(data: Any, file: str = "lnd_pendingchannels.json") -> 
 
 
 def parse_listunspent(data: Any, file: str = "lnd_listunspent.json") -> tuple[LndUtxo, ...]:
+    """`lncli listunspent` prints its own struct: ``outpoint`` as ``"TXID:INDEX"`` and
+    ``amount_sat``/``confirmations``/``address_type`` as JSON numbers. The lnrpc JSON form (REST,
+    ``outpoint`` an object with ``txid_str``/``output_index``, int64 fields as strings) is also
+    accepted; each entry must be entirely one shape or the other."""
     out = []
     for u in Fields(data, file).objects("utxos"):
-        outpoint = u.obj("outpoint")
+        if isinstance(u.raw("outpoint"), str):
+            outpoint = u.string("outpoint", pattern=_OUTPOINT, what="a TXID:INDEX outpoint")
+            txid, _, index = outpoint.partition(":")
+            vout = int(index)
+            if vout >= 2**32:
+                raise u.error("outpoint", f"output index {vout} does not fit 32 bits")
+            amount, confirmations = u.int_amount("amount_sat"), u.int_amount("confirmations", amount=False)
+        else:
+            o = u.obj("outpoint")
+            txid, vout = o.hex32("txid_str"), o.uint32("output_index")
+            amount, confirmations = u.int64_string("amount_sat"), u.int64_string("confirmations", amount=False)
         out.append(
             LndUtxo(
-                txid=outpoint.hex32("txid_str"),
-                vout=outpoint.uint32("output_index"),
-                amount=u.int64_string("amount_sat"),
+                txid=txid,
+                vout=vout,
+                amount=amount,
                 script_pubkey=u.string("pk_script", pattern=_HEX, what="hex"),
                 address=u.string("address"),
-                confirmations=u.int64_string("confirmations", amount=False),
+                confirmations=confirmations,
             )
         )
+    seen = set()
+    for utxo in out:
+        if (utxo.txid, utxo.vout) in seen:
+            raise SnapshotError(file, "utxos", f"outpoint {utxo.txid}:{utxo.vout} is listed twice")
+        seen.add((utxo.txid, utxo.vout))
     return tuple(out)

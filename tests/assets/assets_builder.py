@@ -195,11 +195,12 @@ def snapshot_files() -> dict[str, Any]:
     lnd_utxos = []
     for priv, kind, label, vout, amount in LND_UTXOS:
         spk = p2wpkh(priv.public_key.format()) if kind == "wpkh" else p2tr(priv)
+        # `lncli listunspent` prints its own struct (address_type and amounts as numbers,
+        # outpoint as "TXID:INDEX"), not the lnrpc JSON form.
         lnd_utxos.append({
-            "address_type": "WITNESS_PUBKEY_HASH" if kind == "wpkh" else "TAPROOT_PUBKEY",
-            "address": script_address(spk, NETWORK), "amount_sat": str(amount), "pk_script": spk.hex(),
-            "outpoint": {"txid_bytes": bytes.fromhex(txid(label))[::-1].hex(), "txid_str": txid(label), "output_index": vout},
-            "confirmations": "10",
+            "address_type": 0 if kind == "wpkh" else 4,
+            "address": script_address(spk, NETWORK), "amount_sat": amount, "pk_script": spk.hex(),
+            "outpoint": f"{txid(label)}:{vout}", "confirmations": 10,
         })
     confirmed = sum(a for *_, a in LND_UTXOS)
     unspents = []

@@ -183,3 +183,20 @@ def test_scantxoutset_total_must_match():
     doc["total_amount"] = Decimal("1.00000000")
     with pytest.raises(SnapshotError, match="total_amount"):
         bitcoind.parse_scantxoutset(doc)
+
+
+def test_lncli_listunspent_and_lnrpc_json_shapes():
+    lncli = b.snapshot_files()["lnd_listunspent.json"]
+    first = lncli["utxos"][0]
+    txid, vout = first["outpoint"].split(":")
+    rest = {"utxos": [{"address_type": "WITNESS_PUBKEY_HASH", "address": first["address"], "amount_sat": str(first["amount_sat"]),
+                       "pk_script": first["pk_script"], "outpoint": {"txid_bytes": "", "txid_str": txid, "output_index": int(vout)},
+                       "confirmations": str(first["confirmations"])}]}
+    assert lnd.parse_listunspent(rest)[0] == lnd.parse_listunspent(lncli)[0]
+    bad = json.loads(json.dumps(lncli))
+    bad["utxos"][0]["amount_sat"] = "300000"  # lncli's own struct prints numbers; a string is the other shape
+    with pytest.raises(SnapshotError, match="amount_sat"):
+        lnd.parse_listunspent(bad)
+    bad["utxos"][0]["amount_sat"] = -5
+    with pytest.raises(SnapshotError, match="negative"):
+        lnd.parse_listunspent(bad)
