@@ -201,3 +201,25 @@ def test_publication_signature_is_checked_against_the_pinned_key(tmp_path, bank_
     reading = PublicationSource(str(out), other.public_key()).read()
     assert isinstance(reading, Failure) and "WRONG_KEY" in reading.reason
     assert isinstance(PublicationSource(str(out)).read(), PublicationReading)  # unpinned: schema only
+
+
+def test_mongodb_store_gives_the_same_reading_as_sqlite(ledger_db):
+    """The reader uses only the Store interface: a MongoDB store (mongomock) holding the same
+    entries gives the same balances, entry count and head hash as the SQLite one."""
+    mongomock = pytest.importorskip("mongomock")
+    from ledger.mongo.store import MongoStore
+
+    store = MongoStore(mongomock.MongoClient(tz_aware=True)["ledger"])
+    store.post_batch(fx.ledger_entries())
+    mongo_source = LedgerSource("mongodb://unused/ledger", load_definitions())
+    mongo_source._store = store
+    sqlite_source = LedgerSource(str(ledger_db), load_definitions())
+    try:
+        from_mongo, from_sqlite = mongo_source.read(), sqlite_source.read()
+    finally:
+        mongo_source.close()
+        sqlite_source.close()
+    assert isinstance(from_mongo, LedgerReading), from_mongo
+    assert from_mongo.balances == from_sqlite.balances
+    assert from_mongo.entry_count == from_sqlite.entry_count == 1 + len(fx.USERS_USD)
+    assert from_mongo.balance("customer-liabilities") == {"BTC": fx.LEDGER_BTC_LIABILITIES, "USD": fx.LEDGER_USD_LIABILITIES}
