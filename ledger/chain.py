@@ -79,7 +79,11 @@ class ChainBroken(LedgerError):
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def canonical_content(entry: JournalEntry) -> bytes:
+_encode_str = json.encoder.encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+
+
+def canonical_content_slow(entry: JournalEntry) -> bytes:
+    """The canonical content via the generic encoder (reference for `canonical_content`)."""
     body = {
         "idempotency_key": entry.idempotency_key,
         "memo": entry.memo,
@@ -90,6 +94,21 @@ def canonical_content(entry: JournalEntry) -> bytes:
         "v": 1,
     }
     return _ENCODER.encode(body).encode()
+
+
+def canonical_content(entry: JournalEntry) -> bytes:
+    """Canonical content bytes; equal to `canonical_content_slow` for every valid entry (tested),
+    written out by hand because it runs once per posted entry."""
+    enc = _encode_str
+    postings = ",".join([f"[{enc(p.account)},{enc(p.currency)},{enc(p.side)},{int(p.amount)}]" for p in entry.postings])
+    key = "null" if entry.idempotency_key is None else enc(entry.idempotency_key)
+    metadata = _ENCODER.encode(dict(entry.metadata)) if entry.metadata else "{}"
+    reporting = "null" if entry.reporting_at is None else str(int(entry.reporting_at))
+    reverses = "null" if entry.reverses is None else enc(entry.reverses)
+    return (
+        f'{{"idempotency_key":{key},"memo":{enc(entry.memo)},"metadata":{metadata},"postings":[{postings}],'
+        f'"reporting_at":{reporting},"reverses":{reverses},"v":1}}'
+    ).encode()
 
 
 def content_hash(entry: JournalEntry) -> bytes:
