@@ -93,6 +93,88 @@ class WrongEpoch(InvalidProof):
     default_reason = "WRONG_EPOCH"
 
 
+# One class per reason code, under the class of its check (SPEC 6).
+class BadTreeShape(ProofSchemaError):
+    default_reason = "BAD_TREE_SHAPE"
+
+
+class EpochMismatch(ProofSchemaError):
+    default_reason = "EPOCH_MISMATCH"
+
+
+class CommitmentMismatch(ProofSchemaError):
+    default_reason = "COMMITMENT_MISMATCH"
+
+
+class RootSumOutOfRange(ProofSchemaError):
+    default_reason = "SUM_OUT_OF_RANGE"
+
+
+class DuplicateLeafIndex(IndexRangeError):
+    default_reason = "DUPLICATE_LEAF_INDEX"
+
+
+class IndexOrder(IndexRangeError):
+    default_reason = "INDEX_ORDER"
+
+
+class WrongUser(LeafError):
+    default_reason = "WRONG_USER"
+
+
+class LeafValueRange(LeafError):
+    default_reason = "LEAF_VALUE_RANGE"
+
+
+class BalanceMismatch(LeafError):
+    default_reason = "BALANCE_MISMATCH"
+
+
+class NegativeSum(SiblingSumError):
+    default_reason = "NEGATIVE_SUM"
+
+
+class SiblingSumOutOfRange(SiblingSumError):
+    default_reason = "SUM_OUT_OF_RANGE"
+
+
+class SumOverflowError(RootMismatch):
+    default_reason = "SUM_OVERFLOW"
+
+
+class RootHashMismatch(RootMismatch):
+    default_reason = "ROOT_HASH_MISMATCH"
+
+
+class RootSumMismatch(RootMismatch):
+    default_reason = "ROOT_SUM_MISMATCH"
+
+
+class WrongKey(CommitmentSignatureError):
+    default_reason = "WRONG_KEY"
+
+
+class BadSignature(CommitmentSignatureError):
+    default_reason = "BAD_SIGNATURE"
+
+
+_BY_REASON: dict[str, type[InvalidProof]] = {
+    cls.default_reason: cls
+    for cls in (BadTreeShape, EpochMismatch, CommitmentMismatch, DuplicateLeafIndex, IndexOrder, WrongUser,
+                LeafValueRange, BalanceMismatch, NegativeSum, SumOverflowError, RootHashMismatch, RootSumMismatch,
+                WrongKey, BadSignature, WrongEpoch, PathLengthError, ProofEncodingError)
+}
+
+
+def _error(reason: str, message: str, group: type[InvalidProof] = InvalidProof) -> InvalidProof:
+    """The most specific class for `reason` (within `group` when the code is shared by two checks)."""
+    if reason == "SUM_OUT_OF_RANGE":
+        cls = SiblingSumOutOfRange if group is SiblingSumError else RootSumOutOfRange
+    else:
+        cls = _BY_REASON.get(reason, group)
+    return cls(message, reason=reason)
+
+
 @dataclass(frozen=True, slots=True)
 class ProofFacts:
     user_id: str
@@ -138,7 +220,7 @@ def _parse(doc: dict) -> tuple[str, str, tuple[int, ...], list[_Leaf], Commitmen
     try:
         commitment = parse_commitment(doc["commitment"])
     except InvalidCommitment as exc:
-        raise err(f"embedded commitment: {exc.message}", reason=exc.reason) from None
+        raise _error(exc.reason, f"embedded commitment: {exc.message}", ProofSchemaError) from None
     m = len(commitment.assets)
     if not isinstance(doc["balances"], list) or len(doc["balances"]) != m:
         raise err("proof.balances must hold one amount per asset of the commitment")
@@ -203,9 +285,9 @@ def verify_proof(
     try:
         user_id, epoch, total, leaves, com = _parse(doc)
         if epoch != com.epoch:
-            raise ProofSchemaError(f"the proof is for epoch {epoch!r} but its commitment for {com.epoch!r}", reason="EPOCH_MISMATCH")
+            raise _error("EPOCH_MISMATCH", f"the proof is for epoch {epoch!r} but its commitment for {com.epoch!r}")
         if published is not None and canonical.dumps(published) != canonical.dumps(doc["commitment"]):
-            raise ProofSchemaError("the commitment inside the proof differs from the published commitment", reason="COMMITMENT_MISMATCH")
+            raise _error("COMMITMENT_MISMATCH", "the commitment inside the proof differs from the published commitment")
     except InvalidProof as exc:
         raise fail(exc) from None
     done.append("schema of proof and commitment" + (" (equal to the published commitment)" if published is not None else ""))
@@ -219,21 +301,21 @@ def verify_proof(
         if not 0 <= leaf.index < com.leaf_count:
             raise fail(IndexRangeError(f"leaf {i}: index {leaf.index} is outside [0, {com.leaf_count})"))
     if len({leaf.index for leaf in leaves}) != len(leaves):
-        raise fail(IndexRangeError("two leaves of the proof share an index", reason="DUPLICATE_LEAF_INDEX"))
+        raise fail(DuplicateLeafIndex("two leaves of the proof share an index"))
     if [leaf.index for leaf in leaves] != sorted(leaf.index for leaf in leaves):
-        raise fail(IndexRangeError("the leaves of the proof are not sorted by index", reason="INDEX_ORDER"))
+        raise fail(IndexOrder("the leaves of the proof are not sorted by index"))
     done.append(f"leaf indexes within [0, {com.leaf_count}), distinct and sorted")
     # 6. Leaves, recomputed from the user's own id, salts and balances.
     if expected_user is not None and user_id != expected_user:
-        raise fail(LeafError(f"the proof is for user {user_id!r}, not {expected_user!r}", reason="WRONG_USER"))
+        raise fail(WrongUser(f"the proof is for user {user_id!r}, not {expected_user!r}"))
     for i, leaf in enumerate(leaves):
         if any(not 0 <= b < LEAF_VALUE_LIMIT for b in leaf.balances):
-            raise fail(LeafError(f"leaf {i}: a balance is outside [0, 2^64)", reason="LEAF_VALUE_RANGE"))
+            raise fail(LeafValueRange(f"leaf {i}: a balance is outside [0, 2^64)"))
     if any(not 0 <= b < LEAF_VALUE_LIMIT for b in total):
-        raise fail(LeafError("a total balance is outside [0, 2^64)", reason="LEAF_VALUE_RANGE"))
+        raise fail(LeafValueRange("a total balance is outside [0, 2^64)"))
     parts_total = tuple(sum(leaf.balances[j] for leaf in leaves) for j in range(len(com.assets)))
     if parts_total != total:
-        raise fail(LeafError("the leaf balances do not add up to the stated balances", reason="BALANCE_MISMATCH"))
+        raise fail(BalanceMismatch("the leaf balances do not add up to the stated balances"))
     leaf_hashes = [user_leaf_hash(com.epoch, com.assets, user_id, leaf.salt, leaf.balances) for leaf in leaves]
     done.append(f"{len(leaves)} leaf hash(es) recomputed from user id {user_id!r}, salt(s) and balances")
     # 7. Sibling sums.
@@ -241,26 +323,26 @@ def verify_proof(
         for level, sib in enumerate(leaf.path):
             for j, value in enumerate(sib.sums):
                 if value < 0:
-                    raise fail(SiblingSumError(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is negative ({value})", reason="NEGATIVE_SUM"))
+                    raise fail(NegativeSum(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is negative ({value})"))
                 if value >= SUM_LIMIT:
-                    raise fail(SiblingSumError(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is >= 2^128", reason="SUM_OUT_OF_RANGE"))
+                    raise fail(SiblingSumOutOfRange(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is >= 2^128"))
     done.append("every sibling sum is >= 0 and < 2^128")
     # 8. Fold to the root; compare hash and sums.
     for i, (leaf, lh) in enumerate(zip(leaves, leaf_hashes)):
         try:
             root_hash, root_sums = fold_path(lh, leaf.balances, leaf.index, leaf.path)
         except SumOverflow as exc:
-            raise fail(RootMismatch(f"leaf {i}: {exc}", reason="SUM_OVERFLOW")) from None
+            raise fail(SumOverflowError(f"leaf {i}: {exc}")) from None
         if root_hash != com.root_hash:
-            raise fail(RootMismatch(f"leaf {i}: the path folds to {root_hash.hex()}, not the committed root {com.root_hash.hex()}", reason="ROOT_HASH_MISMATCH"))
+            raise fail(RootHashMismatch(f"leaf {i}: the path folds to {root_hash.hex()}, not the committed root {com.root_hash.hex()}"))
         if root_sums != com.root_sums:
-            raise fail(RootMismatch(f"leaf {i}: the path's root sums {list(root_sums)} differ from the committed {list(com.root_sums)}", reason="ROOT_SUM_MISMATCH"))
+            raise fail(RootSumMismatch(f"leaf {i}: the path's root sums {list(root_sums)} differ from the committed {list(com.root_sums)}"))
     done.append("every path folds to the committed root hash and root sums")
     # 9. Signature.
     try:
         verify_signature(doc["commitment"], pinned_public_key)
     except SignatureInvalid as exc:
-        raise fail(CommitmentSignatureError(f"commitment: {exc.message}", reason=exc.reason)) from None
+        raise fail(_error(exc.reason, f"commitment: {exc.message}", CommitmentSignatureError)) from None
     done.append(f"commitment signed by the pinned bank key {com.signer_key_id}")
     # 10. Expected epoch.
     if expected_epoch is not None:
