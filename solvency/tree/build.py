@@ -318,9 +318,8 @@ def build_tree(
         np.save(private / "users.key.npy", kv[sorter])
         np.save(private / "users.ord.npy", idx[sorter])
         with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
-            for uid in balances.user_ids:
-                handle.write(uid)
-                handle.write("\n")
+            for a in range(0, n, 1 << 20):
+                handle.write("".join(uid + "\n" for uid in balances.user_ids[a : a + (1 << 20)]))
         if balances.excluded_negative:
             import csv
 
