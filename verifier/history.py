@@ -47,7 +47,9 @@ def read_artifact(path: Path) -> Any:
 def epoch_dirs(pubdir: Path) -> list[Path]:
     if not pubdir.is_dir():
         raise CannotVerify(f"{pubdir}: not a directory", reason="UNREADABLE")
-    found = [p for p in sorted(pubdir.iterdir()) if p.is_dir() and (public_dir(p) / "epoch.json").is_file()]
+    # Names starting with "." are the prover's working and staging directories, never epochs.
+    found = [p for p in sorted(pubdir.iterdir())
+             if p.is_dir() and not p.name.startswith(".") and (public_dir(p) / "epoch.json").is_file()]
     if not found:
         raise CannotVerify(f"{pubdir}: no epoch directories (expected <epoch>/public/epoch.json)", reason="NO_EPOCHS")
     return found
@@ -55,9 +57,15 @@ def epoch_dirs(pubdir: Path) -> list[Path]:
 
 def verify_epoch_dir(epoch_dir: Path, pinned_public_key) -> tuple[Epoch, LogHead]:
     """One epoch's own checks: signatures, bound files, and its log head."""
-    public = public_dir(epoch_dir)
+    return verify_epoch_public(public_dir(epoch_dir), epoch_dir.name, pinned_public_key)
+
+
+def verify_epoch_public(public: Path, name: str, pinned_public_key) -> tuple[Epoch, LogHead]:
+    """The checks of `verify_epoch_dir` on a directory of public files for the epoch `name`
+    (the prover runs them on its staging directory before publishing)."""
+    epoch_dir = public
     epoch = verify_epoch(read_artifact(public / "epoch.json"), pinned_public_key)
-    if epoch.epoch != epoch_dir.name:
+    if epoch.epoch != name:
         raise InvalidEpoch(f"{epoch_dir}: directory name differs from epoch id {epoch.epoch!r}", reason="EPOCH_MISMATCH")
     commitment_doc = read_artifact(public / "commitment.json")
     commitment = verify_commitment(commitment_doc, pinned_public_key)

@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("solvency.cli.keys:keys", "Generate and inspect the bank's Ed25519 signing keys."),
     "tree": ("solvency.cli.tree:tree", "Build the Merkle sum tree of liabilities and serve proofs."),
     "assets": ("solvency.cli.assets:assets", "Attest assets from LND and bitcoind snapshots."),
+    "publish": ("solvency.cli.publish:publish", "Publish an epoch (tree, assets, epoch, log) and serve proof bundles."),
+    "report": ("solvency.cli.report:report", "The bank's books: balance sheet, profit and loss, reconciliation."),
     "receipt": ("solvency.cli.receipt:receipt", "Issue a signed balance receipt for one user."),
     "metrics": ("solvency.cli.metrics:metrics", "Serve or write Prometheus metrics of assets and liabilities."),
     "demo": ("solvency.cli.demo:demo", "Run the end-to-end demo on a fresh SQLite ledger."),

@@ -43,7 +43,7 @@ class PreviousEpoch:
 def latest_epoch(pubdir: Path, private_key: Ed25519PrivateKey) -> PreviousEpoch | None:
     """The newest published epoch, re-verified with the bank's own key before building on it."""
     if not pubdir.is_dir() or not any(
-        p.is_dir() and (public_dir(p) / "epoch.json").is_file() for p in pubdir.iterdir()
+        p.is_dir() and not p.name.startswith(".") and (public_dir(p) / "epoch.json").is_file() for p in pubdir.iterdir()
     ):
         return None
     pairs = [verify_epoch_dir(d, public_key_of(private_key)) for d in epoch_dirs(pubdir)]

@@ -17,6 +17,19 @@ def _read(path: str, what: str) -> bytes:
         raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
 
 
+def _bundle_or_none(data: bytes):
+    """`data` itself when it is a proof bundle (SPEC 13), else None (a bare proof)."""
+    import json
+
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None  # the proof's own checks report the encoding error
+    if isinstance(doc, dict) and doc.get("type") == "proof-bundle":
+        return data
+    return None
+
+
 @click.command()
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
 @click.option("--key", "key", required=True, help="The bank's public key you pinned: a .pub file or 64 hex characters.")
@@ -26,7 +39,7 @@ def _read(path: str, what: str) -> bytes:
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
 @click.option("--debug", is_flag=True, help="Print a traceback on failure.")
 def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | None, user: str | None, json_output: bool, debug: bool) -> None:
-    """Verify your inclusion proof PROOF.json against the bank's signed commitment."""
+    """Verify your inclusion proof PROOF.json (or proof bundle) against the bank's signed commitment."""
 
     def check() -> Report:
         from verifier.proof import verify_proof
@@ -36,7 +49,15 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
         data = _read(proof_file, "proof")
         published = _read(commitment_file, "commitment") if commitment_file else None
         checked: list[str] = []
-        facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
+        bundle = _bundle_or_none(data)
+        if bundle is not None:
+            # A proof bundle (SPEC 13): the proof, its signed epoch and the log head including it.
+            from verifier.bundle import verify_bundle
+
+            bundled = verify_bundle(bundle, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
+            facts = bundled.proof
+        else:
+            facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
         balances = {a: str(b) for a, b in zip(facts.assets, facts.balances)}
         checked.append("your balances: " + ", ".join(f"{a} {b}" for a, b in balances.items()))
         caveats = []
@@ -47,6 +68,10 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
         if user is None:
             caveats.append(f"no --user given: check that {facts.user_id!r} is your user id")
         caveats.append("the balances are the bank's statement of what it owes you; compare them with your account")
+        if bundle is None:
+            caveats.append("a bare proof: not checked against the bank's published epoch and transparency log (ask for a proof bundle)")
+        else:
+            caveats.append("keep the log head (or compare its root with other users'): a bank that forks its history shows different roots")
         return Report(
             checked=tuple(checked),
             facts={
@@ -59,6 +84,12 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
                 "root_sums": {a: str(s) for a, s in zip(facts.assets, facts.root_sums)},
                 "leaf_count": facts.leaf_count,
                 "signer_key_id": facts.signer_key_id,
+                **({} if bundle is None else {
+                    "epoch_sequence": bundled.epoch.sequence,
+                    "epoch_hash": bundled.epoch.epoch_hash.hex(),
+                    "log_size": bundled.log_head.log_size,
+                    "log_root": bundled.log_head.log_root.hex(),
+                }),
             },
             caveats=tuple(caveats),
         )

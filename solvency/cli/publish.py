@@ -1,0 +1,257 @@
+"""`solvency publish`: publish one epoch (docs/SPEC.md section 11.5).
+
+One step, with a signer program for the proofs of control::
+
+    solvency publish --db DB --as-of T --snapshots DIR --key KEY --out PUBDIR --control-signer CMD
+
+or in phases, when the wallets sign by hand (offline cold keys)::
+
+    solvency publish prepare --db DB --as-of T --snapshots DIR --key KEY --out PUBDIR --epoch E
+    #   sign the printed challenge -> PUBDIR/.pending-E/snapshot/proofs.json
+    solvency publish digest --out PUBDIR --epoch E --key KEY
+    #   lncli signmessage --msg "<printed text>" > PUBDIR/.pending-E/snapshot/lnd_signmessage.json
+    solvency publish seal --out PUBDIR --epoch E --key KEY
+
+and then, for users: ``solvency publish proof --out PUBDIR --epoch E --user ID``.
+Exit codes: 0 published, 1 rejected input or failed check (nothing is published), 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import click
+
+
+class Rejected(click.ClickException):
+    exit_code = 1
+
+
+@contextmanager
+def _progress(length: int, label: str):
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _as_of(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an RFC 3339 time like 2026-11-01T00:00:00Z", param_hint="--as-of") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{text!r} has no UTC offset (write e.g. {text}Z)", param_hint="--as-of")
+    if moment.microsecond:
+        raise click.BadParameter("the cut-off must be a whole second", param_hint="--as-of")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch_id(epoch: str | None, as_of: str) -> str:
+    from verifier.encoding import EPOCH_RE
+
+    if epoch is None:
+        return as_of.replace("-", "").replace(":", "")  # 2026-11-30T00:00:00Z -> 20261130T000000Z
+    if not EPOCH_RE.fullmatch(epoch) or epoch.startswith("."):
+        raise click.BadParameter(f"must match {EPOCH_RE.pattern} and not start with '.'", param_hint="--epoch")
+    return epoch
+
+
+def _private_key(path: str):
+    from solvency.keys import KeyFileError, load_private_key
+
+    try:
+        return load_private_key(path)
+    except KeyFileError as exc:
+        raise Rejected(str(exc)) from None
+
+
+@contextmanager
+def _errors():
+    """Every expected failure becomes exit 1 with one message; nothing was published."""
+    from solvency.publish.control import SignerFailed
+    from solvency.publish.epochs import PublishError
+    from solvency.tree.store import TreeStoreError
+    from verifier.errors import CannotVerify, VerificationError
+
+    try:
+        yield
+    except (PublishError, SignerFailed, TreeStoreError) as exc:
+        raise Rejected(f"{exc}\nnothing was published") from None
+    except (VerificationError, CannotVerify) as exc:
+        raise Rejected(f"self-check failed, refusing to publish: {exc}") from None
+
+
+def _prepare(out, db, definition, definitions_file, as_of, epoch, snapshots, key_file):
+    from solvency.publish.pipeline import prepare
+
+    private_key = _private_key(key_file)
+    with _errors():
+        return private_key, prepare(
+            out, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
+            snapshots=snapshots, private_key=private_key, progress=_progress,
+        )
+
+
+def _seal(out, epoch, private_key, export_proofs: bool):
+    from solvency.publish.pipeline import seal
+
+    with _errors():
+        return seal(out, epoch, private_key, export_proofs=export_proofs, progress=_progress)
+
+
+def _report(sealed) -> None:
+    rows = sealed.attestation["statement"]["per_asset"]
+    click.echo(f"published epoch {sealed.epoch['epoch']} (sequence {sealed.epoch['sequence']}) as of {sealed.epoch['as_of']}: "
+               f"{sealed.users} users, log size {sealed.log_head['log_size']}, log root {sealed.log_head['log_root']}")
+    for row in rows:
+        click.echo(f"  {row['asset']:4} assets {row['assets']:>18} liabilities {row['liabilities']:>18} margin {row['margin']:>18} ({row['unit']})")
+    combined = sealed.attestation["statement"]["combined_at_declared_price"]
+    if combined is not None:
+        click.echo(f"  at the declared price: margin {combined['margin_sat']} sat = {combined['margin_usd_cents']} USD cents")
+    click.echo(f"public:  {sealed.directory}/public/ (commitment.json, assets.json, epoch.json, log-head.json)")
+    click.echo(f"private: {sealed.directory}/private/ (tree, leaves.bin, proofs.jsonl, log.db, snapshot; never publish)")
+
+
+_LEDGER_OPTIONS = (
+    click.option("--db", "db", help="The ledger: a SQLite path, sqlite:///path or mongodb://..."),
+    click.option("--definition", "definition", default="customer-liabilities", show_default=True, help="Balance definition of the liabilities."),
+    click.option("--definitions", "definitions_file", type=click.Path(dir_okay=False), help="Definitions file (default: the packaged Galoy layout)."),
+    click.option("--as-of", "as_of", help="Cut-off on the ledger's committed axis, RFC 3339 UTC, whole seconds."),
+    click.option("--snapshots", "snapshots", type=click.Path(file_okay=False), help="lnd/bitcoind snapshot directory at the anchor block."),
+    click.option("--epoch", "epoch", help="Epoch id (default: the cut-off as YYYYMMDDTHHMMSSZ)."),
+)
+
+
+def _with(options):
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _need(**values) -> None:
+    missing = [f"--{name.replace('_', '-')}" for name, value in values.items() if value is None]
+    if missing:
+        raise click.UsageError(f"missing option(s): {', '.join(missing)}")
+
+
+@click.group(invoke_without_command=True)
+@_with(_LEDGER_OPTIONS)
+@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="The bank's private signing key.")
+@click.option("--out", "out", type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+@click.option("--control-signer", "signer", help="Program that signs the challenge and the node digest (SPEC 11.5).")
+@click.option("--signer-timeout", default=600, show_default=True, type=click.IntRange(1, 86400), help="Seconds per signing step.")
+@click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl (bundles can still be served one by one).")
+@click.pass_context
+def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_file, out, signer, signer_timeout, no_export_proofs) -> None:
+    """Publish one epoch: liabilities tree, asset attestation, epoch commitment and log head.
+
+    Without a subcommand all three phases run, with --control-signer signing in between.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    _need(db=db, as_of=as_of, snapshots=snapshots, key=key_file, out=out)
+    if signer is None:
+        raise click.UsageError("the wallets must sign a challenge that exists only after the tree is built: give "
+                               "--control-signer CMD, or run `solvency publish prepare`, sign, then `solvency publish seal`")
+    from solvency.publish.pipeline import finish_interrupted, sign_with
+
+    cut = _as_of(as_of)
+    epoch = _epoch_id(epoch, cut)
+    if finish_interrupted(out, epoch):
+        click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
+        return
+    private_key, prepared = _prepare(out, db, definition, definitions_file, cut, epoch, snapshots, key_file)
+    click.echo(f"built the liabilities tree of {prepared.users} users; challenge:\n{prepared.challenge}", err=True)
+    with _errors():
+        sign_with(prepared, signer, private_key, timeout=signer_timeout)
+    _report(_seal(out, epoch, private_key, not no_export_proofs))
+
+
+@publish.command("prepare")
+@_with(_LEDGER_OPTIONS)
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, key_file, out) -> None:
+    """Phase 1: build the tree into PUBDIR/.pending-EPOCH/ and print the challenge to sign."""
+    _need(db=db, as_of=as_of, snapshots=snapshots)
+    cut = _as_of(as_of)
+    epoch = _epoch_id(epoch, cut)
+    _, prepared = _prepare(out, db, definition, definitions_file, cut, epoch, snapshots, key_file)
+    click.echo(prepared.challenge)
+    click.echo(f"\nsign the text above (no trailing newline) with every address holding funds and write the signatures "
+               f"to {prepared.directory}/snapshot/proofs.json (SPEC 8.5); then run `solvency publish digest`", err=True)
+
+
+@publish.command("digest")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+@click.option("--epoch", "epoch", required=True, help="The prepared epoch.")
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
+def digest_command(out, epoch, key_file) -> None:
+    """Phase 2: print the message the lnd node must sign (needs proofs.json)."""
+    from solvency.publish.pipeline import load_prepared, node_message
+
+    private_key = _private_key(key_file)
+    with _errors():
+        prepared = load_prepared(out, epoch)
+        message = node_message(prepared, private_key)
+    click.echo(message)
+    click.echo(f"\nrun: lncli signmessage --msg '{message}' > {prepared.directory}/snapshot/lnd_signmessage.json", err=True)
+
+
+@publish.command("seal")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+@click.option("--epoch", "epoch", required=True, help="The prepared epoch.")
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
+@click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl.")
+def seal_command(out, epoch, key_file, no_export_proofs) -> None:
+    """Phase 3: attest, seal, self-check and publish PUBDIR/EPOCH/ atomically."""
+    from solvency.publish.pipeline import finish_interrupted
+
+    if finish_interrupted(out, epoch):
+        click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
+        return
+    _report(_seal(out, epoch, _private_key(key_file), not no_export_proofs))
+
+
+@publish.command("proof")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+@click.option("--epoch", "epoch", required=True, help="The published epoch.")
+@click.option("--user", "user", required=True, help="The user id (wallet id).")
+@click.option("--key", "key", required=True, help="The bank's public key (.pub) or private key file, to self-check the bundle.")
+@click.option("--to", "to", type=click.Path(dir_okay=False), help="Write the bundle here (default: stdout).")
+def proof_command(out, epoch, user, key, to) -> None:
+    """Serve one user's proof bundle (SPEC 13): proof, epoch.json and the log head."""
+    from pathlib import Path
+
+    from solvency.publish.bundle import bundle_for_user
+    from solvency.publish.epochs import write_artifact
+    from solvency.tree.store import UnknownUser
+    from verifier import canonical
+    from verifier.errors import CannotVerify
+    from verifier.signature import load_public_key
+
+    try:
+        public_key = load_public_key(key)
+    except CannotVerify:
+        public_key = _private_key(key).public_key()
+    epoch_dir = Path(out) / epoch
+    if not (epoch_dir / "public" / "epoch.json").is_file():
+        raise Rejected(f"{epoch_dir}: no published epoch {epoch!r}")
+    with _errors():
+        try:
+            bundle = bundle_for_user(epoch_dir, user, public_key)
+        except UnknownUser:
+            raise Rejected(f"user {user!r} has no leaf in epoch {epoch}") from None
+        except FileNotFoundError as exc:
+            raise Rejected(str(exc)) from None
+    if to:
+        write_artifact(Path(to), bundle)
+    else:
+        sys.stdout.buffer.write(canonical.dump_file_bytes(bundle))

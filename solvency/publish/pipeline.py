@@ -1,0 +1,399 @@
+"""One epoch's publication, in two phases (docs/SPEC.md section 11.5).
+
+The proof-of-control challenge (SPEC 8.5) binds the hash of the liabilities commitment, which
+exists only after the tree is built, so the wallets sign between building and sealing:
+
+1. `prepare`: read the ledger at the cut-off (balances and the chain digest at that cut-off),
+   build the tree, copy the snapshot's raw node files, and write all of it into the private
+   working directory ``PUBDIR/.pending-<epoch>/`` (created atomically). Returns the challenge.
+2. The wallets sign: ``proofs.json`` over the challenge, then ``lnd_signmessage.json`` over the
+   attestation digest (`node_message`), both into ``.pending-<epoch>/snapshot/`` -- by hand, or
+   through the `--control-signer` hook (`solvency.publish.control`).
+3. `seal`: write the signed asset attestation, the epoch commitment, the grown transparency log
+   and its signed head into a staging directory next to the epoch, with the tree (hard links,
+   never a second copy), the auditor leaf export and the bulk proof-bundle export in `private/`;
+   verify every public file with the verifier and scan them for the epoch secret; fsync; rename to
+   ``PUBDIR/<epoch>/``; remove the working directory.
+
+Crash safety: the working directory and the staging directory are both renamed into place only
+when complete, and `.staging-*` leftovers are removed by the next run, so a crash at any point
+leaves either the whole epoch or no epoch (and at most a complete working directory, which the
+next `prepare` replaces). One publication runs at a time per PUBDIR (an exclusive `flock`).
+
+Fault injection for tests only: when ``SOLVENCY_CRASH_AT`` names a step (`CRASH_POINTS`), the
+process kills itself with SIGKILL there.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hmac
+import os
+import shutil
+import signal
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Iterator
+
+from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_staging
+from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
+from verifier import canonical
+from verifier.commitment import commitment_hash
+from verifier.encoding import EPOCH_RE
+
+PENDING_PREFIX = ".pending-"
+PENDING_FORMAT = "pos-pending/1"
+LOCK_FILE = ".publish.lock"
+SIGNATURE_FILES = ("proofs.json", "lnd_signmessage.json")
+CRASH_POINTS = ("prepared-staging", "prepared", "sealed-staging", "before-rename", "after-rename")
+
+
+ProgressFactory = Callable[[int, str], ContextManager[Callable[[int], None] | None]]
+
+
+@contextmanager
+def _bar(progress: ProgressFactory | None, total: int, label: str):
+    if progress is None:
+        yield None
+        return
+    with progress(total, label) as update:
+        yield update
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get("SOLVENCY_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    directory: Path
+    epoch: str
+    as_of: str
+    commitment: dict[str, Any]
+    challenge: str
+    users: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    directory: Path
+    epoch: dict[str, Any]
+    log_head: dict[str, Any]
+    attestation: dict[str, Any]
+    commitment: dict[str, Any]
+    users: int
+
+
+def pending_dir(pubdir: Path, epoch: str) -> Path:
+    return Path(pubdir) / f"{PENDING_PREFIX}{epoch}"
+
+
+@contextmanager
+def publication_lock(pubdir: Path) -> Iterator[None]:
+    """Exclusive lock on PUBDIR for the whole of one phase (a second publisher fails at once)."""
+    pubdir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(pubdir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError(f"{pubdir}: another publication is running (lock {LOCK_FILE})") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check_epoch_id(epoch: str) -> None:
+    if not isinstance(epoch, str) or not EPOCH_RE.fullmatch(epoch):
+        raise PublishError(f"epoch id {epoch!r} must match {EPOCH_RE.pattern}")
+
+
+def _copy_snapshot(source: Path, target: Path) -> None:
+    """The snapshot's regular files, without signatures over an earlier challenge."""
+    if not source.is_dir():
+        raise PublishError(f"{source}: the snapshot directory does not exist")
+    target.mkdir()
+    for entry in sorted(source.iterdir()):
+        if entry.is_file() and entry.name not in SIGNATURE_FILES:
+            shutil.copyfile(entry, target / entry.name)
+
+
+def _load_balances(db: str, definition: str, definitions_file: str | None, as_of: str, assets: tuple[str, ...]):
+    from ledger.definitions import DefinitionError, load_definitions
+    from ledger.entries import LedgerError
+    from ledger.store import open_store
+    from solvency.publish.ledger_cut import CutOffError, digest_as_of
+    from solvency.tree.balances import BalancesRejected, from_rows
+
+    try:
+        definitions = load_definitions(definitions_file)
+    except (DefinitionError, OSError) as exc:
+        raise PublishError(str(exc)) from None
+    if definition not in definitions:
+        raise PublishError(f"unknown balance definition {definition!r} (known: {', '.join(sorted(definitions))})")
+    chosen = definitions[definition]
+    try:
+        with open_store(db, create=False) as store:
+            digest = digest_as_of(store, as_of)
+            rows = list(store.user_balances(chosen, as_of))
+    except CutOffError as exc:
+        raise PublishError(str(exc)) from None
+    except (LedgerError, OSError, ValueError) as exc:
+        raise PublishError(f"cannot read the ledger {db}: {exc}") from None
+    try:
+        balances = from_rows(rows, assets, source=f"{db} ({definition} as of {as_of})", first_line=1)
+    except BalancesRejected as exc:
+        raise PublishError(str(exc)) from None
+    if not balances.user_ids:
+        raise PublishError(f"{definition} as of {as_of} has no user with a balance: nothing to commit")
+    return balances, {"content_hash": chosen.content_hash, "name": chosen.name}, {
+        "entry_count": digest.entry_count, "head_hash": digest.head_hash}
+
+
+def prepare(
+    pubdir: str | os.PathLike[str],
+    *,
+    db: str,
+    definition: str,
+    as_of: str,
+    epoch: str,
+    snapshots: str | os.PathLike[str],
+    private_key,
+    definitions_file: str | None = None,
+    assets: tuple[str, ...] = ("BTC", "USD"),
+    progress: ProgressFactory | None = None,
+) -> Prepared:
+    """Phase 1: build the tree and the working directory; return the challenge to sign."""
+    from solvency.assets.attest import challenge_for, commitment_summary
+    from solvency.assets.fields import SnapshotError
+    from solvency.assets.snapshot import load_snapshot
+    from solvency.keys import public_key_of
+    from solvency.tree.build import build_tree
+
+    pubdir = Path(pubdir)
+    _check_epoch_id(epoch)
+    with publication_lock(pubdir):
+        clear_stale_staging(pubdir)
+        if (pubdir / epoch).exists():
+            raise PublishError(f"epoch {epoch!r} is already published in {pubdir}")
+        previous = latest_epoch(pubdir, private_key)
+        if previous is not None:
+            prev_as_of = canonical.loads((pubdir / previous.epoch / "public" / "epoch.json").read_bytes())["as_of"]
+            if as_of <= prev_as_of:
+                raise PublishError(f"the cut-off {as_of} is not after the previous epoch's ({previous.epoch}: {prev_as_of})")
+        try:
+            snap = load_snapshot(snapshots)
+        except SnapshotError as exc:
+            raise PublishError(f"snapshot {snapshots}: {exc}") from None
+        balances, balance_definition, ledger_digest = _load_balances(db, definition, definitions_file, as_of, assets)
+        target = pending_dir(pubdir, epoch)
+        if target.exists():
+            shutil.rmtree(target)  # An earlier, unsealed preparation: its challenge dies with its tree.
+        leaves = 2
+        while leaves < len(balances.user_ids):
+            leaves *= 2
+        with atomic_directory(target) as staging, _bar(progress, leaves, "hashing leaves") as update:
+            commitment = build_tree(
+                balances, epoch=epoch, as_of=as_of, private_key=private_key, out_dir=staging / "tree",
+                balance_definition=balance_definition, ledger_digest=ledger_digest, progress=update,
+            )
+            _copy_snapshot(Path(snapshots), staging / "snapshot")
+            summary = commitment_summary(commitment, epoch, public_key_of(private_key))
+            challenge = challenge_for(snap, epoch, summary)
+            write_artifact(staging / "pending.json", {
+                "format": PENDING_FORMAT, "epoch": epoch, "as_of": as_of, "challenge": challenge,
+                "commitment_hash": summary["hash"], "users": len(balances.user_ids),
+                "previous": None if previous is None else previous.epoch,
+            })
+            _crash_point("prepared-staging")
+        _crash_point("prepared")
+    return Prepared(target, epoch, as_of, commitment, challenge, len(balances.user_ids))
+
+
+def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
+    directory = pending_dir(Path(pubdir), epoch)
+    try:
+        meta = canonical.loads((directory / "pending.json").read_bytes())
+        commitment = canonical.loads((directory / "tree" / "commitment.json").read_bytes())
+    except FileNotFoundError:
+        raise PublishError(f"no prepared epoch {epoch!r} in {pubdir} (run `solvency publish prepare` first)") from None
+    if meta.get("format") != PENDING_FORMAT or meta.get("epoch") != epoch:
+        raise PublishError(f"{directory}/pending.json is not a preparation of epoch {epoch!r}")
+    if commitment_hash(commitment).hex() != meta["commitment_hash"]:
+        raise PublishError(f"{directory}: the tree's commitment is not the one the challenge was made for")
+    return Prepared(directory, epoch, meta["as_of"], commitment, meta["challenge"], meta["users"])
+
+
+def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], Any]:
+    from solvency.assets.attest import build_body, commitment_summary, load_price, load_proofs
+    from solvency.assets.fields import SnapshotError
+    from solvency.assets.snapshot import load_snapshot
+    from solvency.keys import public_key_of
+
+    directory = prepared.directory / "snapshot"
+    try:
+        snap = load_snapshot(directory)
+        summary = commitment_summary(prepared.commitment, prepared.epoch, public_key_of(private_key))
+        body = build_body(snap, prepared.epoch, summary, load_proofs(directory), load_price(directory))
+    except SnapshotError as exc:
+        raise PublishError(f"{directory}: {exc}") from None
+    return body, snap
+
+
+def node_message(prepared: Prepared, private_key) -> str:
+    """The text the lnd node signs (SPEC 8.6); needs ``proofs.json`` in the working snapshot."""
+    from verifier.challenge import node_message as message_of
+
+    body, _ = _attestation_body(prepared, private_key)
+    return message_of(body)
+
+
+def sign_with(prepared: Prepared, command: str, private_key, timeout: float = 600.0) -> None:
+    """Run the `--control-signer` hook for both steps (SPEC 11.5)."""
+    from solvency.publish.control import run_signer
+
+    directory = prepared.directory / "snapshot"
+    run_signer(command, "proofs", prepared.challenge, directory, prepared.epoch, timeout)
+    run_signer(command, "node", node_message(prepared, private_key), directory, prepared.epoch, timeout)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link)
+
+
+def public_secret_scan(public: Path, secrets: list[bytes]) -> None:
+    """Refuse to publish if any public file contains a secret, raw or in hex (either case)."""
+    for path in sorted(public.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        lowered = data.lower()
+        for secret in secrets:
+            if secret in data or secret.hex().encode() in lowered:
+                raise PublishError(f"{path} contains secret material; refusing to publish")
+
+
+def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir: Path, public_key, sample_user: str) -> None:
+    """Every public file of the staged epoch passes the verifier, as a user and an auditor would run it."""
+    from solvency.publish.bundle import make_bundle
+    from solvency.tree.store import TreeStore
+    from verifier.attestation import verify_attestation
+    from verifier.bundle import verify_bundle
+    from verifier.epoch import verify_log_head
+    from verifier.history import read_artifact, verify_epoch_public
+
+    public = staging / "public"
+    epoch_info, head = verify_epoch_public(public, epoch, public_key)
+    commitment = read_artifact(public / "commitment.json")
+    attestation = read_artifact(public / "assets.json")
+    verify_attestation(attestation, public_key, commitment=commitment, expected_epoch=epoch)
+    if epoch_info.solvency != attestation["statement"]:
+        raise PublishError("epoch.json's solvency statement differs from the attestation's")
+    if previous is not None:
+        prev_head = verify_log_head(read_artifact(pubdir / previous.epoch / "public" / "log-head.json"), public_key)
+        if epoch_info.previous_epoch != previous.epoch or not hmac.compare_digest(epoch_info.previous_hash, previous.epoch_hash):
+            raise PublishError("the new epoch does not link to the latest published one")
+        c = head.consistency
+        if c is None or c.first_size != prev_head.log_size or not hmac.compare_digest(c.first_root, prev_head.log_root):
+            raise PublishError("the new log head is not consistent with the previous one")
+    with TreeStore(staging / "private" / "tree") as store:
+        proof = store.proof(sample_user)
+        secrets = [store.epoch_key]
+    verify_bundle(make_bundle(proof, epoch_info.document, head.document), public_key, expected_epoch=epoch, expected_user=sample_user)
+    public_secret_scan(public, secrets)
+
+
+def seal(
+    pubdir: str | os.PathLike[str],
+    epoch: str,
+    private_key,
+    *,
+    export_proofs: bool = True,
+    progress: ProgressFactory | None = None,
+) -> Sealed:
+    """Phase 3: attest, seal, self-check and publish ``PUBDIR/<epoch>/`` atomically."""
+    from solvency.assets.attest import load_node_signature
+    from solvency.assets.fields import SnapshotError
+    from solvency.keys import public_key_of, sign_artifact
+    from solvency.publish.bundle import BundleWriter
+    from solvency.tree.export import write_leaves_bin
+    from solvency.tree.store import TreeStore
+
+    pubdir = Path(pubdir)
+    _check_epoch_id(epoch)
+    public_key = public_key_of(private_key)
+    with publication_lock(pubdir):
+        clear_stale_staging(pubdir)
+        prepared = load_prepared(pubdir, epoch)
+        if (pubdir / epoch).exists():
+            raise PublishError(f"epoch {epoch!r} is already published in {pubdir}")
+        previous = latest_epoch(pubdir, private_key)
+        meta = canonical.loads((prepared.directory / "pending.json").read_bytes())
+        if meta["previous"] != (None if previous is None else previous.epoch):
+            raise PublishError(f"{prepared.directory} was prepared after epoch {meta['previous']!r} but the latest "
+                               f"published epoch is {None if previous is None else previous.epoch!r}: prepare again")
+        body, snap = _attestation_body(prepared, private_key)
+        try:
+            body["node_signature"] = load_node_signature(prepared.directory / "snapshot", body, snap.node.identity_pubkey)
+        except SnapshotError as exc:
+            raise PublishError(f"{prepared.directory / 'snapshot'}: {exc}") from None
+        attestation = sign_artifact(body, private_key)
+        with atomic_directory(pubdir / epoch) as staging:
+            os.chmod(staging, 0o755)  # The epoch and its public/ are served; private/ stays 0700.
+            private = staging / "private"
+            private.mkdir(mode=0o700)
+            _link_tree(prepared.directory / "tree", private / "tree")
+            shutil.copytree(prepared.directory / "snapshot", private / "snapshot")
+            write_artifact(staging / "public" / "commitment.json", prepared.commitment)
+            write_artifact(staging / "public" / "assets.json", attestation)
+            epoch_doc, head_doc = seal_epoch(
+                staging, previous, epoch=epoch, as_of=prepared.as_of, commitment=prepared.commitment,
+                attestation=attestation, solvency=attestation["statement"], private_key=private_key,
+            )
+            with TreeStore(private / "tree") as store:
+                with open(private / "leaves.bin", "wb") as handle:
+                    write_leaves_bin(store, handle)
+                if export_proofs:
+                    with open(private / "proofs.jsonl", "wb") as handle, _bar(progress, prepared.users, "proof bundles") as update:
+                        writer = BundleWriter(handle, epoch_doc, head_doc)
+                        store.export_proofs(writer, update)
+                        writer.close()
+                sample_user = next(store.user_ids())
+            self_check(staging, epoch, previous, pubdir, public_key, sample_user)
+            _crash_point("sealed-staging")
+            _crash_point("before-rename")
+        _crash_point("after-rename")
+        shutil.rmtree(prepared.directory)
+    return Sealed(pubdir / epoch, epoch_doc, head_doc, attestation, prepared.commitment, prepared.users)
+
+
+def finish_interrupted(pubdir: str | os.PathLike[str], epoch: str) -> bool:
+    """After a crash between the epoch's rename and the working directory's removal: True (and the
+    leftover removed) if the published epoch is exactly the prepared one."""
+    pubdir = Path(pubdir)
+    directory = pending_dir(pubdir, epoch)
+    published = pubdir / epoch / "public" / "commitment.json"
+    if not directory.is_dir() or not published.is_file():
+        return False
+    try:
+        prepared = load_prepared(pubdir, epoch)
+    except (PublishError, ValueError):
+        return False
+    if canonical.loads(published.read_bytes()) != prepared.commitment:
+        return False
+    shutil.rmtree(directory)
+    return True
+
+
+__all__ = [
+    "CRASH_POINTS", "LOG_FILE", "PENDING_PREFIX", "Prepared", "PublishError", "Sealed", "STAGING_PREFIX",
+    "finish_interrupted", "load_prepared", "node_message", "pending_dir", "prepare", "seal", "self_check", "sign_with",
+]
