@@ -1,0 +1,186 @@
+"""Profit and loss of the bank owner over a period (reporting axis: when things happened).
+
+The owner's accounts are those of the layout's equity definitions (Galoy: the bank owner's wallet
+and the equity accounts) and every revenue and expense account. Each posting to one of them
+between ``start`` (exclusive) and ``end`` (inclusive) is income (credit) or cost (debit) of the
+owner, and is put on one line by the entry's ``type`` (Galoy's metadata, e.g. ``routing_fee``,
+``onchain_payment``, ``to_cold_storage``, ``escrow``): credits go to the type's revenue line,
+debits to its expense line. A reversal is classified by the type of the entry it reverses and
+lands on the same line with the opposite sign, so a refunded fee reduces revenue rather than
+appearing as a cost. Postings to equity accounts (``Equity:*``) and entries of a capital type
+(`CAPITAL_TYPES`: paid-in capital, dividends) are the owner's capital moves, not profit, and are
+listed apart; an entry that only moves money between the owner's own
+accounts is internal and nets to zero.
+
+Check: the net result plus the capital moves equals the change of the owner's balances computed
+independently by the store (`Store.totals`) at both ends of the period. A negative result is an
+operating loss: equity consumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ledger.accounts import AccountInfo
+from ledger.definitions import BalanceDefinition, Selector
+from ledger.store import Store
+from solvency.books.layout import GALOY, BooksLayout
+
+ROUTING = "routing fees"
+BANK_FEES = "bank fees"
+# entry type -> (revenue line, expense line)
+TYPE_LINES: dict[str, tuple[str, str]] = {
+    "routing_fee": (ROUTING, "routing costs"),
+    "routing_revenue": (ROUTING, "routing costs"),
+    "payment": (BANK_FEES, "lightning fees paid"),
+    "fee_reimbursement": (BANK_FEES, "lightning fees paid"),
+    "onchain_payment": (BANK_FEES, "on-chain fees"),
+    "onchain_receipt": (BANK_FEES, "on-chain fees"),
+    "invoice": (BANK_FEES, "lightning fees paid"),
+    "intraledger": (BANK_FEES, "other expenses"),
+    "on_us": (BANK_FEES, "other expenses"),
+    "channel_open": ("other revenue", "channel open/close fees"),
+    "channel_confirmed": ("other revenue", "channel open/close fees"),
+    "channel_close": ("other revenue", "channel open/close fees"),
+    "channel_close_settled": ("other revenue", "channel open/close fees"),
+    "escrow": ("other revenue", "channel open/close fees"),
+    "cold_deposit": ("other revenue", "cold-storage rebalancing fees"),
+    "cold_withdrawal": ("other revenue", "cold-storage rebalancing fees"),
+    "to_cold_storage": ("other revenue", "cold-storage rebalancing fees"),
+    "from_cold_storage": ("other revenue", "cold-storage rebalancing fees"),
+    "rebalance": ("other revenue", "cold-storage rebalancing fees"),
+    "loop_in": ("other revenue", "loop and pool costs"),
+    "loop_out": ("other revenue", "loop and pool costs"),
+    "pool": ("other revenue", "loop and pool costs"),
+    "reward": ("other revenue", "rewards and promotions"),
+}
+DEFAULT_LINES = ("other revenue", "other expenses")
+# Entry types that move the owner's capital in or out: never profit or loss.
+CAPITAL_TYPES = frozenset({"capital", "capital_injection", "dividend", "owner_withdrawal"})
+CAPITAL = "capital moves (not profit)"
+
+
+class PnlError(ValueError):
+    """The profit and loss cannot be drawn up."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfitAndLoss:
+    start: int | None  # microseconds, exclusive (None: from the beginning)
+    end: int  # microseconds, inclusive
+    revenue: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # line -> (currency, amount)
+    expenses: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # costs as positive amounts
+    capital: tuple[tuple[str, int], ...]
+    change: tuple[tuple[str, int], ...]  # the store's own figure for the owner's change
+    entries: int
+
+    def _sum(self, lines, currency: str) -> int:
+        return sum(dict(amounts).get(currency, 0) for _, amounts in lines)
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        found = {c for _, a in self.revenue + self.expenses for c, _ in a} | {c for c, _ in self.capital + self.change}
+        return tuple(sorted(found))
+
+    def net(self, currency: str) -> int:
+        return self._sum(self.revenue, currency) - self._sum(self.expenses, currency)
+
+    def reconciled(self, currency: str) -> bool:
+        return self.net(currency) + dict(self.capital).get(currency, 0) == dict(self.change).get(currency, 0)
+
+    def to_json(self) -> dict:
+        def lines(items):
+            return {name: {c: str(v) for c, v in amounts} for name, amounts in items}
+
+        return {
+            "start_us": self.start, "end_us": self.end, "entries": self.entries,
+            "revenue": lines(self.revenue), "expenses": lines(self.expenses),
+            "capital_moves": {c: str(v) for c, v in self.capital},
+            "currencies": {c: {"revenue": str(self._sum(self.revenue, c)), "expenses": str(self._sum(self.expenses, c)),
+                               "net": str(self.net(c)), "equity_consumed": str(max(0, -self.net(c))),
+                               "owner_change": str(dict(self.change).get(c, 0)), "reconciled": self.reconciled(c)}
+                           for c in self.currencies},
+        }
+
+
+def _owner_definitions(definitions: Mapping[str, BalanceDefinition], layout: BooksLayout) -> list[BalanceDefinition]:
+    found = [definitions[n] for n in layout.equity_lines if n in definitions]
+    if not found:
+        raise PnlError(f"none of the owner's definitions ({', '.join(layout.equity_lines)}) is defined")
+    return found
+
+
+def _owner_change(store: Store, owners: list[BalanceDefinition], start: int | None, end: int) -> dict[str, int]:
+    """The owner's balance change by the store's SQL path: credit-normal accounts minus expenses."""
+    selectors = [s for d in owners for s in d.include]
+    excludes = tuple(s for d in owners for s in d.exclude)
+    credit = BalanceDefinition("owner-credit", "reporting", tuple(selectors) + (Selector(type="Revenue"),), excludes)
+    debit = BalanceDefinition("owner-expenses", "reporting", (Selector(type="Expenses"),))
+    out: dict[str, int] = {}
+    for sign, definition in ((1, credit), (-1, debit)):
+        for cut, direction in ((end, 1), (start, -1)):
+            if cut is None:
+                continue
+            for currency, value in store.totals(definition, cut).items():
+                out[currency] = out.get(currency, 0) + sign * direction * value
+    return {c: v for c, v in out.items() if v}
+
+
+def profit_and_loss(
+    store: Store, definitions: Mapping[str, BalanceDefinition], start: int | None, end: int, layout: BooksLayout = GALOY,
+) -> ProfitAndLoss:
+    owners = _owner_definitions(definitions, layout)
+    infos = {a.path: a for a in store.accounts()}
+    cache: dict[tuple[str, str], bool] = {}
+
+    def is_owner(path: str, currency: str) -> bool:
+        key = (path, currency)
+        if key not in cache:
+            kind = path.split(":", 1)[0]
+            info = infos.get(path, AccountInfo(path))
+            cache[key] = kind in ("Revenue", "Expenses") or any(d.matches(info, currency) for d in owners)
+        return cache[key]
+
+    revenue: dict[str, dict[str, int]] = {}
+    expenses: dict[str, dict[str, int]] = {}
+    capital: dict[str, int] = {}
+    types: dict[str, str] = {}  # entry id -> type, for entries that touch the owner (reversals look it up)
+    counted = 0
+    for posted in store.entries():
+        entry = posted.entry
+        touches = [p for p in entry.postings if is_owner(p.account, p.currency)]
+        if not touches:
+            continue
+        meta = dict(entry.metadata)
+        kind = str(meta.get("type", "")) or None
+        reversal = entry.reverses is not None
+        if reversal:
+            kind = types.get(entry.reverses, kind)
+        elif kind is not None:
+            types[posted.entry_id] = kind
+        if start is not None and posted.reporting_at <= start or posted.reporting_at > end:
+            continue
+        if len(touches) == len(entry.postings):
+            continue  # internal to the owner's accounts: nets to zero
+        counted += 1
+        revenue_line, expense_line = TYPE_LINES.get(kind or "", DEFAULT_LINES)
+        for p in touches:
+            signed = p.amount if p.side == "credit" else -p.amount
+            if p.account.startswith("Equity:") or kind in CAPITAL_TYPES:
+                capital[p.currency] = capital.get(p.currency, 0) + signed
+                continue
+            income = (signed > 0) != reversal  # a reversal lands on the line of what it reverses
+            if income:
+                line = revenue.setdefault(revenue_line, {})
+                line[p.currency] = line.get(p.currency, 0) + signed
+            else:
+                line = expenses.setdefault(expense_line, {})
+                line[p.currency] = line.get(p.currency, 0) - signed
+
+    def freeze(lines: dict[str, dict[str, int]]):
+        return tuple((name, tuple(sorted(v.items()))) for name, v in sorted(lines.items()))
+
+    change = _owner_change(store, owners, start, end)
+    return ProfitAndLoss(start, end, freeze(revenue), freeze(expenses), tuple(sorted(capital.items())),
+                         tuple(sorted(change.items())), counted)

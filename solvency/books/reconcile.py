@@ -1,0 +1,97 @@
+"""Reconciliation of the ledger's BTC reserve accounts with a node snapshot, every difference
+itemised.
+
+For each reserve definition of the layout (`BooksLayout.node_categories`) the ledger's balance
+as of the cut-off is compared with the snapshot categories (SPEC 8.3) that hold the same money.
+Each difference ``node - ledger`` is its own item with its likely cause:
+
+* channel escrow: *escrow drift* -- lnd's commitment fees follow the fee market, and the ledger's
+  escrow account moves only when the bank books an escrow update (Galoy's ``escrow`` entries);
+  the lightning line then shows the opposite amount, which the report pairs with it;
+* on-chain hot wallet, cold storage, lightning: the node holds less than the books (fees paid on
+  chain or routing fees spent that were never booked) or more (receipts not yet booked).
+
+Categories the statement does not count (unconfirmed, locked, in-flight HTLCs) are listed for
+information only. Ledger assets that no node attests (e.g. a USD hedge) are listed as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solvency.books.layout import GALOY, BooksLayout
+from solvency.books.sheet import BalanceSheet
+from verifier.assets_rules import CATEGORIES, COUNTED
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    line: str
+    categories: tuple[str, ...]
+    ledger: int
+    node: int
+    explanation: str
+
+    @property
+    def difference(self) -> int:
+        return self.node - self.ledger
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    items: tuple[Item, ...]
+    uncounted: tuple[tuple[str, int], ...]
+    unattested: tuple[tuple[str, str, int], ...]  # (line, currency, amount) of ledger assets no node covers
+
+    @property
+    def ledger_total(self) -> int:
+        return sum(i.ledger for i in self.items)
+
+    @property
+    def node_total(self) -> int:
+        return sum(i.node for i in self.items)
+
+    @property
+    def difference(self) -> int:
+        return self.node_total - self.ledger_total
+
+    def to_json(self) -> dict:
+        return {
+            "items": [{"line": i.line, "categories": list(i.categories), "ledger_sat": str(i.ledger), "node_sat": str(i.node),
+                       "difference_sat": str(i.difference), "explanation": i.explanation} for i in self.items],
+            "ledger_total_sat": str(self.ledger_total), "node_total_sat": str(self.node_total),
+            "difference_sat": str(self.difference),
+            "not_counted": {name: str(v) for name, v in self.uncounted},
+            "not_attested_by_a_node": [{"line": l, "currency": c, "amount": str(v)} for l, c, v in self.unattested],
+        }
+
+
+def _explain(line: str, diff: int, escrow_drift: int) -> str:
+    if diff == 0:
+        return "agrees"
+    if line == "channel-escrow":
+        return (f"escrow drift of {diff:+d} sat: the channels' commitment fees moved with the fee market since "
+                "the last escrow entry; book an escrow update")
+    if line == "lightning-reserve" and escrow_drift and diff == -escrow_drift:
+        return f"the other side of the escrow drift ({diff:+d} sat): the fee came out of the channels' local balance"
+    if diff < 0:
+        return f"the node holds {-diff} sat less than the books: unrecorded fees (on-chain, routing) or an unbooked send"
+    return f"the node holds {diff} sat more than the books: receipts (deposits, routing fees) not yet booked"
+
+
+def reconcile(sheet: BalanceSheet, totals: dict[str, int], layout: BooksLayout = GALOY) -> Reconciliation:
+    mapped = dict(layout.node_categories)
+    figures = []
+    for line, categories in layout.node_categories:
+        entry = sheet.line(line)
+        ledger = entry.amount("BTC") if entry is not None else 0
+        figures.append((line, categories, ledger, sum(totals[c] for c in categories)))
+    escrow_drift = sum(node - ledger for line, _, ledger, node in figures if line == "channel-escrow")
+    items = tuple(Item(line, cats, ledger, node, _explain(line, node - ledger, escrow_drift)) for line, cats, ledger, node in figures)
+    claimed = {c for cats in mapped.values() for c in cats}
+    uncounted = tuple((name, totals[name]) for name, _ in CATEGORIES if name not in COUNTED or name not in claimed)
+    unattested = tuple(
+        (l.name, c, v) for l in sheet.lines if l.section == "assets" for c, v in l.amounts
+        if v and (l.name not in mapped or c != "BTC")
+    )
+    return Reconciliation(items, uncounted, unattested)
