@@ -1,6 +1,9 @@
-"""``solvency demo --out DIR``: a fresh SQLite ledger with a realistic bank's day, and its balances.
+"""``solvency demo --out DIR``: the end-to-end demo (`solvency.demo.story`): a Galoy-style bank
+over two periods, two published epochs, a user's proof, the assets and the history verified with
+``solvency-verify``, the books and the solvency statement.
 
-The ledger is built as ``DIR/.ledger.db.tmp-*``, verified (hash chain, zero trial balance) and only
+``--ledger-only`` keeps the first part only: a fresh SQLite ledger with a realistic bank's day,
+and its balances. That ledger is built as ``DIR/.ledger.db.tmp-*``, verified (hash chain, zero trial balance) and only
 then renamed to ``DIR/ledger.db``; a previous ``ledger.db`` (and its ``-wal``/``-shm`` side files)
 is replaced. Exit codes: 0 ok, 1 the generated ledger failed its check, 2 usage.
 """
@@ -31,11 +34,39 @@ def _replace_ledger(tmp: str, target: str) -> None:
 
 @click.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory (created if missing).")
-@click.option("--users", default=1000, show_default=True, type=click.IntRange(2, 10_000_000), help="Number of users.")
+@click.option("--users", default=None, type=click.IntRange(2, 10_000_000), help="Number of users [default: 10000; 1000 with --ledger-only].")
 @click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the deterministic generator.")
+@click.option("--ledger-only", is_flag=True, help="Only post one day to DIR/ledger.db and print its balances.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo(out_dir: str, users: int, seed: int, as_json: bool) -> None:
-    """Run the demo: post a Galoy-style bank's day to DIR/ledger.db and print its balances."""
+def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json: bool) -> None:
+    """Run the demo: a bank, two published epochs, and every check a user and an auditor run."""
+    if ledger_only:
+        _ledger_only(out_dir, 1000 if users is None else users, seed, as_json)
+        return
+    from contextlib import contextmanager
+
+    from solvency.demo.story import run_demo, summary_json
+
+    @contextmanager
+    def progress(total: int, label: str):
+        if not sys.stderr.isatty() or as_json:
+            yield None
+            return
+        with click.progressbar(length=total, label=f"   {label}", file=sys.stderr) as bar:
+            yield bar.update
+
+    echo = (lambda *a, **k: None) if as_json else click.echo
+    try:
+        result = run_demo(out_dir, 10_000 if users is None else users, seed, echo=echo, progress=progress)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(summary_json(result))
+    if any(code != 0 for code in result.checks.values()):
+        sys.exit(1)
+
+
+def _ledger_only(out_dir: str, users: int, seed: int, as_json: bool) -> None:
     from ledger.definitions import load_definitions
     from ledger.frames import write_balances
     from ledger.money import CURRENCIES, format_minor_units

@@ -155,7 +155,7 @@ def test_check_fails_on_a_tampered_ledger(run, tmp_path):
 
 def test_demo_builds_a_checked_ledger_and_replaces_the_old_one(run, tmp_path):
     out = tmp_path / "demo-out"
-    first = run("demo", "--out", str(out), "--users", "30", "--json")
+    first = run("demo", "--ledger-only", "--out", str(out), "--users", "30", "--json")
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output)
     assert summary["trial_balance"] == {"BTC": 0, "USD": 0}
@@ -163,7 +163,7 @@ def test_demo_builds_a_checked_ledger_and_replaces_the_old_one(run, tmp_path):
     assert {"conversion", "channel_open", "onchain_payment", "payment", "invoice"} <= set(summary["entries_by_kind"])
     totals = summary["definitions"]["customer-liabilities"]["totals"]
     assert totals["BTC"] > 0 and totals["USD"] > 0
-    second = json.loads(run("demo", "--out", str(out), "--users", "30", "--json").output)
+    second = json.loads(run("demo", "--ledger-only", "--out", str(out), "--users", "30", "--json").output)
     assert second["entries"] == summary["entries"]  # same seed, same day
     assert second["definitions"] == summary["definitions"]
     assert sorted(p.name for p in out.iterdir()) == ["customer-liabilities.csv", "ledger.db"]
