@@ -21,7 +21,7 @@ reversal rules) are done by the store inside its write transaction and reported 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.accounts import path_problem
@@ -217,6 +217,45 @@ def entry_problems(entry: object, index: int) -> list[EntryError]:
         if problem:
             out.append(EntryError(index, "reverses", problem))
     return out
+
+
+def certainly_valid(entry: object, known_accounts: Mapping[str, object]) -> bool:
+    """True only when `entry_problems(entry)` is certainly empty: a cheap check of the common
+    case (plain ints, no metadata, no reversal) that posting runs first; anything unusual returns
+    False and gets the full `entry_problems` treatment. `known_accounts` holds paths already
+    validated (the store's committed accounts)."""
+    if type(entry) is not JournalEntry:
+        return False
+    postings = entry.postings
+    if type(postings) is not tuple or not 2 <= len(postings) <= MAX_POSTINGS:
+        return False
+    totals: dict[str, int] = {}
+    for p in postings:
+        if type(p) is not Posting:
+            return False
+        currency = CURRENCIES.get(p.currency) if type(p.currency) is str else None
+        amount = p.amount
+        if currency is None or type(amount) is not int or not 0 < amount <= currency.max_amount:
+            return False
+        if p.account not in known_accounts and path_problem(p.account) is not None:
+            return False
+        if p.side == CREDIT:
+            totals[p.currency] = totals.get(p.currency, 0) + amount
+        elif p.side == DEBIT:
+            totals[p.currency] = totals.get(p.currency, 0) - amount
+        else:
+            return False
+    if any(totals.values()):
+        return False
+    reporting, key = entry.reporting_at, entry.idempotency_key
+    return (
+        type(entry.memo) is str
+        and len(entry.memo) <= MAX_MEMO
+        and entry.metadata == ()
+        and entry.reverses is None
+        and (reporting is None or (type(reporting) is int and time_problem(reporting) is None))
+        and (key is None or (type(key) is str and _KEY.fullmatch(key) is not None))
+    )
 
 
 def batch_problems(entries: Sequence[object]) -> list[EntryError]:

@@ -1,12 +1,7 @@
-"""The embedded SQLite store (format ``pos-ledger-sqlite/1``).
+"""The embedded SQLite store: the `ledger.store.Store` contract on one SQLite file.
 
-Layout: ``entries`` (one row per entry, ``seq`` the gap-free integer primary key, hashes as 32-byte
-blobs), ``postings`` (``WITHOUT ROWID``, keyed by ``(entry_seq, idx)``, amounts signed: credits
-positive, debits negative), ``accounts`` (path -> small integer id, legal entity), ``currencies``
-and ``meta``. One covering index ``postings(account_id, currency_id, entry_seq, amount,
-reporting_at)`` serves per-account and as-of queries on both axes and the bulk GROUP BY.
-
-Invariants and how they are enforced:
+The file format is in `ledger.sqlite_schema`; definitions are compiled to SQL by
+`ledger.sqlite_select`. Invariants and how they are enforced:
 
 * One transaction per batch, opened with ``BEGIN IMMEDIATE`` so that the head of the chain, the
   idempotency keys and the reversal links are read under SQLite's write lock: two processes
@@ -18,6 +13,8 @@ Invariants and how they are enforced:
   COMMIT leaves nothing (the SIGKILL test shows it).
 * ``committed_at`` is strictly increasing along ``seq`` (checked by `ledger.chain.verify_chain`),
   which lets committed-axis cut-offs be resolved to a ``seq`` by binary search on the primary key.
+* The account caches hold committed accounts only, so ids of a rolled-back batch are never reused
+  from memory.
 
 Threat model: the store protects against honest mistakes and crashes and makes tampering
 evident through the hash chain; it does not stop someone with write access to the file from
@@ -28,87 +25,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import sqlite3
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 
-from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, path_problem
+from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo
 from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, ChainBroken, LedgerDigest, PostedEntry, canonical_content, make_entry_id
 from ledger.clock import as_time_us, now_us
 from ledger.definitions import BalanceDefinition
 from ledger.entries import (
-    SIDES,
     BatchRejected,
     EntryError,
     JournalEntry,
-    LedgerError,
     Posting,
     UnknownEntry,
-    entry_id_problem,
+    certainly_valid,
     entry_problems,
 )
-from ledger.money import CURRENCIES
 from ledger.sqlite_select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
+from ledger.sqlite_schema import FORMAT, SCHEMA, StoreFormatError, connect, meta, seq_of_entry_id
 from ledger.store import AsOf, Store
 
-FORMAT = "pos-ledger-sqlite/1"
-_KEY = re.compile(r"[\x21-\x7e]{1,128}")
+__all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "StoreFormatError", "seq_of_entry_id"]
+
 _CHUNK = 900
 _PACK_TIMES = struct.Struct(">QQQ").pack
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE currencies (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, exponent INTEGER NOT NULL);
-CREATE TABLE accounts (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    legal_entity TEXT NOT NULL
-);
-CREATE TABLE entries (
-    seq INTEGER PRIMARY KEY,
-    entry_id TEXT NOT NULL,
-    committed_at INTEGER NOT NULL,
-    reporting_at INTEGER NOT NULL,
-    reporting_given INTEGER NOT NULL CHECK (reporting_given IN (0, 1)),
-    memo TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    idempotency_key TEXT,
-    reverses INTEGER,
-    content_hash BLOB NOT NULL CHECK (length(content_hash) = 32),
-    prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
-    entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32)
-);
-CREATE UNIQUE INDEX entries_by_key ON entries (idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE UNIQUE INDEX entries_by_reversed ON entries (reverses) WHERE reverses IS NOT NULL;
-CREATE TABLE postings (
-    entry_seq INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    account_id INTEGER NOT NULL,
-    currency_id INTEGER NOT NULL,
-    amount INTEGER NOT NULL CHECK (amount != 0),
-    reporting_at INTEGER NOT NULL,
-    PRIMARY KEY (entry_seq, idx)
-) WITHOUT ROWID;
-CREATE INDEX postings_by_account ON postings (account_id, currency_id, entry_seq, amount, reporting_at);
-CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
-CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
-CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
-CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
-"""
-
-
-class StoreFormatError(LedgerError):
-    """The file is not a ledger of a format this code understands."""
-
-
-def seq_of_entry_id(entry_id: str) -> int | None:
-    """The sequence number embedded in a well-formed entry id (its UUIDv7 ``rand_b``)."""
-    if entry_id_problem(entry_id):
-        return None
-    return int(entry_id[19:23] + entry_id[24:], 16) & ((1 << 62) - 1)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -121,78 +63,18 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str, *, create: bool = True, legal_entity: str = DEFAULT_LEGAL_ENTITY) -> None:
         self.path = path
-        exists = os.path.exists(path) and os.path.getsize(path) > 0
-        if not exists and not create:
-            raise StoreFormatError(f"{path}: no ledger here (run `solvency ledger init`)")
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=60.0)
-        try:
-            if exists:
-                # Check the format before touching anything, so a foreign file is left as it was.
-                self._check_format()
-            else:
-                # Larger pages make the random inserts into the per-account index cheaper.
-                self._db.execute("PRAGMA page_size=16384")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA cache_size=-262144")
-            self._db.execute("PRAGMA temp_store=MEMORY")
-            self._db.execute("PRAGMA wal_autocheckpoint=16384")
-            if not exists:
-                self._create(legal_entity)
-                self._check_format()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise StoreFormatError(f"{path}: not a ledger database ({exc})") from None
-        except StoreFormatError:
-            self._db.close()
-            raise
+        self._db = connect(path, create=create, legal_entity=legal_entity)
         register_functions(self._db)
         self._currency_ids: dict[str, int] = {}
         self._currency_codes: dict[int, str] = {}
         for cid, code in self._db.execute("SELECT id, code FROM currencies"):
             self._currency_ids[code] = cid
             self._currency_codes[cid] = code
-        self._legal_entity = self._meta("legal_entity")
+        self._legal_entity = meta(self._db, "legal_entity")
         # Committed accounts only: ids of a rolled-back batch never enter these caches.
         self._account_ids: dict[str, int] = {}
         self._account_infos: dict[int, AccountInfo] = {}
         self._accounts_loaded_to = 0
-
-    # Set-up.
-
-    def _create(self, legal_entity: str) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0] == 0:
-                # Statement by statement: executescript() would commit the open transaction first.
-                for statement in SCHEMA.strip().split(";\n"):
-                    db.execute(statement)
-                db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("legal_entity", legal_entity)])
-                db.executemany(
-                    "INSERT INTO currencies (code, exponent) VALUES (?, ?)",
-                    [(c.code, c.exponent) for c in CURRENCIES.values()],
-                )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _meta(self, key: str) -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else ""
-
-    def _check_format(self) -> None:
-        try:
-            found = self._meta("format")
-        except sqlite3.OperationalError:
-            found = None
-        if found != FORMAT:
-            raise StoreFormatError(f"{self.path}: unknown ledger format {found!r} (this code reads {FORMAT!r})")
-        known = dict(self._db.execute("SELECT code, exponent FROM currencies"))
-        for code, exponent in known.items():
-            if code not in CURRENCIES or CURRENCIES[code].exponent != exponent:
-                raise StoreFormatError(f"{self.path}: currency {code} exponent {exponent} disagrees with this code")
 
     def close(self) -> None:
         self._db.close()
@@ -228,42 +110,6 @@ class SQLiteStore(Store):
 
     # Writing.
 
-    def _fast_ok(self, entry: object) -> bool:
-        """True when `entry` certainly passes `entry_problems` (the common case, checked cheaply)."""
-        if type(entry) is not JournalEntry:
-            return False
-        postings = entry.postings
-        if type(postings) is not tuple or len(postings) < 2:
-            return False
-        totals: dict[str, int] = {}
-        known = self._account_ids
-        for p in postings:
-            if type(p) is not Posting:
-                return False
-            currency = CURRENCIES.get(p.currency) if type(p.currency) is str else None
-            amount = p.amount
-            if currency is None or type(amount) is not int or not 0 < amount <= currency.max_amount:
-                return False
-            if p.account not in known and path_problem(p.account) is not None:
-                return False
-            if p.side == "credit":
-                totals[p.currency] = totals.get(p.currency, 0) + amount
-            elif p.side == "debit":
-                totals[p.currency] = totals.get(p.currency, 0) - amount
-            else:
-                return False
-        for total in totals.values():
-            if total:
-                return False
-        return (
-            type(entry.memo) is str
-            and len(entry.memo) <= 1024
-            and entry.metadata == ()
-            and (entry.reporting_at is None or (type(entry.reporting_at) is int and 0 <= entry.reporting_at < 253_402_300_800_000_000))
-            and (entry.idempotency_key is None or (type(entry.idempotency_key) is str and _KEY.fullmatch(entry.idempotency_key) is not None))
-            and entry.reverses is None
-        )
-
     def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
         entries = list(entries)
         if not entries:
@@ -271,7 +117,7 @@ class SQLiteStore(Store):
         errors: list[EntryError] = []
         bad: set[int] = set()
         for index, entry in enumerate(entries):
-            if not self._fast_ok(entry):
+            if not certainly_valid(entry, self._account_ids):
                 problems = entry_problems(entry, index)
                 if problems:
                     errors.extend(problems)
