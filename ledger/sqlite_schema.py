@@ -1,11 +1,14 @@
 """The SQLite file format of the ledger (``pos-ledger-sqlite/1``): schema, pragmas, format check.
 
-Tables: ``meta`` (format marker, default legal entity), ``currencies``, ``accounts`` (path -> small
-integer id), ``entries`` (one row per entry, ``seq`` the gap-free primary key, hashes as 32-byte
-blobs, partial unique indexes on the idempotency key and on ``reverses``) and ``postings``
+Tables: ``meta`` (format marker, default legal entity, ``indexed_to``), ``currencies``, ``accounts``
+(path -> small integer id), ``entries`` (one row per entry, ``seq`` the gap-free primary key, hashes
+as 32-byte blobs, partial unique indexes on the idempotency key and on ``reverses``), ``postings``
 (``WITHOUT ROWID``, keyed by ``(entry_seq, idx)``, amounts signed: credits positive, debits
-negative) with one covering index ``(account_id, currency_id, entry_seq, amount, reporting_at)``
-that serves per-account and as-of queries on both axes. Triggers abort every UPDATE and DELETE.
+negative; written in commit order, so appends are sequential) and ``posting_index``, the same rows
+clustered by ``(account_id, currency_id, entry_seq, idx)`` for per-account and as-of queries. The
+index holds exactly the postings of entries ``seq <= indexed_to``; newer postings (the "tail") are
+merged into it in one sorted insert once the tail is long enough, inside the transaction of the
+batch that made it so. Triggers abort every UPDATE and DELETE on the three journal tables.
 
 `connect` opens a file in WAL mode with ``synchronous=FULL``; an existing file is checked (format
 marker, currency exponents) *before* any pragma or write touches it, so a foreign file is refused
@@ -55,11 +58,21 @@ CREATE TABLE postings (
     reporting_at INTEGER NOT NULL,
     PRIMARY KEY (entry_seq, idx)
 ) WITHOUT ROWID;
-CREATE INDEX postings_by_account ON postings (account_id, currency_id, entry_seq, amount, reporting_at);
+CREATE TABLE posting_index (
+    account_id INTEGER NOT NULL,
+    currency_id INTEGER NOT NULL,
+    entry_seq INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    reporting_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, currency_id, entry_seq, idx)
+) WITHOUT ROWID;
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER posting_index_no_update BEFORE UPDATE ON posting_index BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER posting_index_no_delete BEFORE DELETE ON posting_index BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 """
 
 
@@ -102,7 +115,9 @@ def _create(db: sqlite3.Connection, legal_entity: str) -> None:
             # Statement by statement: executescript() would commit the open transaction first.
             for statement in SCHEMA.strip().split(";\n"):
                 db.execute(statement)
-            db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("legal_entity", legal_entity)])
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("legal_entity", legal_entity), ("indexed_to", "0")]
+            )
             db.executemany("INSERT INTO currencies (code, exponent) VALUES (?, ?)", [(c.code, c.exponent) for c in CURRENCIES.values()])
         db.execute("COMMIT")
     except BaseException:

@@ -61,6 +61,10 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
 class SQLiteStore(Store):
     """A ledger in one SQLite file. Not thread-safe; use one instance per thread or process."""
 
+    #: The tail is merged into the per-account index once it holds this many entries. Larger
+    #: values make posting cheaper (the index is rewritten less often) and tail scans longer.
+    merge_entries = 100_000
+
     def __init__(self, path: str, *, create: bool = True, legal_entity: str = DEFAULT_LEGAL_ENTITY) -> None:
         self.path = path
         self._db = connect(path, create=create, legal_entity=legal_entity)
@@ -266,6 +270,9 @@ class SQLiteStore(Store):
             prev = link
         db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", entry_rows)
         db.executemany("INSERT INTO postings VALUES (?,?,?,?,?,?)", posting_rows)
+        indexed_to = int(meta(db, "indexed_to"))
+        if seq - indexed_to >= self.merge_entries:
+            self._merge(indexed_to, seq)
         for i, ref in replays.items():
             results[i] = self._read_entry(ref) if ref > 0 else results[-1 - ref]
         return tuple(results)  # type: ignore[arg-type]
@@ -346,28 +353,21 @@ class SQLiteStore(Store):
 
     # Balances.
 
-    def _seq_cut(self, as_of: AsOf) -> int:
+    def _seq_cut(self, as_of: AsOf, db: sqlite3.Connection | None = None) -> int:
         """The last seq with ``committed_at <= as_of`` (binary search; committed_at is monotonic)."""
-        head = self._db.execute("SELECT max(seq) FROM entries").fetchone()[0] or 0
+        db = db or self._db
+        head = db.execute("SELECT max(seq) FROM entries").fetchone()[0] or 0
         cut = as_time_us(as_of)
         if cut is None:
             return head
         lo, hi = 0, head
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self._db.execute("SELECT committed_at FROM entries WHERE seq = ?", (mid,)).fetchone()[0] <= cut:
+            if db.execute("SELECT committed_at FROM entries WHERE seq = ?", (mid,)).fetchone()[0] <= cut:
                 lo = mid
             else:
                 hi = mid - 1
         return lo
-
-    def _axis_filter(self, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, tuple]:
-        if definition.time_axis == "committed":
-            return "p.entry_seq <= ?", (self._seq_cut(as_of),)
-        cut = as_time_us(as_of)
-        if cut is None:
-            return "1", ()
-        return "p.reporting_at <= ?", (cut,)
 
     def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
         out = {code: 0 for code in sorted(self._currency_ids)}
@@ -389,60 +389,165 @@ class SQLiteStore(Store):
         ).fetchone()[0]
         if orphans:
             raise ChainBroken(digest.entry_count + 1, f"{orphans} posting(s) belong to no entry")
+        self._verify_index(digest.entry_count)
         return digest
 
+    def _verify_index(self, head: int) -> None:
+        """The per-account index must hold exactly the postings of entries ``seq <= indexed_to``:
+        as many rows, and each equal to the posting with its (entry_seq, idx)."""
+
+        def query(db):
+            indexed_to = int(meta(db, "indexed_to"))
+            expected = db.execute("SELECT count(*) FROM postings WHERE entry_seq <= ?", (indexed_to,)).fetchone()[0]
+            found = db.execute("SELECT count(*) FROM posting_index").fetchone()[0]
+            matching = db.execute(
+                "SELECT count(*) FROM posting_index i JOIN postings p ON p.entry_seq = i.entry_seq AND p.idx = i.idx "
+                "WHERE p.entry_seq <= ? AND p.account_id = i.account_id AND p.currency_id = i.currency_id "
+                "AND p.amount = i.amount AND p.reporting_at = i.reporting_at",
+                (indexed_to,),
+            ).fetchone()[0]
+            return indexed_to, expected, found, matching
+
+        indexed_to, expected, found, matching = self._read(query)
+        if indexed_to > head:
+            raise ChainBroken(head, f"the per-account index claims entries up to seq {indexed_to}")
+        if not expected == found == matching:
+            raise ChainBroken(
+                indexed_to, f"the per-account index disagrees with the postings ({found} rows, {matching} match, {expected} expected)"
+            )
+
+    # The per-account index and its tail.
+
+    def _merge(self, indexed_to: int, head: int) -> None:
+        """Inside a write transaction: move the tail ``(indexed_to, head]`` into the index, sorted."""
+        self._db.execute(
+            "INSERT INTO posting_index SELECT account_id, currency_id, entry_seq, idx, amount, reporting_at "
+            "FROM postings WHERE entry_seq > ? AND entry_seq <= ? ORDER BY account_id, currency_id, entry_seq, idx",
+            (indexed_to, head),
+        )
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'indexed_to'", (str(head),))
+
+    def merge_index(self) -> int:
+        """Merge the whole tail into the per-account index now; returns the number of entries merged.
+
+        Never needed for correctness (queries read index and tail); useful before a long series
+        of per-account queries.
+        """
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            indexed_to = int(meta(self._db, "indexed_to"))
+            head = self._db.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0]
+            if head > indexed_to:
+                self._merge(indexed_to, head)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return head - indexed_to
+
     def _reader(self) -> sqlite3.Connection:
+        """A second connection: a consistent snapshot (index, tail and indexed_to) while streaming."""
         reader = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
         reader.execute("PRAGMA cache_size=-262144")
         register_functions(reader)
         return reader
 
-    def _definition_query(self, definition: BalanceDefinition, as_of: AsOf, select: str, tail: str) -> tuple[str, list]:
+    def _parts(self, db: sqlite3.Connection, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, list, str, list]:
+        """WHERE clauses (and params) selecting the definition's postings as of `as_of` in the
+        index (``p`` = posting_index) and in the tail (``p`` = postings). Call inside a read
+        transaction of `db`."""
         condition, params = definition_condition(definition, self._currency_ids)
-        axis, axis_params = self._axis_filter(definition, as_of)
-        sql = (
-            f"SELECT {select} FROM accounts a CROSS JOIN postings p INDEXED BY postings_by_account "
-            f"WHERE p.account_id = a.id AND {axis} AND {condition} {tail}"
-        )
-        return sql, [*axis_params, *params]
+        indexed_to = int(meta(db, "indexed_to"))
+        if definition.time_axis == "committed":
+            cut = self._seq_cut(as_of, db)
+            main = (f"p.entry_seq <= ? AND {condition}", [cut, *params])
+            tail = (f"p.entry_seq > ? AND p.entry_seq <= ? AND {condition}", [indexed_to, cut, *params])
+        else:
+            cut = as_time_us(as_of)
+            axis, axis_params = ("p.reporting_at <= ?", [cut]) if cut is not None else ("1", [])
+            main = (f"{axis} AND {condition}", [*axis_params, *params])
+            tail = (f"p.entry_seq > ? AND {axis} AND {condition}", [indexed_to, *axis_params, *params])
+        return (*main, *tail)
+
+    def _read(self, query):
+        """Run `query(db)` inside one read transaction on the store's connection."""
+        self._db.execute("BEGIN")
+        try:
+            return query(self._db)
+        finally:
+            self._db.execute("COMMIT")
 
     def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
-        sql, params = self._definition_query(
-            definition, as_of, f"p.currency_id, {SIGN_SQL} * SUM(p.amount)", "AND a.path = ? GROUP BY p.currency_id"
-        )
-        rows = self._db.execute(sql, [*params, account]).fetchall()
-        return dict(sorted((self._currency_codes[cid], total) for cid, total in rows))
+        def query(db):
+            main, main_params, tail, tail_params = self._parts(db, definition, as_of)
+            return db.execute(
+                f"SELECT currency_id, SUM(v) FROM ("
+                f" SELECT p.currency_id AS currency_id, {SIGN_SQL} * p.amount AS v FROM accounts a"
+                f" CROSS JOIN posting_index p WHERE a.path = ? AND p.account_id = a.id AND {main}"
+                f" UNION ALL SELECT p.currency_id, {SIGN_SQL} * p.amount FROM accounts a"
+                f" CROSS JOIN postings p WHERE a.path = ? AND p.account_id = a.id AND {tail}"
+                f") GROUP BY currency_id",
+                [account, *main_params, account, *tail_params],
+            ).fetchall()
+
+        return dict(sorted((self._currency_codes[cid], total) for cid, total in self._read(query)))
 
     def totals(self, definition: BalanceDefinition, as_of: AsOf = None) -> Mapping[str, int]:
-        sql, params = self._definition_query(definition, as_of, f"p.currency_id, SUM({SIGN_SQL} * p.amount)", "GROUP BY p.currency_id")
-        rows = self._db.execute(sql, params).fetchall()
-        return dict(sorted((self._currency_codes[cid], total) for cid, total in rows))
+        def query(db):
+            main, main_params, tail, tail_params = self._parts(db, definition, as_of)
+            return db.execute(
+                f"SELECT currency_id, SUM(v) FROM ("
+                f" SELECT p.currency_id AS currency_id, {SIGN_SQL} * p.amount AS v FROM accounts a"
+                f" CROSS JOIN posting_index p WHERE p.account_id = a.id AND {main}"
+                f" UNION ALL SELECT p.currency_id, {SIGN_SQL} * p.amount FROM postings p"
+                f" JOIN accounts a ON a.id = p.account_id WHERE {tail}"
+                f") GROUP BY currency_id",
+                [*main_params, *tail_params],
+            ).fetchall()
+
+        return dict(sorted((self._currency_codes[cid], total) for cid, total in self._read(query)))
 
     def user_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> Iterator[tuple[str, str, int]]:
-        in_path_order = only_liabilities(definition)
-        order = "a.path" if in_path_order else USER_ID_SQL
-        sql, params = self._definition_query(
-            definition,
-            as_of,
-            f"{USER_ID_SQL}, p.currency_id, {SIGN_SQL} * SUM(p.amount)",
-            f"GROUP BY a.id, p.currency_id ORDER BY {order}, p.currency_id",
-        )
-        return self._stream_balances(sql, params)
+        # Path order is user-id order when every account is a Liabilities account; the accounts'
+        # path index then drives the scan and nothing is sorted.
+        order = "a.path" if only_liabilities(definition) else USER_ID_SQL
+        return self._stream_balances(definition, as_of, order)
 
-    def _stream_balances(self, sql: str, params: list) -> Iterator[tuple[str, str, int]]:
+    def _stream_balances(self, definition: BalanceDefinition, as_of: AsOf, order: str) -> Iterator[tuple[str, str, int]]:
         codes = self._currency_codes
-        # Currency ids are assigned in code order, so id order is code order within one user.
+        select = f"{order}, {USER_ID_SQL}, p.currency_id, {SIGN_SQL} * SUM(p.amount), a.id"
         reader = self._reader()
         try:
             reader.execute("BEGIN")
-            cursor = reader.execute(sql, params)
-            while True:
-                rows = cursor.fetchmany(10_000)
-                if not rows:
-                    break
-                for user, cid, amount in rows:
+            main, main_params, tail, tail_params = self._parts(reader, definition, as_of)
+            pending = reader.execute(
+                f"SELECT {select} FROM postings p JOIN accounts a ON a.id = p.account_id WHERE {tail} "
+                "GROUP BY a.id, p.currency_id",
+                tail_params,
+            ).fetchall()
+            # A full outer merge-join of two streams sorted by (key, currency): the index's
+            # (streamed) and the tail's (small, sorted here).
+            tail_rows = sorted((key, cid, user, amount) for key, user, cid, amount, _ in pending)
+            cursor = reader.execute(
+                f"SELECT {select} FROM accounts a CROSS JOIN posting_index p WHERE p.account_id = a.id AND {main} "
+                f"GROUP BY a.id, p.currency_id ORDER BY {order}, p.currency_id",
+                main_params,
+            )
+            t = 0
+            while rows := cursor.fetchmany(10_000):
+                for key, user, cid, amount, _ in rows:
+                    while t < len(tail_rows) and (tail_rows[t][0], tail_rows[t][1]) < (key, cid):
+                        if tail_rows[t][3]:
+                            yield tail_rows[t][2], codes[tail_rows[t][1]], tail_rows[t][3]
+                        t += 1
+                    if t < len(tail_rows) and tail_rows[t][0] == key and tail_rows[t][1] == cid:
+                        amount += tail_rows[t][3]
+                        t += 1
                     if amount:
                         yield user, codes[cid], amount
+            for key, cid, user, amount in tail_rows[t:]:
+                if amount:
+                    yield user, codes[cid], amount
             reader.execute("COMMIT")
         finally:
             reader.close()

@@ -17,9 +17,12 @@ from ledger.sqlite_store import SQLiteStore, StoreFormatError  # noqa: E402
 from ledger.store import TrialBalanceNotZero, open_store  # noqa: E402
 
 
-@pytest.fixture
-def store(tmp_path):
+@pytest.fixture(params=[1, 3, 10**9], ids=["all-indexed", "index-and-tail", "all-tail"])
+def store(tmp_path, request):
+    # Queries read the per-account index and the unmerged tail; run the contract with everything
+    # merged after each batch, with a mix, and with nothing merged.
     with SQLiteStore(str(tmp_path / "ledger.db")) as s:
+        s.merge_entries = request.param
         yield s
 
 
@@ -41,7 +44,15 @@ def test_open_store_uris(tmp_path):
 
 def test_update_and_delete_are_refused_by_the_database(store):
     store.post(deposit("w1", 5))
-    for statement in ("UPDATE postings SET amount = 6", "DELETE FROM postings", "UPDATE entries SET memo = 'x'", "DELETE FROM entries"):
+    store.merge_index()
+    for statement in (
+        "UPDATE postings SET amount = 6",
+        "DELETE FROM postings",
+        "UPDATE entries SET memo = 'x'",
+        "DELETE FROM entries",
+        "UPDATE posting_index SET amount = 6",
+        "DELETE FROM posting_index",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store._db.execute(statement)
     assert store.verify().entry_count == 1
@@ -49,7 +60,7 @@ def test_update_and_delete_are_refused_by_the_database(store):
 
 def _tamper(path, statement):
     db = sqlite3.connect(path, isolation_level=None)
-    for trigger in ("postings_no_update", "entries_no_update", "postings_no_delete", "entries_no_delete"):
+    for trigger in ("postings_no_update", "entries_no_update", "postings_no_delete", "entries_no_delete", "posting_index_no_update", "posting_index_no_delete"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute(statement)
     db.close()
@@ -99,6 +110,39 @@ def test_unknown_format_is_refused(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
     with pytest.raises(StoreFormatError):
         SQLiteStore(str(other))
+
+
+def test_merge_index_keeps_every_answer(tmp_path):
+    with SQLiteStore(str(tmp_path / "l.db")) as s:
+        first = s.post_batch([deposit(f"w{i}", 10 + i) for i in range(20)])
+        s.post_batch([deposit(f"w{i}", 1) for i in range(0, 20, 3)])
+        cut = first[-1].committed_at
+        before = (list(s.user_balances(CUSTOMERS)), list(s.user_balances(CUSTOMERS, cut)), s.totals(CUSTOMERS), s.balance(CUSTOMERS, "Liabilities:w3"))
+        assert s.merge_index() == 27
+        assert s._db.execute("SELECT count(*) FROM posting_index").fetchone()[0] == 54
+        after = (list(s.user_balances(CUSTOMERS)), list(s.user_balances(CUSTOMERS, cut)), s.totals(CUSTOMERS), s.balance(CUSTOMERS, "Liabilities:w3"))
+        assert after == before
+        assert s.merge_index() == 0
+        assert s.verify().entry_count == 27
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE posting_index SET amount = amount + 1 WHERE entry_seq = 2",
+        "DELETE FROM posting_index WHERE entry_seq = 2",
+        "INSERT INTO posting_index VALUES (1, 1, 2, 9, 5, 0)",
+        "UPDATE meta SET value = '99' WHERE key = 'indexed_to'",
+    ],
+)
+def test_a_tampered_index_fails_verify(tmp_path, statement):
+    path = str(tmp_path / "t.db")
+    with SQLiteStore(path) as s:
+        s.merge_entries = 1
+        s.post_batch([deposit("w1", 5), deposit("w2", 6), deposit("w3", 7)])
+    _tamper(path, statement)
+    with SQLiteStore(path) as s, pytest.raises(ChainBroken):
+        s.verify()
 
 
 def test_wal_mode(store):

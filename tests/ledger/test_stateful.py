@@ -65,6 +65,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def open(self):
         self.dir = tempfile.TemporaryDirectory()
         self.store = SQLiteStore(f"{self.dir.name}/l.db")
+        self.store.merge_entries = 4  # exercise the per-account index and the unmerged tail
         # Reference model.
         self.recorded: list[dict] = []  # index = seq - 1
         self.by_key: dict[str, int] = {}
@@ -146,6 +147,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         assert legal
         self.record(posted)
+
+    @rule()
+    def merge_index(self):
+        self.store.merge_index()
 
     @rule()
     def snapshot(self):
