@@ -260,3 +260,17 @@ def test_digest_as_of_is_the_chain_head_at_the_cut_off(published, data):
         got = digest_as_of(store, format_time(cut))
         expected = verify_chain(e for e in entries if e.committed_at <= cut)
         assert got == expected
+
+
+def test_a_negative_user_balance_is_refused_by_name(tmp_path):
+    from ledger.entries import JournalEntry, Posting
+
+    key = generate_key(tmp_path / "bank.key")
+    ledger = make_ledger(tmp_path / "ledger.db", users=5)
+    with SQLiteStore(str(ledger)) as store:
+        store.post(JournalEntry((Posting("Liabilities:overdrawn-wallet", "BTC", "debit", 7),
+                                 Posting("Assets:Reserve:Lightning", "BTC", "credit", 7)), "overdraft"))
+    with pytest.raises(PublishError, match="overdrawn-wallet"):
+        prepare(tmp_path / "pub", db=str(ledger), definition="customer-liabilities", as_of=now_as_of(), epoch="e1",
+                snapshots=make_snapshot(tmp_path / "snap"), private_key=key)
+    assert not (tmp_path / "pub" / ".pending-e1").exists()
