@@ -116,6 +116,31 @@ def read_public(paths: EpochPaths) -> PublicFiles:
     return PublicFiles(read_artifact(paths.commitment), assets, epoch, read_artifact(paths.log_head))
 
 
+def describe(files: PublicFiles):
+    """The facts an auditor reads first, as a two-column DataFrame (field, value)."""
+    import pandas as pd
+
+    com, epoch, head = files.commitment, files.epoch, files.log_head
+    definition = com["balance_definition"]
+    digest = com["ledger_digest"]
+    rows = [
+        ("epoch", com["epoch"]),
+        ("sequence", epoch["sequence"]),
+        ("cut-off (as_of)", com["as_of"]),
+        ("assets", ", ".join(com["assets"])),
+        ("leaves", f"{com['leaf_count']} (height {com['height']})"),
+        ("root hash", com["root"]["hash"]),
+        ("root sums", ", ".join(f"{a} {s}" for a, s in zip(com["assets"], com["root"]["sums"]))),
+        ("balance definition", "none" if definition is None else f"{definition['name']} ({definition['content_hash'][:16]}...)"),
+        ("ledger digest", "none" if digest is None else f"{digest['entry_count']} entries, head {digest['head_hash'][:16]}..."),
+        ("previous epoch", "none" if epoch["previous"] is None else epoch["previous"]["epoch"]),
+        ("log", f"size {head['log_size']}, root {head['log_root'][:16]}..."),
+        ("asset attestation", "none" if files.assets is None else f"anchor block {files.assets['anchor']['height']}"),
+        ("signer key id", com["signer_key_id"]),
+    ]
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["field", "value"])
+
+
 def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
     """The auditor's leaf layer (`verifier.audit.LeafLayer`) for this commitment, strictly parsed."""
     from verifier.audit import InvalidTree, load_leaf_layer

@@ -1,0 +1,258 @@
+"""Write notebooks/audit.ipynb and notebooks/books.ipynb from the cell sources below.
+
+The notebooks are generated so that they can be reviewed here as plain Python and are committed
+without outputs (a test checks that the committed files are exactly what this script writes).
+They only orchestrate and display: every figure and every verdict comes from `solvency.audit`.
+
+    .venv/bin/python notebooks/make_notebooks.py        # rewrite both notebooks
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+AUDIT_PARAMETERS = '''\
+# Audit of a published epoch -- parameters (paths relative to this notebook; `make demo` writes
+# demo-out/ at the repository root).
+PUBDIR = "../demo-out/publication"  # the bank's publication: PUBDIR/<epoch>/public/, PUBDIR/<epoch>/private/
+EPOCH = None  # the epoch to audit; None: the latest
+BANK_KEY = "../demo-out/bank.key.pub"  # the bank's public key, pinned from a source other than the publication
+LEDGER_DB = "../demo-out/ledger.db"  # the ledger (SQLite path, sqlite:///..., mongodb://...); None: skip reconciliation
+DEFINITIONS = None  # the balance definitions file; None: the packaged Galoy layout
+LEAVES = None  # the auditor's leaf export (leaves.bin or leaves.parquet); None: PUBDIR/<epoch>/private/leaves.bin
+PROOFS = None  # the proof-bundle export (JSON Lines); None: PUBDIR/<epoch>/private/proofs.jsonl, else the tree
+TRUSTED_HEADS = []  # log-head.json files saved at earlier audits (catch a rewritten history)
+PROOF_SAMPLE = 25  # how many user proofs to verify
+SEED = 2026  # seed of the proof sample (same seed, same sample)
+ALLOW_SKIPPED = False  # True: a check skipped for want of an input does not fail the audit
+'''
+
+AUDIT_CELLS = [
+    ("parameters", AUDIT_PARAMETERS),
+    ("markdown", """\
+# Audit of a published epoch
+
+Recomputes and reconciles one epoch of a bank's proof-of-solvency publication
+(docs/SPEC.md sections 4-11): the commitment signature, the epoch and its transparency log,
+the bank's whole history, the full Merkle sum tree from the leaf export, a seeded sample of user
+proofs, the liabilities against the ledger (definition hash, hash-chain digest, totals and every
+leaf value), the asset attestation and the solvency statement. It ends with a pass/fail table and
+an assertion that fails unless every check passed.
+
+Set the parameters in the first cell (above). Nothing here uses the network."""),
+    ("code", """\
+import pandas as pd
+from IPython.display import HTML
+
+from solvency.audit.checks import assert_passed, audit_epoch
+from solvency.audit.publication import describe, locate_epoch, read_public
+
+pd.set_option("display.max_colwidth", None)
+pd.set_option("display.width", 200)"""),
+    ("markdown", "## The epoch\n\nWhat the bank committed to (read from the public files; checked below)."),
+    ("code", """\
+paths = locate_epoch(PUBDIR, EPOCH)
+print(f"epoch {paths.name} in {paths.directory}")
+describe(read_public(paths))"""),
+    ("markdown", """\
+## The checks
+
+Each row is one check, done by the verifier's or the ledger's own code. `FAIL` carries the
+verifier's reason code (docs/SPEC.md); `UNDECIDED` means the input could not be read or is of an
+unknown version; `SKIPPED` means an input was not given."""),
+    ("code", """\
+table, caveats = audit_epoch(
+    PUBDIR, BANK_KEY, EPOCH, ledger=LEDGER_DB, definitions=DEFINITIONS, leaves=LEAVES, proofs=PROOFS,
+    trusted_heads=tuple(TRUSTED_HEADS), sample=PROOF_SAMPLE, seed=SEED,
+)
+COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "UNDECIDED": "#9a6700", "SKIPPED": "#6e7781"}
+styled = table.style.set_uuid("audit").map(lambda s: f"color: {COLOURS.get(s, 'black')}; font-weight: bold", subset=["status"])
+HTML(styled.to_html())  # rendered once, so the saved output is the same on every run"""),
+    ("markdown", "## What stays the operator's word\n\nProven only as far as these caveats allow."),
+    ("code", "for caveat in caveats:\n    print(\"-\", caveat)"),
+    ("markdown", "## Verdict"),
+    ("code", """\
+print(table["status"].value_counts().to_string())
+assert_passed(table, allow_skipped=ALLOW_SKIPPED)
+print(f"AUDIT PASSED: epoch {paths.name}, {len(table)} checks")"""),
+]
+
+BOOKS_PARAMETERS = '''\
+# The bank's books -- parameters (paths relative to this notebook; `make demo` writes demo-out/ at
+# the repository root).
+PUBDIR = "../demo-out/publication"  # the bank's publication directory
+BANK_KEY = "../demo-out/bank.key.pub"  # the bank's public key (the history is verified before anything is shown)
+LEDGER_DB = "../demo-out/ledger.db"  # the ledger (SQLite path, sqlite:///..., mongodb://...)
+DEFINITIONS = None  # the balance definitions file; None: the packaged Galoy layout
+AS_OF = None  # cut-off of the balance sheet (committed axis); None: the latest epoch's cut-off
+PERIOD_START = None  # start of the P&L period (reporting axis, exclusive, RFC 3339); None: the beginning
+PERIOD_END = None  # end of the period (inclusive); None: the ledger's last reporting time
+POINTS = 12  # cut-offs for the reserves-over-time plot
+CURRENCY = "BTC"  # currency of the fees plot
+'''
+
+BOOKS_CELLS = [
+    ("parameters", BOOKS_PARAMETERS),
+    ("markdown", """\
+# The bank's books
+
+Balance sheet and profit and loss of the bank owner over the period, the bank's bitcoin by source
+(lightning, channel escrow, on-chain hot wallet, cold storage) over time and at each epoch, the
+reconciliation drift between the ledger and the signed node snapshots, the equity earned or
+consumed, the solvency margin across epochs, the fees by category and the distribution of user
+balances (amounts only, no wallet ids). Amounts are integer minor units: sats for BTC, cents for
+USD. All figures come from `solvency.audit.figures`, which reuses `solvency.books`."""),
+    ("code", """\
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ledger.definitions import load_definitions
+from ledger.store import open_store
+from solvency.audit import figures
+from solvency.books.pnl import profit_and_loss
+from solvency.books.sheet import balance_sheet
+from verifier.history import verify_history
+from verifier.signature import load_public_key
+
+pd.set_option("display.max_colwidth", None)
+pd.set_option("display.width", 200)
+plt.rcParams["figure.figsize"] = (9, 4)"""),
+    ("markdown", "## The publication's history is verified first"),
+    ("code", """\
+history = verify_history(PUBDIR, load_public_key(BANK_KEY))
+definitions = load_definitions(DEFINITIONS)
+store = open_store(LEDGER_DB, create=False)
+epochs = figures.solvency_by_epoch(PUBDIR)
+as_of = AS_OF or epochs["as_of"].iloc[-1]
+print(f"{len(history['epochs'])} epochs verified: {', '.join(history['epochs'])}; balance sheet as of {as_of}")"""),
+    ("markdown", "## Balance sheet\n\nAssets = liabilities + equity, per currency, at the cut-off (checked)."),
+    ("code", """\
+sheet = balance_sheet(store, definitions, as_of)
+figures.balance_sheet_frame(sheet)"""),
+    ("code", """\
+totals = figures.balance_sheet_totals(sheet)
+assert totals["balanced"].all(), "the books do not balance"
+totals"""),
+    ("markdown", """\
+## Profit and loss of the bank owner
+
+Over the period on the reporting axis. Net result plus capital moves must equal the change of
+the owner's balances by the store's own totals (`reconciled`); a negative net result is equity
+consumed."""),
+    ("code", """\
+pnl_start, start, end = figures.period(store, PERIOD_START, PERIOD_END)
+pnl = profit_and_loss(store, definitions, pnl_start, end)
+figures.pnl_frame(pnl)"""),
+    ("code", """\
+summary = figures.pnl_summary(pnl)
+assert summary["reconciled"].all(), "the P&L does not agree with the store's totals"
+summary"""),
+    ("code", """\
+fees = figures.fees_by_category(pnl, CURRENCY)
+fig, ax = plt.subplots()
+ax.barh(fees["kind"] + ": " + fees["line"], fees["signed"], color=["#1a7f37" if v > 0 else "#cf222e" for v in fees["signed"]])
+ax.set_xscale("symlog")
+ax.set_xlabel(f"{CURRENCY} minor units (revenue > 0, costs < 0; symmetric log scale)")
+ax.set_title("Fees by category")
+ax.invert_yaxis()
+plt.show()"""),
+    ("markdown", "## Bitcoin by source over time (ledger, reporting axis)"),
+    ("code", """\
+reserves = figures.reserves_over_time(store, definitions, start, end, POINTS)
+wide = reserves.pivot(index="time", columns="line", values="sat")
+ax = wide.plot.area(stacked=True, title="Bitcoin held by source (ledger)")
+ax.set_ylabel("sat")
+ax.tick_params(axis="x", labelrotation=30)
+plt.show()
+wide"""),
+    ("markdown", "## Asset composition at each epoch (signed attestations)"),
+    ("code", """\
+composition = figures.asset_composition(PUBDIR)
+counted = composition[composition["counted"]].pivot(index="epoch", columns="category", values="sat")
+ax = counted.plot.bar(stacked=True, title="Attested bitcoin by category (counted)")
+ax.set_ylabel("sat")
+plt.show()
+composition.pivot(index="category", columns="epoch", values="sat")"""),
+    ("markdown", """\
+## Reconciliation drift: ledger vs node at each epoch
+
+Each reserve line of the ledger at the epoch's cut-off against the categories the signed node
+snapshot attests, every difference explained (escrow drift, unrecorded fees, unbooked receipts)."""),
+    ("code", """\
+drift = figures.reconciliation_by_epoch(store, definitions, PUBDIR)
+ax = drift.pivot(index="epoch", columns="line", values="difference_sat").plot.bar(title="Node - ledger per reserve line")
+ax.set_ylabel("sat")
+ax.axhline(0, color="black", linewidth=0.8)
+plt.show()
+drift"""),
+    ("markdown", "## Equity earned or consumed between epochs"),
+    ("code", "figures.equity_by_epoch(store, definitions, PUBDIR)"),
+    ("markdown", "## Solvency margin across epochs\n\nFrom each epoch's signed solvency statement (USD liabilities at the declared price)."),
+    ("code", """\
+fig, (left, right) = plt.subplots(1, 2)
+left.bar(epochs["epoch"], epochs["margin_sat"], color=["#1a7f37" if m >= 0 else "#cf222e" for m in epochs["margin_sat"]])
+left.set_title("Margin (sat)")
+right.plot(epochs["epoch"], epochs["reserve_ratio"], marker="o")
+right.axhline(1, color="#cf222e", linewidth=0.8)
+right.set_title("Reserve ratio (assets / liabilities)")
+plt.show()
+epochs"""),
+    ("markdown", "## Distribution of user balances\n\nAmounts only (no wallet ids), at the balance-sheet cut-off, on a logarithmic scale."),
+    ("code", """\
+distribution = figures.balance_distribution(store, definitions["customer-liabilities"], as_of)
+currencies = sorted(set(distribution["currency"]))
+fig, axes = plt.subplots(1, len(currencies), squeeze=False)
+for ax, currency in zip(axes[0], currencies):
+    bins = figures.log_histogram(distribution.loc[distribution["currency"] == currency, "amount"])
+    ax.bar(bins["low"], bins["count"], width=bins["high"] - bins["low"], align="edge", edgecolor="white")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{currency} balance (minor units)")
+    ax.set_title(f"{currency} wallets")
+plt.show()
+figures.distribution_summary(distribution)"""),
+    ("code", "store.close()"),
+]
+
+
+def build(cells) -> "nbformat.NotebookNode":  # noqa: F821
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for number, (kind, source) in enumerate(cells):
+        cell_id = f"cell-{number:02d}"
+        if kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id))
+        else:
+            cell = nbformat.v4.new_code_cell(source, id="parameters" if kind == "parameters" else cell_id)
+            if kind == "parameters":
+                cell.metadata["tags"] = ["parameters"]
+            nb.cells.append(cell)
+    return nb
+
+
+NOTEBOOKS = {"audit.ipynb": AUDIT_CELLS, "books.ipynb": BOOKS_CELLS}
+
+
+def render(name: str) -> str:
+    import nbformat
+
+    return nbformat.writes(build(NOTEBOOKS[name])) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    target = Path(argv[0]) if argv else HERE
+    for name in NOTEBOOKS:
+        (target / name).write_text(render(name), encoding="utf-8")
+        print(f"wrote {target / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
