@@ -27,7 +27,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 notebooks: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(JUPYTER_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
