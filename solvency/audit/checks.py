@@ -339,8 +339,9 @@ def check_leaf_values(audit: Audit) -> str:
     if ledger != leaves:
         missing = sum((ledger - leaves).values())
         extra = sum((leaves - ledger).values())
+        hint = "" if split is not None else " (if the bank split balances over several leaves, ask for the split: then leaves are parts)"
         raise AuditMismatch(f"{missing} ledger balance vector(s) have no equal leaf and {extra} non-zero leaf/leaves "
-                            "match no ledger balance", reason="LEAF_VALUES_MISMATCH")
+                            f"match no ledger balance{hint}", reason="LEAF_VALUES_MISMATCH")
     zero = len(audit.layer.values) - sum(leaves.values())
     return (f"the {sum(leaves.values())} non-zero leaves are exactly the ledger's per-user balance vectors "
             f"(compared as multisets, no user ids); {zero} zero leaves")

@@ -108,6 +108,19 @@ def test_swapped_leaves_fail_the_tree_audit_only(publication, tmp_path):
     assert rows["leaf values = ledger balances"] == (PASS, "")
 
 
+def test_a_parquet_leaf_export_given_separately_is_audited(publication, tmp_path):
+    from solvency.tree.export import write_leaves_parquet
+    from solvency.tree.store import TreeStore
+
+    export = tmp_path / "leaves.parquet"
+    with TreeStore(locate_epoch(publication.pubdir).tree) as store, open(export, "wb") as handle:
+        write_leaves_parquet(store, handle)
+    table, _ = audit(publication, leaves=export, sample=1)
+    row = table.set_index("check").loc["full-tree audit from the leaf export"]
+    assert row["status"] == PASS and "from leaves.parquet" in row["detail"]
+    assert statuses(table)["leaf values = ledger balances"] == (PASS, "")
+
+
 def test_a_truncated_leaf_export_fails(publication, tmp_path):
     pub = publication.copy(tmp_path / "c")
     leaves = pub.pubdir / "2026-12" / "private" / "leaves.bin"
@@ -271,3 +284,20 @@ def test_read_public_parses_every_file(publication):
     files = read_public(locate_epoch(publication.pubdir, "2026-11"))
     assert files.epoch["sequence"] == 0 and files.log_head["log_size"] == 1
     assert files.assets["commitment"]["epoch"] == files.commitment["epoch"] == "2026-11"
+
+
+def test_a_trusted_head_from_an_earlier_audit_is_checked(publication, tmp_path):
+    seen = publication.pubdir / "2026-11" / "public" / "log-head.json"
+    table, _ = audit(publication, trusted_heads=(seen,), sample=1)
+    row = table.set_index("check").loc["history: hash chain and log consistency"]
+    assert row["status"] == PASS and "1 trusted head(s) match" in row["detail"]
+    # A user saved the head of epoch 2; the bank later publishes a history without it.
+    import shutil
+
+    head = canonical.loads((publication.pubdir / "2026-12" / "public" / "log-head.json").read_bytes())
+    pub = publication.copy(tmp_path / "c")
+    shutil.rmtree(pub.pubdir / "2026-12")
+    saved = tmp_path / "saved-head.json"
+    saved.write_bytes(canonical.dump_file_bytes(head))
+    table, _ = audit(pub, "2026-11", trusted_heads=(saved,), sample=1)
+    assert statuses(table)["history: hash chain and log consistency"] == (FAIL, "LOG_FORKED")
