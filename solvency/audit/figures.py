@@ -127,8 +127,9 @@ def distribution_summary(distribution):
 
 
 def log_histogram(amounts, bins_per_decade: int = 4):
-    """Counts of positive integer amounts in logarithmic bins [low, high), `bins_per_decade` per
-    power of ten, from the decade of the smallest to that of the largest amount."""
+    """Counts of positive integer amounts in logarithmic bins [low, high) with integer edges
+    (``ceil(10^(k / bins_per_decade))``, equal edges merged), from the power of ten at or below
+    the smallest amount to the one above the largest."""
     import bisect
     import math
 
@@ -137,12 +138,10 @@ def log_histogram(amounts, bins_per_decade: int = 4):
         return _frame([], ["low", "high", "count"])
     first = (len(str(values[0])) - 1) * bins_per_decade
     last = len(str(values[-1])) * bins_per_decade
-    edges = [10 ** (k / bins_per_decade) for k in range(first, last + 1)]
-    rows = []
-    for low, high in zip(edges, edges[1:]):
-        # An integer v is in [low, high) exactly when ceil(low) <= v < ceil(high).
-        count = bisect.bisect_left(values, math.ceil(high)) - bisect.bisect_left(values, math.ceil(low))
-        rows.append({"low": low, "high": high, "count": count})
+    edges = sorted({10 ** (k // bins_per_decade) if k % bins_per_decade == 0 else math.ceil(10 ** (k / bins_per_decade))
+                    for k in range(first, last + 1)})
+    rows = [{"low": low, "high": high, "count": bisect.bisect_left(values, high) - bisect.bisect_left(values, low)}
+            for low, high in zip(edges, edges[1:])]
     return _frame(rows, ["low", "high", "count"])
 
 

@@ -82,14 +82,18 @@ def test_balance_distribution_has_no_ids_and_matches_the_tree(books, publication
     assert summary.loc["BTC", "total"] == int(files.commitment["root"]["sums"][0])
 
 
-@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=60), st.integers(min_value=1, max_value=6))
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=60), st.integers(min_value=1, max_value=12))
 def test_log_histogram_counts_every_positive_amount_once(values, per_decade):
     bins = figures.log_histogram(values, per_decade)
     positive = [v for v in values if v > 0]
     assert int(bins["count"].sum()) == len(positive)
     if positive:
-        assert bins["low"].iloc[0] <= min(positive) and max(positive) < bins["high"].iloc[-1]
-        assert (bins["low"].iloc[1:].values == bins["high"].iloc[:-1].values).all()
+        lows, highs = [int(v) for v in bins["low"]], [int(v) for v in bins["high"]]
+        assert lows[0] <= min(positive) and max(positive) < highs[-1]
+        assert lows[1:] == highs[:-1] and all(a < b for a, b in zip(lows, highs))
+        assert lows[0] == 10 ** (len(str(min(positive))) - 1)
+        for v in positive:  # each amount is in exactly one bin, the one whose edges enclose it
+            assert sum(low <= v < high for low, high in zip(lows, highs)) == 1
 
 
 def test_pnl_tables_agree_with_the_store(books):
