@@ -6,7 +6,8 @@
 2. the epoch's own files: `epoch.json` and `log-head.json` signed, binding exactly the
    commitment and attestation beside them, the epoch's inclusion in the transparency log (11);
 3. the whole history: every epoch, the previous-hash chain and every log consistency proof
-   (`verifier.history.verify_history`, the same as ``solvency-verify history``);
+   (`verifier.history.verify_history`, the same as ``solvency-verify history``); and the bank's
+   own log database (``private/log.db``) holds exactly the published epochs under the signed root;
 4. the full-tree audit from the leaf export (`verifier.audit.verify_tree`, the same as
    ``solvency-verify tree``);
 5. a deterministic sample of user proofs (seeded), from the proof-bundle export or the tree,
@@ -189,6 +190,37 @@ def check_history(audit: Audit) -> str:
     trusted = f"; {len(heads)} trusted head(s) match" if heads else ""
     return (f"{len(facts['epochs'])} epoch(s) ({', '.join(facts['epochs'])}) chained by hash; log size {facts['log_size']}, "
             f"root {facts['log_root'][:16]}...; every consistency proof verifies{trusted}")
+
+
+def check_log_store(audit: Audit) -> str:
+    """The bank's own log database (``private/log.db``, read from a copy) holds exactly the
+    published epochs' hashes, in sequence order, under the signed head's size and root."""
+    import shutil
+    import tempfile
+
+    from solvency.audit.publication import list_epochs
+    from solvency.translog import TransparencyLog
+    from verifier.epoch import artifact_hash
+    from verifier.history import read_artifact
+
+    private = audit.paths.private
+    if private is None or not (private / "log.db").is_file():
+        raise Skip("no transparency log database (private/log.db) was given")
+    head = audit.public.log_head
+    hashes = [artifact_hash(read_artifact(p.epoch)).hex() for p in list_epochs(audit.pubdir)]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "log.db"
+        shutil.copyfile(private / "log.db", copy)
+        with TransparencyLog(copy) as log:
+            size, root = log.size, log.root().hex()
+            entries = [log.entry(i).hex() for i in range(size)]
+    if (size, root) != (head["log_size"], head["log_root"]):
+        raise AuditMismatch(f"private/log.db has {size} entries with root {root[:16]}...; the signed head says "
+                            f"{head['log_size']} with root {head['log_root'][:16]}...", reason="LOG_STORE_MISMATCH")
+    if entries != hashes[:size]:
+        raise AuditMismatch("private/log.db does not hold the published epochs' hashes in sequence order",
+                            reason="LOG_STORE_MISMATCH")
+    return f"private/log.db holds the {size} published epoch hash(es) in order; its root is the signed head's"
 
 
 def check_tree(audit: Audit) -> str:
@@ -407,6 +439,7 @@ CHECKS: tuple[tuple[str, Callable[[Audit], str]], ...] = (
     ("commitment signed by the bank key", check_commitment),
     ("epoch and log head signed, files bound, log inclusion", check_epoch),
     ("history: hash chain and log consistency", check_history),
+    ("bank's log database = signed log head", check_log_store),
     ("full-tree audit from the leaf export", check_tree),
     ("sampled user proofs", check_proofs),
     ("balance definition is the ledger's", check_definition),

@@ -166,6 +166,17 @@ def test_proofs_come_from_the_tree_when_there_is_no_export(publication, tmp_path
     assert row["status"] == PASS and "from the tree" in row["detail"]
 
 
+def test_a_log_database_behind_the_signed_head_fails(publication, tmp_path):
+    import shutil
+
+    pub = publication.copy(tmp_path / "c")
+    shutil.copyfile(pub.pubdir / "2026-11" / "private" / "log.db", pub.pubdir / "2026-12" / "private" / "log.db")
+    rows = statuses(audit(pub, sample=1)[0])
+    assert rows["bank's log database = signed log head"] == (FAIL, "LOG_STORE_MISMATCH")
+    assert rows["history: hash chain and log consistency"] == (PASS, "")
+    assert statuses(audit(pub, "2026-11", sample=1)[0])["bank's log database = signed log head"] == (PASS, "")
+
+
 def test_a_rewritten_public_file_fails_its_bindings(publication, tmp_path):
     pub = publication.copy(tmp_path / "c")
     assets = pub.pubdir / "2026-12" / "public" / "assets.json"
@@ -233,6 +244,7 @@ def test_missing_private_exports_are_skipped(publication, tmp_path):
     shutil.rmtree(pub.pubdir / "2026-12" / "private")
     rows = statuses(audit(pub, sample=2)[0])
     assert rows["full-tree audit from the leaf export"] == (SKIPPED, "")
+    assert rows["bank's log database = signed log head"] == (SKIPPED, "")
     assert rows["sampled user proofs"] == (SKIPPED, "")
     assert rows["leaf values = ledger balances"] == (SKIPPED, "")
     assert rows["liabilities total = ledger"] == (PASS, "")

@@ -103,7 +103,7 @@ def test_audit_notebook_passes_and_is_deterministic(demo, kernel_env):
                   "LEDGER_DB": str(demo / "ledger.db"), "PROOF_SAMPLE": 10, "SEED": 7}
     first = execute("audit.ipynb", parameters, kernel_env)
     text = text_of(first)
-    assert "AUDIT PASSED: epoch 2026-11-21, 12 checks" in text
+    assert "AUDIT PASSED: epoch 2026-11-21, 13 checks" in text
     assert "FAIL" not in text and "SKIPPED" not in text
     second = execute("audit.ipynb", parameters, kernel_env)
     for a, b in zip(first.cells, second.cells):
