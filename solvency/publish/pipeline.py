@@ -120,15 +120,16 @@ def _copy_snapshot(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
 
 
-def _fast_balances(rows: list[tuple[str, str, int]], assets: tuple[str, ...]):
-    """The tree's vectorised validation and pivot (None when any row needs the detailed path)."""
+def _fast_balances(columns: tuple[tuple, tuple, tuple], assets: tuple[str, ...]):
+    """The tree's vectorised validation and pivot of (user ids, currencies, amounts) columns
+    (None when any row needs the detailed path)."""
     import pyarrow as pa
 
     from solvency.tree.balances import _fast_pivot
 
-    if not rows:
+    users, currencies, amounts = columns
+    if not users:
         return None
-    users, currencies, amounts = zip(*rows)
     try:
         columns = (pa.array(users, pa.string()), pa.array(currencies, pa.string()), pa.array(amounts, pa.int64()))
     except (pa.ArrowException, OverflowError, TypeError):
@@ -168,17 +169,17 @@ def _load_balances(db: str, definition: str, definitions_file: str | None, as_of
         with open_store(db, create=False) as store:
             digest = digest_as_of(store, as_of)
             clock.lap("ledger digest at the cut-off")
-            rows = list(store.user_balances(chosen, as_of))
+            columns = tuple(zip(*store.user_balances(chosen, as_of))) or ((), (), ())
             clock.lap("ledger per-user balances")
     except CutOffError as exc:
         raise PublishError(str(exc)) from None
     except (LedgerError, OSError, ValueError) as exc:
         raise PublishError(f"cannot read the ledger {db}: {exc}") from None
-    balances = _fast_balances(rows, assets)
+    balances = _fast_balances(columns, assets)
     clock.lap("validation and pivot")
     if balances is None:  # some row has a problem: the row-by-row path names every one
         try:
-            balances = from_rows(rows, assets, source=f"{db} ({definition} as of {as_of})", first_line=1)
+            balances = from_rows(zip(*columns), assets, source=f"{db} ({definition} as of {as_of})", first_line=1)
         except BalancesRejected as exc:
             raise PublishError(str(exc)) from None
     if not balances.user_ids:

@@ -274,3 +274,22 @@ def test_a_negative_user_balance_is_refused_by_name(tmp_path):
         prepare(tmp_path / "pub", db=str(ledger), definition="customer-liabilities", as_of=now_as_of(), epoch="e1",
                 snapshots=make_snapshot(tmp_path / "snap"), private_key=key)
     assert not (tmp_path / "pub" / ".pending-e1").exists()
+
+
+def test_a_store_that_knows_its_cut_off_digest_is_asked_directly(published):
+    _, _, ledger, _, _, _ = published
+    with SQLiteStore(str(ledger)) as store:
+        entries = list(store.entries())
+        cut = format_time(entries[len(entries) // 2].committed_at)
+        expected = digest_as_of(store, cut)
+
+        class Native:
+            def __init__(self):
+                self.asked = []
+
+            def digest_as_of(self, as_of):
+                self.asked.append(as_of)
+                return expected
+
+        native = Native()
+        assert digest_as_of(native, cut) == expected and native.asked == [cut]
