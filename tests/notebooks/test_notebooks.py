@@ -138,10 +138,13 @@ def test_audit_notebook_without_a_ledger_fails_unless_skips_are_allowed(demo, ke
     assert "AUDIT PASSED" in text_of(nb)
 
 
-def test_books_notebook_runs_and_draws_every_plot(demo, kernel_env):
+def test_books_notebook_runs_draws_every_plot_and_is_deterministic(demo, kernel_env):
     parameters = {"PUBDIR": str(demo / "publication"), "BANK_KEY": str(demo / "bank.key.pub"),
                   "LEDGER_DB": str(demo / "ledger.db"), "POINTS": 6}
     nb = execute("books.ipynb", parameters, kernel_env)
+    again = execute("books.ipynb", parameters, kernel_env)
+    for a, b in zip(nb.cells, again.cells):  # tables and PNGs alike
+        assert a.get("outputs") == b.get("outputs"), f"cell {a.id} differs between two runs"
     text = text_of(nb)
     assert "2 epochs verified: 2026-11-20, 2026-11-21" in text
     assert "escrow drift" in text  # the demo's period 2 drifts; the reconciliation explains it
