@@ -54,6 +54,10 @@ def kernel_env(tmp_path, monkeypatch):
     # The inline backend renders every figure with Agg into PNG outputs (no display needed), so
     # the test can see that each plot was drawn; plain Agg would make plt.show() a no-op.
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # Build matplotlib's font cache here, so that no kernel prints "building the font cache" into
+    # a cell's output on a fresh machine (the kernels share this process's cache directory).
+    import matplotlib.font_manager  # noqa: F401
+
     return tmp_path
 
 
