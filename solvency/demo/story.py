@@ -111,9 +111,14 @@ def _verifier() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "verifier"]
 
 
+# What a demo run (this one or `--ledger-only`) writes; a directory holding only these is replaced.
+DEMO_FILES = frozenset({MARKER, "ledger.db", "ledger.db-wal", "ledger.db-shm", "customer-liabilities.csv", "bank.key",
+                        "bank.key.pub", "publication", "snapshots", "for-users"})
+
+
 def _prepare_out(out: Path) -> None:
     if out.exists():
-        if not (out / MARKER).exists() and any(out.iterdir()):
+        if not (out / MARKER).exists() and any(p.name not in DEMO_FILES for p in out.iterdir()):
             raise FileExistsError(f"{out} exists and is not a previous demo output; choose another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -150,7 +155,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
                            snapshots=snap, private_key=key, progress=bar)
         sign_with(prepared, signer, key)
         sealed = seal(pubdir, epoch, key, progress=bar)
-        echo(f"   {sealed.users} users committed; log size {sealed.log_head['log_size']}, root {sealed.log_head['log_root'][:16]}...")
+        echo(f"   {sealed.users} wallets committed (each wallet id is a user id of the tree); log size {sealed.log_head['log_size']}, root {sealed.log_head['log_root'][:16]}...")
         result.epochs.append(epoch)
         result.as_of.append(as_of)
 
