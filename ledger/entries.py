@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.accounts import path_problem
-from ledger.clock import time_problem
+from ledger.clock import MAX_TIME_US, time_problem
 from ledger.money import CURRENCIES, MAX_SAFE_INT, amount_problem
 
 DEBIT = "debit"
@@ -224,38 +224,46 @@ def certainly_valid(entry: object, known_accounts: Mapping[str, object]) -> bool
     case (plain ints, no metadata, no reversal) that posting runs first; anything unusual returns
     False and gets the full `entry_problems` treatment. `known_accounts` holds paths already
     validated (the store's committed accounts)."""
-    if type(entry) is not JournalEntry:
+    try:
+        if type(entry) is not JournalEntry:
+            return False
+        postings = entry.postings
+        if type(postings) is not tuple or not 2 <= len(postings) <= MAX_POSTINGS:
+            return False
+        totals: dict[str, int] = {}
+        for p in postings:
+            if type(p) is not Posting:
+                return False
+            amount = p.amount
+            if type(amount) is not int or amount <= 0:
+                return False
+            code = p.currency
+            currency = CURRENCIES.get(code)
+            if currency is None or amount > currency.max_amount:
+                return False
+            if p.account not in known_accounts and path_problem(p.account) is not None:
+                return False
+            side = p.side
+            if side == CREDIT:
+                totals[code] = totals.get(code, 0) + amount
+            elif side == DEBIT:
+                totals[code] = totals.get(code, 0) - amount
+            else:
+                return False
+        if any(totals.values()):
+            return False
+        reporting, key = entry.reporting_at, entry.idempotency_key
+        return (
+            type(entry.memo) is str
+            and len(entry.memo) <= MAX_MEMO
+            and entry.metadata == ()
+            and entry.reverses is None
+            and (reporting is None or (type(reporting) is int and 0 <= reporting < MAX_TIME_US))
+            and (key is None or (type(key) is str and _KEY.fullmatch(key) is not None))
+        )
+    except TypeError:
+        # An unhashable currency or account: let the full rules say what is wrong.
         return False
-    postings = entry.postings
-    if type(postings) is not tuple or not 2 <= len(postings) <= MAX_POSTINGS:
-        return False
-    totals: dict[str, int] = {}
-    for p in postings:
-        if type(p) is not Posting:
-            return False
-        currency = CURRENCIES.get(p.currency) if type(p.currency) is str else None
-        amount = p.amount
-        if currency is None or type(amount) is not int or not 0 < amount <= currency.max_amount:
-            return False
-        if p.account not in known_accounts and path_problem(p.account) is not None:
-            return False
-        if p.side == CREDIT:
-            totals[p.currency] = totals.get(p.currency, 0) + amount
-        elif p.side == DEBIT:
-            totals[p.currency] = totals.get(p.currency, 0) - amount
-        else:
-            return False
-    if any(totals.values()):
-        return False
-    reporting, key = entry.reporting_at, entry.idempotency_key
-    return (
-        type(entry.memo) is str
-        and len(entry.memo) <= MAX_MEMO
-        and entry.metadata == ()
-        and entry.reverses is None
-        and (reporting is None or (type(reporting) is int and time_problem(reporting) is None))
-        and (key is None or (type(key) is str and _KEY.fullmatch(key) is not None))
-    )
 
 
 def batch_problems(entries: Sequence[object]) -> list[EntryError]:

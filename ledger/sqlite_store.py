@@ -515,37 +515,42 @@ class SQLiteStore(Store):
 
     def _stream_balances(self, definition: BalanceDefinition, as_of: AsOf, order: str) -> Iterator[tuple[str, str, int]]:
         codes = self._currency_codes
-        select = f"{order}, {USER_ID_SQL}, p.currency_id, {SIGN_SQL} * SUM(p.amount), a.id"
+        select = f"{USER_ID_SQL}, p.currency_id, {SIGN_SQL} * SUM(p.amount)"
         reader = self._reader()
         try:
             reader.execute("BEGIN")
             main, main_params, tail, tail_params = self._parts(reader, definition, as_of)
-            pending = reader.execute(
-                f"SELECT {select} FROM postings p JOIN accounts a ON a.id = p.account_id WHERE {tail} "
-                "GROUP BY a.id, p.currency_id",
-                tail_params,
-            ).fetchall()
-            # A full outer merge-join of two streams sorted by (key, currency): the index's
-            # (streamed) and the tail's (small, sorted here).
-            tail_rows = sorted((key, cid, user, amount) for key, user, cid, amount, _ in pending)
+            # The tail is small (at most `merge_entries` entries): aggregate and sort it here.
+            tail_rows = sorted(
+                reader.execute(
+                    f"SELECT {select} FROM postings p JOIN accounts a ON a.id = p.account_id WHERE {tail} "
+                    "GROUP BY a.id, p.currency_id",
+                    tail_params,
+                )
+            )
             cursor = reader.execute(
                 f"SELECT {select} FROM accounts a CROSS JOIN posting_index p WHERE p.account_id = a.id AND {main} "
                 f"GROUP BY a.id, p.currency_id ORDER BY {order}, p.currency_id",
                 main_params,
             )
-            t = 0
+            # A full outer merge-join of two streams sorted by (user id, currency id). Currency ids
+            # are assigned in code order, so id order is code order within one user.
+            t, n = 0, len(tail_rows)
+            next_user, next_cid = tail_rows[0][0:2] if n else (None, 0)
             while rows := cursor.fetchmany(10_000):
-                for key, user, cid, amount, _ in rows:
-                    while t < len(tail_rows) and (tail_rows[t][0], tail_rows[t][1]) < (key, cid):
-                        if tail_rows[t][3]:
-                            yield tail_rows[t][2], codes[tail_rows[t][1]], tail_rows[t][3]
-                        t += 1
-                    if t < len(tail_rows) and tail_rows[t][0] == key and tail_rows[t][1] == cid:
-                        amount += tail_rows[t][3]
-                        t += 1
+                for user, cid, amount in rows:
+                    if next_user is not None and (next_user < user or (next_user == user and next_cid <= cid)):
+                        while t < n and tail_rows[t][0:2] < (user, cid):
+                            if tail_rows[t][2]:
+                                yield tail_rows[t][0], codes[tail_rows[t][1]], tail_rows[t][2]
+                            t += 1
+                        if t < n and tail_rows[t][0] == user and tail_rows[t][1] == cid:
+                            amount += tail_rows[t][2]
+                            t += 1
+                        next_user, next_cid = tail_rows[t][0:2] if t < n else (None, 0)
                     if amount:
                         yield user, codes[cid], amount
-            for key, cid, user, amount in tail_rows[t:]:
+            for user, cid, amount in tail_rows[t:]:
                 if amount:
                     yield user, codes[cid], amount
             reader.execute("COMMIT")

@@ -10,9 +10,10 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from store_contract import CUSTOMERS, StoreContract, deposit  # noqa: E402
+from store_contract import CUSTOMERS, LN, StoreContract, deposit  # noqa: E402
 
 from ledger.chain import ChainBroken  # noqa: E402
+from ledger.entries import JournalEntry, Posting  # noqa: E402
 from ledger.sqlite_store import SQLiteStore, StoreFormatError  # noqa: E402
 from ledger.store import TrialBalanceNotZero, open_store  # noqa: E402
 
@@ -173,3 +174,18 @@ def test_user_balances_frame_and_files(store, tmp_path):
     with pytest.raises(ValueError):
         write_balances(iter([]), str(tmp_path / "b.txt"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".balances-")) == []
+
+
+def test_index_and_tail_are_merged_in_user_order(tmp_path):
+    with SQLiteStore(str(tmp_path / "l.db")) as s:
+        s.merge_entries = 10**9
+        s.post_batch([deposit("w1", 10), deposit("w3", 30), deposit("w5", 50), deposit("w7", 70, "USD")])
+        s.merge_index()
+        s.post_batch([deposit("w0", 1), deposit("w1", 1), deposit("w2", 1), deposit("w5", 1), deposit("w7", 1), deposit("w9", 1)])
+        s.post(JournalEntry((Posting("Liabilities:w3", "BTC", "debit", 30), Posting(LN, "BTC", "credit", 30))))
+        assert list(s.user_balances(CUSTOMERS)) == [
+            ("w0", "BTC", 1), ("w1", "BTC", 11), ("w2", "BTC", 1), ("w5", "BTC", 51),
+            ("w7", "BTC", 1), ("w7", "USD", 70), ("w9", "BTC", 1),
+        ]
+        assert s.totals(CUSTOMERS) == {"BTC": 66, "USD": 70}
+        assert s.balance(CUSTOMERS, "Liabilities:w3") == {"BTC": 0}

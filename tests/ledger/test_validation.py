@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.accounts import Address, AccountType, account_type, path_problem, user_id_of
-from ledger.entries import BatchRejected, JournalEntry, Posting, batch_problems, entry_problems
+from ledger.entries import BatchRejected, JournalEntry, Posting, batch_problems, certainly_valid, entry_problems
 from ledger.money import BTC, USD, amount_problem, format_minor_units, to_minor_units
 from ledger.sqlite_store import SQLiteStore
 
@@ -129,3 +129,18 @@ def test_account_model_paths_and_addresses():
     assert user_id_of("Liabilities:abc") == "abc"
     assert user_id_of("Assets:Reserve:Cold") == "Assets:Reserve:Cold"
     assert path_problem("Liabilities:3fa85f64-5717-4562-b3fc-2c963f66afa6") is None
+
+
+@pytest.mark.parametrize("bad", [b[1] for b in BAD], ids=[b[0] for b in BAD])
+def test_fast_path_never_accepts_a_bad_entry(bad):
+    assert not certainly_valid(bad, {A: 1, L: 2})
+
+
+def test_fast_path_accepts_the_common_case():
+    assert certainly_valid(entry(), {})
+    assert certainly_valid(entry(reporting_at=5, idempotency_key="k"), {A: 1})
+    # Unusual but valid entries take the slow path, which accepts them.
+    unusual = entry(metadata=(("a", "b"),))
+    assert not certainly_valid(unusual, {}) and entry_problems(unusual, 0) == []
+    unhashable = JournalEntry((Posting(A, ["BTC"], "debit", 5), Posting(L, "BTC", "credit", 5)))
+    assert not certainly_valid(unhashable, {}) and entry_problems(unhashable, 0)
