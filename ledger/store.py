@@ -163,10 +163,10 @@ class Store(ABC):
 def open_store(uri_or_path: str, *, create: bool = True) -> Store:
     """Open a ledger: a plain path or ``sqlite:///path`` opens SQLite (created if missing and
     `create`); ``mongodb://`` / ``mongodb+srv://`` imports `ledger.mongo` lazily and calls its
-    ``open_store(uri)``."""
+    ``open_store(uri, create=create)`` (without `create`, an empty database is not initialised)."""
     if uri_or_path.startswith(("mongodb://", "mongodb+srv://")):
         mongo = importlib.import_module("ledger.mongo")
-        return mongo.open_store(uri_or_path)
+        return mongo.open_store(uri_or_path, create=create)
     path = uri_or_path.removeprefix("sqlite:///") if uri_or_path.startswith("sqlite:///") else uri_or_path
     if "://" in path:
         raise ValueError(f"unsupported ledger URI {uri_or_path!r} (use a path, sqlite:///path or mongodb://...)")
