@@ -45,7 +45,7 @@ an assertion that fails unless every check passed.
 Set the parameters in the first cell (above). Nothing here uses the network."""),
     ("code", """\
 import pandas as pd
-from IPython.display import HTML
+from IPython.display import HTML, display
 
 from solvency.audit.checks import assert_passed, audit_epoch
 from solvency.audit.publication import describe, locate_epoch, read_public
@@ -73,8 +73,9 @@ styled = table.style.set_uuid("audit").map(lambda s: f"color: {COLOURS.get(s, 'b
 HTML(styled.to_html())  # rendered once, so the saved output is the same on every run"""),
     ("markdown", "## What stays the operator's word\n\nProven only as far as these caveats allow."),
     ("code", "for caveat in caveats:\n    print(\"-\", caveat)"),
-    ("markdown", "## Verdict"),
+    ("markdown", "## Verdict\n\nThe pass/fail table; the assertion fails unless every check passed."),
     ("code", """\
+display(table[["check", "status", "reason"]])
 print(table["status"].value_counts().to_string())
 assert_passed(table, allow_skipped=ALLOW_SKIPPED)
 print(f"AUDIT PASSED: epoch {paths.name}, {len(table)} checks")"""),
