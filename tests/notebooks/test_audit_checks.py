@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from solvency.audit.assets_checks import solvency_margin
 from solvency.audit.checks import (
-    CHECKS, FAIL, PASS, SKIPPED, UNDECIDED, Audit, AuditMismatch, _sample_lines, assert_passed, audit_epoch, run_check,
-    solvency_margin,
+    CHECKS, FAIL, PASS, SKIPPED, UNDECIDED, Audit, AuditMismatch, assert_passed, audit_epoch, run_check,
 )
+from solvency.audit.publication_checks import sample_lines
 from solvency.audit.publication import list_epochs, locate_epoch, read_public
 from verifier import canonical
 from verifier.audit import LEAVES_MAGIC
@@ -59,8 +60,8 @@ def test_the_sample_is_deterministic_and_seeded(publication):
 def test_sample_lines_takes_every_line_when_asked_for_more(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_bytes(b"".join(b'{"n":%d}\n' % i for i in range(7)))
-    assert [n for n, _ in _sample_lines(path, 100, 0)] == list(range(1, 8))
-    picked = _sample_lines(path, 3, 5)
+    assert [n for n, _ in sample_lines(path, 100, 0)] == list(range(1, 8))
+    picked = sample_lines(path, 3, 5)
     assert len(picked) == 3 and all(data == b'{"n":%d}' % (n - 1) for n, data in picked)
 
 
