@@ -26,7 +26,6 @@ pass); ``SKIPPED`` (an input the check needs was not given, e.g. no ledger). Eve
 from the verifier's or the ledger's own code; this module only gathers inputs and tabulates.
 """
 
-
 from __future__ import annotations
 
 import os
