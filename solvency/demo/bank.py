@@ -30,8 +30,8 @@ DAY_US = 86_400 * 1_000_000
 BTC_PRICE_CENTS = 9_500_000  # USD cents per BTC, for conversions
 
 LIGHTNING = "Assets:Reserve:Lightning"
-ONCHAIN = "Assets:Reserve:Onchain"
-COLD = "Assets:Reserve:Cold"
+ONCHAIN = "Assets:OnChain"
+COLD = "Assets:Reserve:Bitcoind"
 ESCROW = "Assets:Reserve:Escrow"
 CAPITAL = "Equity:Capital"
 BANKOWNER = "Liabilities:bankowner"

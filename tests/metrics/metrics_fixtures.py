@@ -142,8 +142,8 @@ def ledger_entries() -> list[JournalEntry]:
             (
                 debit("Assets:Reserve:Lightning", "BTC", LEDGER_LIGHTNING),
                 debit("Assets:Reserve:Escrow", "BTC", LEDGER_ESCROW),
-                debit("Assets:Reserve:Onchain", "BTC", LEDGER_ONCHAIN),
-                debit("Assets:Reserve:Cold", "BTC", LEDGER_COLD),
+                debit("Assets:OnChain", "BTC", LEDGER_ONCHAIN),
+                debit("Assets:Reserve:Bitcoind", "BTC", LEDGER_COLD),
                 *(credit(f"Liabilities:{w}", "BTC", a) for w, a in USERS_BTC.items()),
                 credit("Liabilities:bankowner", "BTC", BANKOWNER),
                 credit("Equity:capital", "BTC", reserves_btc - users_btc - BANKOWNER),
