@@ -27,11 +27,10 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from solvency.atomic import atomic_directory
 from verifier import canonical
 from verifier.encoding import (
     FORMAT,
@@ -208,20 +207,6 @@ def _split_parts(amounts, k: int):
     return parts
 
 
-def _fsync_tree(path: Path) -> None:
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            fd = os.open(os.path.join(root, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
 
 def build_tree(
     balances,
@@ -265,108 +250,99 @@ def build_tree(
     # CSPRNG shuffle: sort positions by independent uniform 64-bit keys from os.urandom.
     order = np.argsort(np.frombuffer(os.urandom(8 * leaf_count), dtype=np.uint64), kind="stable").astype(np.int64)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        private = tmp / "private"
-        private.mkdir(mode=0o700)
-        key_fd = os.open(private / "epoch.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(key_fd, "wb") as handle:
-            handle.write(epoch_key)
-        size = record_size(m)
-        offsets = level_offsets(height)
-        nodes_path = private / "nodes.bin"
-        with open(nodes_path, "wb") as handle:
-            handle.truncate(offsets[-1] * size)
+        with atomic_directory(out) as tmp:
+            private = tmp / "private"
+            private.mkdir(mode=0o700)
+            key_fd = os.open(private / "epoch.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(key_fd, "wb") as handle:
+                handle.write(epoch_key)
+            size = record_size(m)
+            offsets = level_offsets(height)
+            nodes_path = private / "nodes.bin"
+            with open(nodes_path, "wb") as handle:
+                handle.truncate(offsets[-1] * size)
 
-        _JOB.clear()
-        _JOB.update(
-            m=m, k=split, entries=n_entries, user_ids=balances.user_ids, parts=parts, epoch_key=epoch_key,
-            order=order, height=height, nodes_path=str(nodes_path), hmac_states=_hmac_states(epoch_key),
-            salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
-        )
-        nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        regions_count = 1
-        while regions_count * 2 <= nworkers and leaf_count // (regions_count * 2) >= CHUNK:
-            regions_count *= 2
-        top = height - (regions_count.bit_length() - 1)
-        span = leaf_count // regions_count
-        regions = [(r * span, (r + 1) * span, top) for r in range(regions_count)]
-        if regions_count == 1:
-            results = [_build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)]
-        else:
-            results = _build_parallel(regions, progress)
-        fd = os.open(nodes_path, os.O_RDWR)
-        try:
-            for t in range(top + 1, height + 1):
-                child = os.pread(fd, (1 << (height - t + 1)) * size, offsets[t - 1] * size)
-                os.pwrite(fd, combine_level(t, child, m), offsets[t] * size)
-            root = os.pread(fd, size, offsets[height] * size)
-        finally:
-            os.close(fd)
-        _JOB.clear()
-        root_hash = root[:32]
-        root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
+            _JOB.clear()
+            _JOB.update(
+                m=m, k=split, entries=n_entries, user_ids=balances.user_ids, parts=parts, epoch_key=epoch_key,
+                order=order, height=height, nodes_path=str(nodes_path), hmac_states=_hmac_states(epoch_key),
+                salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
+            )
+            nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
+            regions_count = 1
+            while regions_count * 2 <= nworkers and leaf_count // (regions_count * 2) >= CHUNK:
+                regions_count *= 2
+            top = height - (regions_count.bit_length() - 1)
+            span = leaf_count // regions_count
+            regions = [(r * span, (r + 1) * span, top) for r in range(regions_count)]
+            if regions_count == 1:
+                results = [_build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)]
+            else:
+                results = _build_parallel(regions, progress)
+            fd = os.open(nodes_path, os.O_RDWR)
+            try:
+                for t in range(top + 1, height + 1):
+                    child = os.pread(fd, (1 << (height - t + 1)) * size, offsets[t - 1] * size)
+                    os.pwrite(fd, combine_level(t, child, m), offsets[t] * size)
+                root = os.pread(fd, size, offsets[height] * size)
+            finally:
+                os.close(fd)
+            _JOB.clear()
+            root_hash = root[:32]
+            root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
 
-        # User index: positions of every part, and the sorted part-0 lookup keys.
-        positions = np.empty(leaf_count, dtype=np.uint64)
-        positions[order] = np.arange(leaf_count, dtype=np.uint64)
-        np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
-        idx = np.concatenate([np.asarray(ki, dtype=np.int64) for ki, _ in results])
-        kv = np.frombuffer(b"".join(kb for _, kb in results), dtype=">u8").astype(np.uint64)
-        sorter = np.argsort(kv, kind="stable")
-        np.save(private / "users.key.npy", kv[sorter])
-        np.save(private / "users.ord.npy", idx[sorter])
-        with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
-            for a in range(0, n, 1 << 20):
-                handle.write("".join(uid + "\n" for uid in balances.user_ids[a : a + (1 << 20)]))
-        if balances.excluded_negative:
-            import csv
+            # User index: positions of every part, and the sorted part-0 lookup keys.
+            positions = np.empty(leaf_count, dtype=np.uint64)
+            positions[order] = np.arange(leaf_count, dtype=np.uint64)
+            np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
+            idx = np.concatenate([np.asarray(ki, dtype=np.int64) for ki, _ in results])
+            kv = np.frombuffer(b"".join(kb for _, kb in results), dtype=">u8").astype(np.uint64)
+            sorter = np.argsort(kv, kind="stable")
+            np.save(private / "users.key.npy", kv[sorter])
+            np.save(private / "users.ord.npy", idx[sorter])
+            with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
+                for a in range(0, n, 1 << 20):
+                    handle.write("".join(uid + "\n" for uid in balances.user_ids[a : a + (1 << 20)]))
+            if balances.excluded_negative:
+                import csv
 
-            with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["user_id", "currency", "amount"])
-                for neg in balances.excluded_negative:
-                    writer.writerow([neg.user_id, neg.currency, neg.amount])
+                with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow(["user_id", "currency", "amount"])
+                    for neg in balances.excluded_negative:
+                        writer.writerow([neg.user_id, neg.currency, neg.amount])
 
-        body = {
-            "as_of": as_of,
-            "assets": list(assets),
-            "balance_definition": balance_definition,
-            "epoch": epoch,
-            "format": FORMAT,
-            "height": height,
-            "leaf_count": leaf_count,
-            "ledger_digest": ledger_digest,
-            "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
-            "signer_key_id": key_id(private_key.public_key()),
-            "type": "commitment",
-        }
-        commitment = sign_artifact(body, private_key)
-        (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
-        meta = {
-            "format": STORE_FORMAT,
-            "epoch": epoch,
-            "assets": list(assets),
-            "height": height,
-            "leaf_count": leaf_count,
-            "users": n,
-            "split": split,
-            "record_size": size,
-            "excluded_negative": len(balances.excluded_negative),
-            "public_key": private_key.public_key().public_bytes_raw().hex(),
-        }
-        (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
-        _fsync_tree(tmp)
-        os.rename(tmp, out)
-        dir_fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            body = {
+                "as_of": as_of,
+                "assets": list(assets),
+                "balance_definition": balance_definition,
+                "epoch": epoch,
+                "format": FORMAT,
+                "height": height,
+                "leaf_count": leaf_count,
+                "ledger_digest": ledger_digest,
+                "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
+                "signer_key_id": key_id(private_key.public_key()),
+                "type": "commitment",
+            }
+            commitment = sign_artifact(body, private_key)
+            (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
+            meta = {
+                "format": STORE_FORMAT,
+                "epoch": epoch,
+                "assets": list(assets),
+                "height": height,
+                "leaf_count": leaf_count,
+                "users": n,
+                "split": split,
+                "record_size": size,
+                "excluded_negative": len(balances.excluded_negative),
+                "public_key": private_key.public_key().public_bytes_raw().hex(),
+            }
+            (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
     except BaseException:
         _JOB.clear()
-        shutil.rmtree(tmp, ignore_errors=True)
         raise
     return commitment
 
