@@ -164,13 +164,15 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         echo(f"== Period 1: a Galoy-style bank with {users} users (BTC and USD wallets) ==")
         with bar(users * 20, "posting period 1") as update:
             report = day.run(_Counting(store, update))
-        store.post_batch(day.confirm_pending())
+        if confirmations := day.confirm_pending():
+            store.post_batch(confirmations)
         fees = NodePlan.commit_fees(rng)
         escrow_target = sum(f + 660 for f in fees)
         delta = escrow_target - _reserve(store, definitions, "channel-escrow")
         legs = (Posting(ESCROW, "BTC", "debit", delta), Posting(LIGHTNING, "BTC", "credit", delta)) if delta > 0 else (
             Posting(LIGHTNING, "BTC", "debit", -delta), Posting(ESCROW, "BTC", "credit", -delta))
-        store.post(JournalEntry(legs, "escrow update: commitment fees of our channels", (("type", "escrow"),)))
+        if delta:
+            store.post(JournalEntry(legs, "escrow update: commitment fees of our channels", (("type", "escrow"),)))
         echo(f"   {report.entries_posted} entries ({report.reversals} failed payments reversed, {report.backdated} booked late, "
              f"{report.replays} client retries answered idempotently)")
         plan1 = NodePlan.from_ledger(
@@ -187,7 +189,8 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         with bar(len(entries), "posting period 2") as update:
             for start in range(0, len(entries), 5_000):
                 _Counting(store, update).post_batch(entries[start:start + 5_000])
-        store.post_batch(day.confirm_pending())
+        if confirmations := day.confirm_pending():
+            store.post_batch(confirmations)
         echo(f"   {len(entries)} entries")
         # The fee market moved: lnd's commitment fees changed, the ledger's escrow did not (drift).
         new_fees = tuple(f + rng.randrange(-500, 1_500) for f in fees)
