@@ -20,34 +20,13 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import click
 
-
-class Rejected(click.ClickException):
-    exit_code = 1
+from solvency.cli.common import Rejected, parse_as_of, progress
 
 
-@contextmanager
-def _progress(length: int, label: str):
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
-
-def _as_of(text: str) -> str:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an RFC 3339 time like 2026-11-01T00:00:00Z", param_hint="--as-of") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter(f"{text!r} has no UTC offset (write e.g. {text}Z)", param_hint="--as-of")
-    if moment.microsecond:
-        raise click.BadParameter("the cut-off must be a whole second", param_hint="--as-of")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch_id(epoch: str | None, as_of: str) -> str:
@@ -92,7 +71,7 @@ def _prepare(out, db, definition, definitions_file, as_of, epoch, snapshots, key
     with _errors():
         return private_key, prepare(
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
-            snapshots=snapshots, private_key=private_key, progress=_progress,
+            snapshots=snapshots, private_key=private_key, progress=progress,
         )
 
 
@@ -100,7 +79,7 @@ def _seal(out, epoch, private_key, export_proofs: bool):
     from solvency.publish.pipeline import seal
 
     with _errors():
-        return seal(out, epoch, private_key, export_proofs=export_proofs, progress=_progress)
+        return seal(out, epoch, private_key, export_proofs=export_proofs, progress=progress)
 
 
 def _report(sealed) -> None:
@@ -162,7 +141,7 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_
                                "--control-signer CMD, or run `solvency publish prepare`, sign, then `solvency publish seal`")
     from solvency.publish.pipeline import finish_interrupted, sign_with
 
-    cut = _as_of(as_of)
+    cut = parse_as_of(as_of)
     epoch = _epoch_id(epoch, cut)
     if finish_interrupted(out, epoch):
         click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
@@ -181,7 +160,7 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_
 def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, key_file, out) -> None:
     """Phase 1: build the tree into PUBDIR/.pending-EPOCH/ and print the challenge to sign."""
     _need(db=db, as_of=as_of, snapshots=snapshots)
-    cut = _as_of(as_of)
+    cut = parse_as_of(as_of)
     epoch = _epoch_id(epoch, cut)
     _, prepared = _prepare(out, db, definition, definitions_file, cut, epoch, snapshots, key_file)
     click.echo(prepared.challenge)

@@ -15,9 +15,8 @@ import json
 
 import click
 
+from solvency.cli.common import Rejected
 
-class Rejected(click.ClickException):
-    exit_code = 1
 
 
 def _common(func):

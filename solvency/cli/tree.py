@@ -7,37 +7,13 @@ pyarrow) are imported inside the commands, never at import time.
 from __future__ import annotations
 
 import os
-import sys
-from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import click
 
-
-class Rejected(click.ClickException):
-    exit_code = 1
+from solvency.cli.common import Rejected, parse_as_of, progress
 
 
-@contextmanager
-def _progress(length: int, label: str):
-    """A click progress bar on stderr when stderr is a terminal; otherwise a no-op callback."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
-
-def _as_of(text: str) -> str:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an RFC 3339 time like 2026-11-01T00:00:00Z") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter(f"{text!r} has no UTC offset (write e.g. {text}Z)")
-    if moment.microsecond:
-        raise click.BadParameter("the cut-off must be a whole second")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @click.group()
@@ -76,7 +52,7 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
         asset_list = parse_assets(assets)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--assets") from None
-    cut = _as_of(as_of)
+    cut = parse_as_of(as_of)
     if os.path.exists(out):
         raise Rejected(f"{out} already exists; refusing to overwrite a built tree")
     try:
@@ -111,11 +87,11 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
     while length < max(len(balances.user_ids) * split, min_leaves, 2):
         length *= 2
     try:
-        with _progress(length, "hashing leaves") as progress:
+        with progress(length, "hashing leaves") as update:
             commitment = build_tree(
                 balances, epoch=epoch, as_of=cut, private_key=private_key, out_dir=out,
                 balance_definition=balance_definition, ledger_digest=ledger_digest,
-                split=split, min_leaves=min_leaves, workers=workers, progress=progress,
+                split=split, min_leaves=min_leaves, workers=workers, progress=update,
             )
     except (ValueError, FileExistsError) as exc:
         raise Rejected(str(exc)) from None
@@ -200,9 +176,9 @@ def export_proofs(directory: str, out: str) -> None:
                 store.self_check(store.proof_for_index(i, ids[i]))
         except VerificationError as exc:
             raise Rejected(f"refusing to export: a sampled proof does not verify: {exc}") from None
-        with _progress(store.meta["users"], "exporting proofs") as progress:
+        with progress(store.meta["users"], "exporting proofs") as update:
             counter = {}
-            _atomic_write(out, lambda handle: counter.setdefault("n", store.export_proofs(handle, progress)))
+            _atomic_write(out, lambda handle: counter.setdefault("n", store.export_proofs(handle, update)))
     click.echo(f"{counter['n']} proofs written to {out}")
 
 

@@ -24,7 +24,6 @@ writing its records with ``os.pwrite``; the parent finishes the top levels.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 from pathlib import Path

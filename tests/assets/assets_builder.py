@@ -25,11 +25,20 @@ from typing import Any
 from coincurve import PrivateKey
 from embit import compact
 from embit.descriptor.checksum import checksum
-from embit.hashes import hash160, tagged_hash
+from embit.hashes import hash160
 from embit.script import Script
 from embit.transaction import SIGHASH
 
-from verifier import bip322, canonical, signmessage, zbase32
+from solvency.demo.wallets import (  # the demo's signers: one implementation of script and key handling
+    lnd_address_sign,
+    lnd_node_sign,
+    multisig_script,
+    p2tr,
+    p2wpkh,
+    p2wsh,
+    taproot_tweak,
+)
+from verifier import bip322, canonical
 from verifier.assets_address import script_address
 from verifier.challenge import challenge_message, node_message
 from verifier.commitment import commitment_hash
@@ -38,7 +47,6 @@ NETWORK = "regtest"
 ANCHOR_HEIGHT = 871_234
 ANCHOR_HASH = hashlib.sha256(b"anchor block").hexdigest()
 OTHER_HASH = hashlib.sha256(b"some other block").hexdigest()
-CURVE_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def key(label: str) -> PrivateKey:
@@ -52,40 +60,12 @@ def txid(label: str) -> str:
 # --- signing helpers (tests only) ------------------------------------------------------------
 
 
-def multisig_script(m: int, pubkeys: list[bytes]) -> bytes:
-    keys = sorted(pubkeys)
-    return bytes([0x50 + m]) + b"".join(b"\x21" + k for k in keys) + bytes([0x50 + len(keys), 0xAE])
-
-
-def p2wsh(script: bytes) -> bytes:
-    return b"\x00\x20" + hashlib.sha256(script).digest()
-
-
-def p2wpkh(pub: bytes) -> bytes:
-    return b"\x00\x14" + hash160(pub)
-
-
-def taproot_output_key(priv: PrivateKey) -> tuple[PrivateKey, bytes]:
-    """BIP-86: tweak the internal key with an empty script tree; return (tweaked key, x-only Q)."""
-    d = priv.to_int()
-    pub = priv.public_key.format()
-    if pub[0] == 3:
-        d = CURVE_N - d
-    t = int.from_bytes(tagged_hash("TapTweak", pub[1:]), "big")
-    tweaked = PrivateKey.from_int((d + t) % CURVE_N)
-    return tweaked, tweaked.public_key.format()[1:]
-
-
-def p2tr(priv: PrivateKey) -> bytes:
-    return b"\x51\x20" + taproot_output_key(priv)[1]
-
-
 def bip322_sign(script_pubkey: bytes, message: str, keys: list[PrivateKey], witness_script: bytes | None = None) -> str:
     """A BIP-322 simple signature (``smp`` + base64 witness) for P2WPKH, P2WSH multisig or P2TR."""
     spend = bip322.to_spend(message.encode(), script_pubkey)
     tx = bip322.to_sign(spend, [])
     if script_pubkey[:2] == b"\x51\x20":
-        tweaked, _ = taproot_output_key(keys[0])
+        tweaked, _ = taproot_tweak(keys[0])
         digest = tx.sighash_taproot(0, [Script(script_pubkey)], [0], sighash=SIGHASH.DEFAULT)
         witness = [tweaked.sign_schnorr(digest, b"\x00" * 32)]
     elif witness_script is not None:
@@ -105,14 +85,6 @@ def bip322_sign(script_pubkey: bytes, message: str, keys: list[PrivateKey], witn
 def compact_sign(priv: PrivateKey, digest: bytes, header_base: int = 31) -> bytes:
     sig = priv.sign_recoverable(digest, hasher=None)
     return bytes([header_base + sig[64]]) + sig[:64]
-
-
-def lnd_address_sign(priv: PrivateKey, message: str) -> str:
-    return base64.b64encode(compact_sign(priv, signmessage.bitcoin_message_digest(message.encode()))).decode()
-
-
-def lnd_node_sign(priv: PrivateKey, message: str) -> str:
-    return zbase32.encode(compact_sign(priv, signmessage.lightning_message_digest(message.encode())))
 
 
 # --- the snapshot ------------------------------------------------------------------------------
