@@ -530,7 +530,8 @@ class SQLiteStore(Store):
             )
             cursor = reader.execute(
                 f"SELECT {select} FROM accounts a CROSS JOIN posting_index p WHERE p.account_id = a.id AND {main} "
-                f"GROUP BY a.id, p.currency_id ORDER BY {order}, p.currency_id",
+                # Grouping by the (unique) path keeps the path-ordered outer loop: no temp B-tree.
+                f"GROUP BY a.path, p.currency_id ORDER BY {order}, p.currency_id",
                 main_params,
             )
             # A full outer merge-join of two streams sorted by (user id, currency id). Currency ids
