@@ -98,10 +98,12 @@ class SQLiteStore(Store):
         for path, entity in self._db.execute("SELECT path, legal_entity FROM accounts ORDER BY path"):
             yield AccountInfo(path, entity)
 
-    def _resolve_accounts(self, paths: set[str]) -> dict[str, int]:
-        """Inside the write transaction: ids for `paths`, creating the missing accounts."""
-        ids = {p: self._account_ids[p] for p in paths if p in self._account_ids}
-        missing = [p for p in paths if p not in ids]
+    def _new_account_ids(self, entries: list[JournalEntry], replays: dict) -> dict[str, int]:
+        """Inside the write transaction: ids of the batch's accounts that are not in the cache of
+        committed accounts, creating them. They join the cache only after COMMIT."""
+        known = self._account_ids
+        missing = sorted({p.account for i, e in enumerate(entries) if i not in replays for p in e.postings if p.account not in known})
+        ids: dict[str, int] = {}
         if missing:
             self._db.executemany(
                 "INSERT OR IGNORE INTO accounts (path, legal_entity) VALUES (?, ?)",
@@ -222,8 +224,8 @@ class SQLiteStore(Store):
         db = self._db
         head = db.execute("SELECT seq, committed_at, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         seq, last_time, prev = head if head else (0, 0, GENESIS)
-        paths = {p.account for i, e in enumerate(entries) if i not in replays for p in e.postings}
-        account_ids = self._resolve_accounts(paths)
+        known = self._account_ids.get
+        new_ids = self._new_account_ids(entries, replays)
         currency_ids = self._currency_ids
         now = now_us()
         entry_rows = []
@@ -263,7 +265,7 @@ class SQLiteStore(Store):
             idx = 0
             for p in entry.postings:
                 posting_rows.append(
-                    (seq, idx, account_ids[p.account], currency_ids[p.currency], p.amount if p.side == "credit" else -p.amount, reporting)
+                    (seq, idx, known(p.account) or new_ids[p.account], currency_ids[p.currency], p.amount if p.side == "credit" else -p.amount, reporting)
                 )
                 idx += 1
             results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
