@@ -1,5 +1,9 @@
 """The SQLite file format of the ledger (``pos-ledger-sqlite/1``): schema, pragmas, format check.
 
+The entry id and ``prev_hash`` of an entry are not stored: the id is a function of
+``(committed_at, seq)`` and ``prev_hash`` is the previous row's ``entry_hash``; verification
+recomputes both.
+
 Tables: ``meta`` (format marker, default legal entity, ``indexed_to``), ``currencies``, ``accounts``
 (path -> small integer id), ``entries`` (one row per entry, ``seq`` the gap-free primary key, hashes
 as 32-byte blobs, partial unique indexes on the idempotency key and on ``reverses``), ``postings``
@@ -35,7 +39,6 @@ CREATE TABLE accounts (
 );
 CREATE TABLE entries (
     seq INTEGER PRIMARY KEY,
-    entry_id TEXT NOT NULL,
     committed_at INTEGER NOT NULL,
     reporting_at INTEGER NOT NULL,
     reporting_given INTEGER NOT NULL CHECK (reporting_given IN (0, 1)),
@@ -44,7 +47,6 @@ CREATE TABLE entries (
     idempotency_key TEXT,
     reverses INTEGER,
     content_hash BLOB NOT NULL CHECK (length(content_hash) = 32),
-    prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
     entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32)
 );
 CREATE UNIQUE INDEX entries_by_key ON entries (idempotency_key) WHERE idempotency_key IS NOT NULL;

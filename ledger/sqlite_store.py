@@ -200,16 +200,17 @@ class SQLiteStore(Store):
             if i in bad or entry.reverses is None or i in replays:
                 continue
             seq = seq_of_entry_id(entry.reverses)
-            row = self._db.execute("SELECT entry_id, reverses FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
-            if row is None or row[0] != entry.reverses:
+            row = self._db.execute("SELECT committed_at, reverses FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
+            if row is None or make_entry_id(row[0], seq) != entry.reverses:
                 errors.append(EntryError(i, "reverses", f"no entry {entry.reverses} in the ledger"))
                 continue
             if row[1] is not None:
                 errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is itself a reversal; reversing a reversal is not allowed"))
                 continue
-            taken = self._db.execute("SELECT entry_id FROM entries WHERE reverses = ?", (seq,)).fetchone()
+            taken = self._db.execute("SELECT seq, committed_at FROM entries WHERE reverses = ?", (seq,)).fetchone()
             if taken is not None:
-                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} was already reversed by {taken[0]}"))
+                by = make_entry_id(taken[1], taken[0])
+                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} was already reversed by {by}"))
                 continue
             if seq in claimed:
                 errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is also reversed by entry {claimed[seq]} of this batch"))
@@ -249,7 +250,6 @@ class SQLiteStore(Store):
             entry_rows.append(
                 (
                     seq,
-                    entry_id,
                     committed,
                     reporting,
                     0 if given is None else 1,
@@ -258,7 +258,6 @@ class SQLiteStore(Store):
                     entry.idempotency_key,
                     None if entry.reverses is None else seq_of_entry_id(entry.reverses),
                     chash,
-                    prev,
                     link,
                 )
             )
@@ -270,7 +269,7 @@ class SQLiteStore(Store):
                 idx += 1
             results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
             prev = link
-        db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", entry_rows)
+        db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?)", entry_rows)
         db.executemany("INSERT INTO postings VALUES (?,?,?,?,?,?)", posting_rows)
         indexed_to = int(meta(db, "indexed_to"))
         if seq - indexed_to >= self.merge_entries:
@@ -291,22 +290,25 @@ class SQLiteStore(Store):
             out.append(Posting(self._account_infos[aid].path, self._currency_codes[cid], side, abs(amount)))
         return out
 
+    # The id of the reversed entry and the previous entry's hash are looked up by primary key.
     _ENTRY_COLUMNS = (
-        "seq, entry_id, committed_at, reporting_at, reporting_given, memo, metadata, idempotency_key, "
-        "(SELECT o.entry_id FROM entries o WHERE o.seq = entries.reverses), content_hash, prev_hash, entry_hash"
+        "seq, committed_at, reporting_at, reporting_given, memo, metadata, idempotency_key, reverses, "
+        "(SELECT o.committed_at FROM entries o WHERE o.seq = entries.reverses), content_hash, "
+        "(SELECT q.entry_hash FROM entries q WHERE q.seq = entries.seq - 1), entry_hash"
     )
 
     def _build(self, row: tuple, postings: list[Posting]) -> PostedEntry:
-        seq, entry_id, committed, reporting, given, memo, metadata, key, reverses, chash, prev, link = row
+        seq, committed, reporting, given, memo, metadata, key, reverses, reversed_at, chash, prev, link = row
         entry = JournalEntry(
             postings=tuple(postings),
             memo=memo,
             metadata=tuple(sorted(json.loads(metadata).items())),
             reporting_at=reporting if given else None,
             idempotency_key=key,
-            reverses=reverses,
+            reverses=None if reverses is None else make_entry_id(reversed_at, reverses),
         )
-        return PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
+        prev_hex = prev.hex() if prev is not None else GENESIS.hex()
+        return PostedEntry(make_entry_id(committed, seq), seq, committed, reporting, entry, chash.hex(), prev_hex, link.hex())
 
     def _read_entry(self, seq: int) -> PostedEntry:
         row = self._db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
@@ -317,7 +319,7 @@ class SQLiteStore(Store):
     def get_entry(self, entry_id: str) -> PostedEntry:
         seq = seq_of_entry_id(entry_id)
         row = self._db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
-        if row is None or row[1] != entry_id:
+        if row is None or make_entry_id(row[1], seq) != entry_id:
             raise UnknownEntry(f"no entry {entry_id!r} in the ledger")
         return self._build(row, self._postings_of(seq))
 

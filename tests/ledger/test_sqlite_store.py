@@ -74,7 +74,9 @@ def _tamper(path, statement):
         ("UPDATE entries SET memo = 'edited' WHERE seq = 1", ChainBroken),
         ("UPDATE entries SET reporting_at = reporting_at - 1 WHERE seq = 2", ChainBroken),
         ("DELETE FROM entries WHERE seq = 2", ChainBroken),
-        ("UPDATE entries SET prev_hash = zeroblob(32) WHERE seq = 3", ChainBroken),
+        ("UPDATE entries SET entry_hash = zeroblob(32) WHERE seq = 2", ChainBroken),
+        ("UPDATE entries SET committed_at = committed_at + 1 WHERE seq = 3", ChainBroken),
+        ("UPDATE entries SET reverses = 1 WHERE seq = 3", ChainBroken),
     ],
 )
 def test_tampering_is_detected(tmp_path, statement, error):
