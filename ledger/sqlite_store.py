@@ -29,7 +29,7 @@ import sqlite3
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 
-from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo
+from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, legal_entity_problem, path_problem
 from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, ChainBroken, LedgerDigest, PostedEntry, canonical_content, make_entry_id
 from ledger.clock import as_time_us, now_us
 from ledger.definitions import BalanceDefinition
@@ -37,6 +37,7 @@ from ledger.entries import (
     BatchRejected,
     EntryError,
     JournalEntry,
+    LedgerError,
     Posting,
     UnknownEntry,
     certainly_valid,
@@ -97,6 +98,30 @@ class SQLiteStore(Store):
     def accounts(self) -> Iterator[AccountInfo]:
         for path, entity in self._db.execute("SELECT path, legal_entity FROM accounts ORDER BY path"):
             yield AccountInfo(path, entity)
+
+    def open_accounts(self, accounts: Sequence[AccountInfo]) -> None:
+        """Open accounts explicitly, e.g. with a legal entity other than the ledger's default.
+
+        Opening an existing account with the same legal entity is a no-op; with a different one it
+        is refused (`LedgerError`), as is an invalid path or entity. All or nothing.
+        """
+        for info in accounts:
+            problem = path_problem(info.path) or legal_entity_problem(info.legal_entity)
+            if problem:
+                raise LedgerError(problem)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for info in accounts:
+                row = self._db.execute("SELECT legal_entity FROM accounts WHERE path = ?", (info.path,)).fetchone()
+                if row is None:
+                    self._db.execute("INSERT INTO accounts (path, legal_entity) VALUES (?, ?)", (info.path, info.legal_entity))
+                elif row[0] != info.legal_entity:
+                    raise LedgerError(f"account {info.path} is already open for legal entity {row[0]!r}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._load_accounts()
 
     def _new_account_ids(self, entries: list[JournalEntry], replays: dict) -> dict[str, int]:
         """Inside the write transaction: ids of the batch's accounts that are not in the cache of

@@ -191,3 +191,21 @@ def test_index_and_tail_are_merged_in_user_order(tmp_path):
         ]
         assert s.totals(CUSTOMERS) == {"BTC": 66, "USD": 70}
         assert s.balance(CUSTOMERS, "Liabilities:w3") == {"BTC": 0}
+
+
+def test_accounts_opened_for_another_legal_entity(store):
+    from ledger.accounts import AccountInfo
+    from ledger.definitions import BalanceDefinition, Selector
+    from ledger.entries import LedgerError
+
+    store.open_accounts([AccountInfo("Liabilities:uk1", "bank-uk"), AccountInfo("Assets:Reserve:UK", "bank-uk")])
+    store.open_accounts([AccountInfo("Liabilities:uk1", "bank-uk")])  # idempotent
+    with pytest.raises(LedgerError, match="already open"):
+        store.open_accounts([AccountInfo("Liabilities:uk2", "bank-uk"), AccountInfo("Liabilities:uk1", "bank")])
+    with pytest.raises(LedgerError):
+        store.open_accounts([AccountInfo("Nope:x", "bank-uk")])
+    assert "Liabilities:uk2" not in {a.path for a in store.accounts()}
+    store.post_batch([deposit("uk1", 5), deposit("w1", 7)])
+    uk = BalanceDefinition("uk", "committed", (Selector(path="Liabilities:*", legal_entity="bank-uk"),))
+    assert list(store.user_balances(uk)) == [("uk1", "BTC", 5)]
+    assert {a.path: a.legal_entity for a in store.accounts()}["Liabilities:w1"] == "bank"
