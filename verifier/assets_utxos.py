@@ -26,12 +26,11 @@ are refused.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from verifier import btc_json
 from verifier.errors import CannotVerify, VerificationError
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -46,29 +45,13 @@ class BadUtxoFile(CannotVerify):
     default_reason = "BAD_UTXO_FILE"
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def _reject_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a number")
 
 
 def btc_to_sats(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise BadUtxoFile(f"{where}: expected a BTC amount as a JSON number, got {value!r}")
     try:
-        sats = Decimal(value) * 100_000_000
-    except InvalidOperation:
-        raise BadUtxoFile(f"{where}: {value} is not an amount") from None
-    if not sats.is_finite() or sats < 0 or sats != sats.to_integral_value():
-        raise BadUtxoFile(f"{where}: {value} BTC is not a non-negative whole number of satoshis")
-    return int(sats)
+        return btc_json.btc_to_sats(value)
+    except btc_json.BtcAmountError as exc:
+        raise BadUtxoFile(f"{where}: {exc}") from None
 
 
 def _height(value: Any, where: str) -> int:
@@ -149,7 +132,7 @@ class UtxoAudit:
 
 def load_utxo_audit(data: bytes) -> UtxoAudit:
     try:
-        doc = json.loads(data.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique)
+        doc = btc_json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadUtxoFile(f"the UTXO file is not JSON: {exc}") from None
     if isinstance(doc, dict) and "unspents" in doc:

@@ -24,12 +24,12 @@ from verifier.assets_rules import CATEGORY_NAMES, COUNTED, MAX_SAT, ChannelFigur
 from verifier.challenge import FORMAT, challenge_message, node_message
 from verifier.commitment import commitment_hash, parse_commitment
 from verifier.encoding import ASSET_RE, EPOCH_RE
+from verifier.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import verify_signature
 
 TYPE = "asset-attestation"
 PROOF_FORMATS = ("bip322-simple", "bip137", "lnd-signmessagewithaddr")
-SATS_PER_BTC = 100_000_000
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
@@ -160,7 +160,7 @@ def compute_statement(totals: dict[str, int], commitment: dict[str, Any], price:
     if price is not None and not others:
         cents_per_btc = price["usd_cents_per_btc"]
         usd_cents = sums.get("USD", 0)
-        usd_in_sat = -((-usd_cents * SATS_PER_BTC) // cents_per_btc)
+        usd_in_sat = usd_cents_to_sats_up(usd_cents, cents_per_btc)
         margin_sat = btc_assets - sums.get("BTC", 0) - usd_in_sat
         combined = {
             "usd_liabilities_in_sat": str(usd_in_sat),

@@ -11,14 +11,14 @@ accepted as an integer; negative amounts are refused; a BTC amount must be a who
 
 from __future__ import annotations
 
-import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-SATS_PER_BTC = 100_000_000
-MAX_SAT = 21_000_000 * SATS_PER_BTC
+from verifier import btc_json
+from verifier.btc_json import MAX_SAT
+
 _DIGITS = re.compile(r"0|[1-9][0-9]*")
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 
@@ -32,17 +32,6 @@ class SnapshotError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-def _reject_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a number")
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
 
 
 def read_json(directory: Path, name: str, *, required: bool = True) -> Any:
@@ -54,9 +43,7 @@ def read_json(directory: Path, name: str, *, required: bool = True) -> Any:
         return None
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(
-            text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs
-        )
+        return btc_json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise SnapshotError(name, None, f"not readable JSON ({exc})") from None
 
@@ -169,21 +156,11 @@ def _describe(value: Any) -> str:
 
 
 def btc_to_sats(value: Any, error, key: str) -> int:
-    """Convert a BTC amount parsed as `Decimal` (or `int`) to integer sats, exactly."""
+    """Convert a BTC amount parsed as `Decimal` (or `int`) to integer sats, exactly
+    (`verifier.btc_json.btc_to_sats`), reporting failures through `error(key, reason)`."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise error(key, f"expected a BTC amount as a JSON number, got {_describe(value)}")
     try:
-        amount = Decimal(value)
-        if not amount.is_finite():
-            raise InvalidOperation
-        sats = amount * SATS_PER_BTC
-    except InvalidOperation:
-        raise error(key, f"{value} is not a finite amount") from None
-    if sats < 0:
-        raise error(key, f"negative amount {value} BTC is not allowed")
-    if sats != sats.to_integral_value():
-        raise error(key, f"{value} BTC is not a whole number of satoshis (sub-satoshi precision)")
-    number = int(sats)
-    if number > MAX_SAT:
-        raise error(key, f"{value} BTC exceeds the 21 million BTC supply")
-    return number
+        return btc_json.btc_to_sats(value)
+    except btc_json.BtcAmountError as exc:
+        raise error(key, str(exc)) from None

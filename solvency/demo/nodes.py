@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solvency.demo.wallets import DemoWallets
+from verifier.btc_json import SATS_PER_BTC
 
 ANCHOR_OUTPUT_SAT = 330
-SATS_PER_BTC = 100_000_000
 
 
 def _txid(label: str) -> str:

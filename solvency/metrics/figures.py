@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from verifier.btc_json import usd_cents_to_sats_up
 from solvency.metrics.catalog import (
     ASSET_SOURCES,
     CATALOG,
@@ -34,7 +35,6 @@ from solvency.metrics.catalog import (
 )
 from solvency.metrics.readings import AssetReading, Failure, LedgerReading, NodeReading, PriceReading, PublicationReading
 
-SATS_PER_BTC = 100_000_000
 
 #: Which balance definition of the packaged Galoy-style file books each asset source. Pending
 #: channel balances have no ledger account in that layout, so they are not reconciled.
@@ -155,11 +155,6 @@ def derived_samples(config: FigureConfig, ledger: LedgerReading | Failure, node:
         if liabilities + usd_in_sats > 0:
             out.append(_s("combined_reserve_ratio", Fraction(assets, liabilities + usd_in_sats)))
     return out
-
-
-def usd_cents_to_sats_up(cents: int, usd_cents_per_btc: int) -> int:
-    """``ceil(cents * 1e8 / price)`` in exact integer arithmetic (a liability rounds up)."""
-    return -((-cents * SATS_PER_BTC) // usd_cents_per_btc)
 
 
 def publication_samples(publication: PublicationReading) -> list[Sample]:
