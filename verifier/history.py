@@ -39,9 +39,8 @@ def read_artifact(path: Path) -> Any:
         raise CannotVerify(f"{path}: cannot read: {exc.strerror or exc}", reason="UNREADABLE") from None
     try:
         return canonical.loads(data)
-    except Exception as exc:  # NonCanonical carries its own reason; name the file.
-        exc.message = f"{path}: {getattr(exc, 'message', exc)}"
-        raise
+    except canonical.NonCanonical as exc:
+        raise canonical.NonCanonical(f"{path}: {exc.message}") from None
 
 
 def epoch_dirs(pubdir: Path) -> list[Path]:
