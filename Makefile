@@ -10,7 +10,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): $(PY) pyproject.toml
+$(STAMP): $(PY) pyproject.toml setup.py solvency/tree/_mst.c
 	$(PY) -m pip install --quiet -e '.[prover,dev,notebooks]'
 	touch $(STAMP)
 

@@ -15,6 +15,9 @@ Baselines measured in the same run on the same accounts:
     hashlib call per message for as many messages as the build hashes: the floor for any
     pure-Python implementation of this tree.
 
+The build is timed with the default hashing backend (the native extension when it compiled) and
+once more with the pure-Python fallback (skip with --no-python-backend).
+
 Targets (issue 3): build >= 15x faster than proof-of-sats; one proof lookup <= 3 ms; one verify
 <= 1 ms in-process; 10M users build <= 60 s with RSS <= 8 GB. Figures are printed, never asserted.
 """
@@ -99,13 +102,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-export", action="store_true", help="skip exporting every proof")
     parser.add_argument("--no-csv", action="store_true", help="skip timing the CSV input path")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--no-python-backend", action="store_true", help="skip timing the pure-Python fallback build")
     args = parser.parse_args(argv)
 
     import numpy as np
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from solvency.tree.balances import from_arrays
-    from solvency.tree.build import build_tree
+    from solvency.tree.build import build_tree, hashing_backend
     from solvency.tree.store import TreeStore
     from verifier import canonical
     from verifier.proof import verify_proof
@@ -126,6 +130,13 @@ def main(argv: list[str]) -> int:
                                 private_key=key, out_dir=out, workers=args.workers)
         build = time.perf_counter() - t0
         own_rss, child_rss = _rss_mb()
+        python_build = None
+        if not args.no_python_backend and hashing_backend() != "python":
+            t0 = time.perf_counter()
+            build_tree(from_arrays(ids, amounts, ("BTC", "USD")), epoch="bench", as_of="2026-11-01T00:00:00Z",
+                       private_key=key, out_dir=os.path.join(scratch, "tree-python"), workers=args.workers, backend="python")
+            python_build = time.perf_counter() - t0
+            shutil.rmtree(os.path.join(scratch, "tree-python"))
         leaves = commitment["leaf_count"]
         expected = [str(int(amounts[:, j].sum(dtype=np.uint64))) for j in range(m)]
         if commitment["root"]["sums"] != expected:
@@ -212,7 +223,9 @@ def main(argv: list[str]) -> int:
         peer = None if args.no_peer else _peer(os.path.join(scratch, "peer"), ids, amounts[:, 0], probe_ids[0])
 
         print(f"\n  padded leaves           {leaves} (height {commitment['height']}), node store {disk / 1e6:.0f} MB")
-        print(f"  build                   {_fmt(build)}   ({n / build / 1e3:.0f}k users/s)")
+        print(f"  build                   {_fmt(build)}   ({n / build / 1e3:.0f}k users/s, hashed with {hashing_backend()})")
+        if python_build is not None:
+            print(f"  build, python fallback  {_fmt(python_build)}   (hashlib only; {python_build / build:.1f}x the native build)")
         if csv_load is not None:
             print(f"  load CSV input          {_fmt(csv_load)} ({2 * n} rows user_id,currency,amount; validated and pivoted)")
         print(f"  peak RSS                parent {own_rss:.0f} MB, largest worker {child_rss:.0f} MB")

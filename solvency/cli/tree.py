@@ -95,7 +95,9 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
             )
     except (ValueError, FileExistsError) as exc:
         raise Rejected(str(exc)) from None
-    click.echo(f"epoch {epoch} as of {cut}: {len(balances.user_ids)} users in {commitment['leaf_count']} leaves (height {commitment['height']})")
+    from solvency.tree.build import hashing_backend
+
+    click.echo(f"epoch {epoch} as of {cut}: {len(balances.user_ids)} users in {commitment['leaf_count']} leaves (height {commitment['height']}), hashed with {hashing_backend()}")
     for code, total in zip(asset_list, commitment["root"]["sums"]):
         click.echo(f"  {code}: {total}")
     click.echo(f"root {commitment['root']['hash']}")

@@ -15,10 +15,19 @@ Output directory layout (written to a temporary sibling directory, fsynced, then
                                    commitment uc) and the input index of each key
         negatives.csv              users excluded for negative balances (with --exclude-negative)
 
-Performance: no per-node Python objects survive a chunk; node records are assembled with numpy
-and every hash is one ``hashlib.sha256(prefix + slice).digest()`` call. The leaf layer and the
-lower levels are split across worker processes (fork), each owning a contiguous subtree and
-writing its records with ``os.pwrite``; the parent finishes the top levels.
+Hashing backends, byte for byte the same output (the tests compare whole node stores):
+
+* ``native``: the C extension ``solvency.tree._mst`` (SHA-256 with the Intel SHA extensions when
+  the CPU has them, portable C otherwise). It writes records straight into a shared memory map of
+  nodes.bin; the leaf layer and the lower levels are split across threads (the extension releases
+  the GIL), each owning a contiguous subtree; the top levels are finished in one call each.
+* ``python``: hashlib only, for machines where the extension could not be compiled (or with
+  ``SOLVENCY_TREE_NATIVE=0``). Node records are assembled with numpy and every hash is one
+  ``hashlib.sha256(prefix + slice).digest()`` call; subtrees are split across forked worker
+  processes that write with ``os.pwrite``.
+
+The shuffle and the epoch key come from ``os.urandom`` (through `_random_bytes`, which the tests
+replace to compare the two backends on the same randomness).
 """
 
 from __future__ import annotations
@@ -47,6 +56,23 @@ from verifier.encoding import (
 STORE_FORMAT = "pos-mst/1-store"
 CHUNK = 1 << 16
 _JOB: dict[str, Any] = {}
+_random_bytes = os.urandom
+
+
+def _native_module():
+    if os.environ.get("SOLVENCY_TREE_NATIVE", "1") == "0":
+        return None
+    try:
+        from solvency.tree import _mst
+    except ImportError:
+        return None
+    return _mst
+
+
+def hashing_backend() -> str:
+    """What `build_tree` will hash with by default, e.g. ``native (sha-ni)`` or ``python``."""
+    native = _native_module()
+    return f"native ({native.backend()})" if native is not None else "python"
 
 
 def record_size(m: int) -> int:
@@ -188,10 +214,17 @@ def _build_region(region: tuple[int, int, int]) -> tuple[list[int], bytes]:
     return key_index, bytes(key_bytes)
 
 
+def _randbelow(n: int) -> int:
+    """Uniform integer in [0, n) from `_random_bytes`, by rejection (no modulo bias)."""
+    bits = n.bit_length()
+    while True:
+        value = int.from_bytes(_random_bytes((bits + 7) // 8), "big") >> (-bits % 8)
+        if value < n:
+            return value
+
+
 def _split_parts(amounts, k: int):
     """Spread each balance over k parts with uniformly random cut points (CSPRNG)."""
-    import secrets
-
     import numpy as np
 
     n, m = amounts.shape
@@ -199,7 +232,7 @@ def _split_parts(amounts, k: int):
     for i in range(n):
         for j in range(m):
             total = int(amounts[i, j])
-            cuts = sorted(secrets.randbelow(total + 1) for _ in range(k - 1))
+            cuts = sorted(_randbelow(total + 1) for _ in range(k - 1))
             bounds = [0, *cuts, total]
             for p in range(k):
                 parts[i * k + p, j] = bounds[p + 1] - bounds[p]
@@ -220,8 +253,11 @@ def build_tree(
     min_leaves: int = 2,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: str | None = None,
 ) -> dict[str, Any]:
-    """Build the tree of `balances` into `out_dir` (which must not exist). Returns the commitment."""
+    """Build the tree of `balances` into `out_dir` (which must not exist). Returns the commitment.
+
+    `backend` is ``"native"``, ``"python"`` or None for the native one when it is available."""
     import numpy as np
 
     from solvency.keys import sign_artifact
@@ -245,105 +281,193 @@ def build_tree(
     height = leaf_count.bit_length() - 1
     if height > MAX_HEIGHT:
         raise ValueError("too many leaves")
-    epoch_key = os.urandom(32)
-    # CSPRNG shuffle: sort positions by independent uniform 64-bit keys from os.urandom.
-    order = np.argsort(np.frombuffer(os.urandom(8 * leaf_count), dtype=np.uint64), kind="stable").astype(np.int64)
+    if backend not in (None, "native", "python"):
+        raise ValueError(f"unknown hashing backend {backend!r}")
+    native = _native_module() if backend != "python" else None
+    if backend == "native" and native is None:
+        raise RuntimeError("the native extension solvency.tree._mst is not available (or SOLVENCY_TREE_NATIVE=0)")
+    epoch_key = _random_bytes(32)
+    # CSPRNG shuffle: sort positions by independent uniform 64-bit keys from os.urandom. Two equal
+    # keys (probability below n^2 / 2^65) would only fix the relative order of two entries.
+    order = np.argsort(np.frombuffer(_random_bytes(8 * leaf_count), dtype=np.uint64)).astype(np.int64, copy=False)
 
-    try:
-        with atomic_directory(out) as tmp:
-            private = tmp / "private"
-            private.mkdir(mode=0o700)
-            key_fd = os.open(private / "epoch.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(key_fd, "wb") as handle:
-                handle.write(epoch_key)
-            size = record_size(m)
-            offsets = level_offsets(height)
-            nodes_path = private / "nodes.bin"
-            with open(nodes_path, "wb") as handle:
-                handle.truncate(offsets[-1] * size)
+    with atomic_directory(out) as tmp:
+        private = tmp / "private"
+        private.mkdir(mode=0o700)
+        key_fd = os.open(private / "epoch.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(key_fd, "wb") as handle:
+            handle.write(epoch_key)
+        size = record_size(m)
+        offsets = level_offsets(height)
+        nodes_path = private / "nodes.bin"
+        with open(nodes_path, "wb") as handle:
+            handle.truncate(offsets[-1] * size)
 
-            _JOB.clear()
-            _JOB.update(
-                m=m, k=split, entries=n_entries, user_ids=balances.user_ids, parts=parts, epoch_key=epoch_key,
-                order=order, height=height, nodes_path=str(nodes_path), hmac_states=_hmac_states(epoch_key),
-                salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
-            )
-            nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
-            regions_count = 1
-            while regions_count * 2 <= nworkers and leaf_count // (regions_count * 2) >= CHUNK:
-                regions_count *= 2
-            top = height - (regions_count.bit_length() - 1)
-            span = leaf_count // regions_count
-            regions = [(r * span, (r + 1) * span, top) for r in range(regions_count)]
-            if regions_count == 1:
-                results = [_build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)]
-            else:
-                results = _build_parallel(regions, progress)
-            fd = os.open(nodes_path, os.O_RDWR)
-            try:
-                for t in range(top + 1, height + 1):
-                    child = os.pread(fd, (1 << (height - t + 1)) * size, offsets[t - 1] * size)
-                    os.pwrite(fd, combine_level(t, child, m), offsets[t] * size)
-                root = os.pread(fd, size, offsets[height] * size)
-            finally:
-                os.close(fd)
-            _JOB.clear()
-            root_hash = root[:32]
-            root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
+        nworkers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        regions_count = 1
+        while regions_count * 2 <= nworkers and leaf_count // (regions_count * 2) >= CHUNK:
+            regions_count *= 2
+        top = height - (regions_count.bit_length() - 1)
+        span = leaf_count // regions_count
+        regions = [(r * span, (r + 1) * span, top) for r in range(regions_count)]
+        job = dict(
+            m=m, k=split, entries=n_entries, user_ids=balances.user_ids, parts=parts, epoch_key=epoch_key,
+            order=order, height=height, nodes_path=str(nodes_path),
+            salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
+        )
+        if native is not None:
+            keys, root = _build_native(native, job, regions, progress)
+        else:
+            keys, root = _build_python(job, regions, progress)
+        root_hash = root[:32]
+        root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
 
-            # User index: positions of every part, and the sorted part-0 lookup keys.
-            positions = np.empty(leaf_count, dtype=np.uint64)
-            positions[order] = np.arange(leaf_count, dtype=np.uint64)
-            np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
-            idx = np.concatenate([np.asarray(ki, dtype=np.int64) for ki, _ in results])
-            kv = np.frombuffer(b"".join(kb for _, kb in results), dtype=">u8").astype(np.uint64)
-            sorter = np.argsort(kv, kind="stable")
-            np.save(private / "users.key.npy", kv[sorter])
-            np.save(private / "users.ord.npy", idx[sorter])
-            with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
-                for a in range(0, n, 1 << 20):
-                    handle.write("".join(uid + "\n" for uid in balances.user_ids[a : a + (1 << 20)]))
-            if balances.excluded_negative:
-                import csv
+        # User index: positions of every part, and the part-0 lookup keys sorted, with the
+        # input index of each.
+        positions = np.empty(leaf_count, dtype=np.uint64)
+        positions[order] = np.arange(leaf_count, dtype=np.uint64)
+        np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
+        sorter = np.argsort(keys)
+        np.save(private / "users.key.npy", keys[sorter])
+        np.save(private / "users.ord.npy", sorter.astype(np.int64))
+        with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
+            for a in range(0, n, 1 << 20):
+                handle.write("\n".join(balances.user_ids[a : a + (1 << 20)]) + "\n")
+        if balances.excluded_negative:
+            import csv
 
-                with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
-                    writer = csv.writer(handle)
-                    writer.writerow(["user_id", "currency", "amount"])
-                    for neg in balances.excluded_negative:
-                        writer.writerow([neg.user_id, neg.currency, neg.amount])
+            with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["user_id", "currency", "amount"])
+                for neg in balances.excluded_negative:
+                    writer.writerow([neg.user_id, neg.currency, neg.amount])
 
-            body = {
-                "as_of": as_of,
-                "assets": list(assets),
-                "balance_definition": balance_definition,
-                "epoch": epoch,
-                "format": FORMAT,
-                "height": height,
-                "leaf_count": leaf_count,
-                "ledger_digest": ledger_digest,
-                "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
-                "signer_key_id": key_id(private_key.public_key()),
-                "type": "commitment",
-            }
-            commitment = sign_artifact(body, private_key)
-            (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
-            meta = {
-                "format": STORE_FORMAT,
-                "epoch": epoch,
-                "assets": list(assets),
-                "height": height,
-                "leaf_count": leaf_count,
-                "users": n,
-                "split": split,
-                "record_size": size,
-                "excluded_negative": len(balances.excluded_negative),
-                "public_key": private_key.public_key().public_bytes_raw().hex(),
-            }
-            (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
-    except BaseException:
-        _JOB.clear()
-        raise
+        body = {
+            "as_of": as_of,
+            "assets": list(assets),
+            "balance_definition": balance_definition,
+            "epoch": epoch,
+            "format": FORMAT,
+            "height": height,
+            "leaf_count": leaf_count,
+            "ledger_digest": ledger_digest,
+            "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
+            "signer_key_id": key_id(private_key.public_key()),
+            "type": "commitment",
+        }
+        commitment = sign_artifact(body, private_key)
+        (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
+        meta = {
+            "format": STORE_FORMAT,
+            "epoch": epoch,
+            "assets": list(assets),
+            "height": height,
+            "leaf_count": leaf_count,
+            "users": n,
+            "split": split,
+            "record_size": size,
+            "excluded_negative": len(balances.excluded_negative),
+            "public_key": private_key.public_key().public_bytes_raw().hex(),
+        }
+        (private / "tree.json").write_text(json.dumps(meta, sort_keys=True, indent=1) + "\n")
     return commitment
+
+
+def _id_blob(user_ids):
+    """UTF-8 of all user ids, concatenated, and the (n + 1) int64 offsets of each."""
+    import numpy as np
+
+    n = len(user_ids)
+    text = "".join(user_ids)
+    blob = text.encode("utf-8")
+    if len(blob) == len(text):
+        lengths = np.fromiter(map(len, user_ids), dtype=np.int64, count=n)
+    else:
+        lengths = np.fromiter((len(u.encode("utf-8")) for u in user_ids), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return blob, offsets
+
+
+def _build_native(mst, job, regions, progress) -> tuple[Any, bytes]:
+    """Hash every level into a shared memory map of nodes.bin; returns (keys, root record)."""
+    import mmap
+    import threading
+
+    import numpy as np
+
+    m, height, k, n_entries = job["m"], job["height"], job["k"], job["entries"]
+    size = record_size(m)
+    offsets = level_offsets(height)
+    n = n_entries // k
+    blob, id_offsets = _id_blob(job["user_ids"])
+    parts = np.ascontiguousarray(job["parts"], dtype=np.uint64)
+    order = np.ascontiguousarray(job["order"], dtype=np.int64)
+    keys = np.zeros(n, dtype=np.uint64)
+    leaf_args = (order, parts, k, n_entries, blob, id_offsets, keys, job["epoch_key"], job["salt_prefix"],
+                 TAG_USER, TAG_PADDING, job["leaf_prefix"])
+    lock = threading.Lock()
+
+    def region(lo: int, hi: int, top: int) -> None:
+        for a in range(lo, hi, CHUNK):
+            b = min(hi, a + CHUNK)
+            mst.leaves(nodes, m, a, b, *leaf_args)
+            if progress is not None:
+                with lock:
+                    progress(b - a)
+        for t in range(1, top + 1):
+            clo, chi = lo >> (t - 1), hi >> (t - 1)
+            mst.combine(nodes, m, t, TAG_NODE, offsets[t - 1] + clo, offsets[t] + clo // 2, (chi - clo) // 2)
+
+    with open(job["nodes_path"], "r+b") as handle:
+        nodes = mmap.mmap(handle.fileno(), 0)
+        try:
+            if len(regions) == 1:
+                region(*regions[0])
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(len(regions)) as pool:
+                    for future in [pool.submit(region, *r) for r in regions]:
+                        future.result()
+            top = regions[0][2]
+            for t in range(top + 1, height + 1):
+                mst.combine(nodes, m, t, TAG_NODE, offsets[t - 1], offsets[t], 1 << (height - t))
+            root = bytes(nodes[offsets[height] * size : (offsets[height] + 1) * size])
+            nodes.flush()
+        finally:
+            nodes.close()
+    return keys, root
+
+
+def _build_python(job, regions, progress) -> tuple[Any, bytes]:
+    """The hashlib path: forked workers write subtrees with os.pwrite; returns (keys, root record)."""
+    import numpy as np
+
+    m, height = job["m"], job["height"]
+    size = record_size(m)
+    offsets = level_offsets(height)
+    _JOB.clear()
+    _JOB.update(job, hmac_states=_hmac_states(job["epoch_key"]))
+    try:
+        if len(regions) == 1:
+            results = [_build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)]
+        else:
+            results = _build_parallel(regions, progress)
+        fd = os.open(job["nodes_path"], os.O_RDWR)
+        try:
+            for t in range(regions[0][2] + 1, height + 1):
+                child = os.pread(fd, (1 << (height - t + 1)) * size, offsets[t - 1] * size)
+                os.pwrite(fd, combine_level(t, child, m), offsets[t] * size)
+            root = os.pread(fd, size, offsets[height] * size)
+        finally:
+            os.close(fd)
+    finally:
+        _JOB.clear()
+    keys = np.zeros(job["entries"] // job["k"], dtype=np.uint64)
+    idx = np.concatenate([np.asarray(ki, dtype=np.int64) for ki, _ in results])
+    keys[idx] = np.frombuffer(b"".join(kb for _, kb in results), dtype=">u8").astype(np.uint64)
+    return keys, root
 
 
 def _build_with_progress(regions, progress):
