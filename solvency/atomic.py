@@ -17,15 +17,20 @@ from typing import Iterator
 STAGING_PREFIX = ".staging-"
 
 
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """fsync one file's data and metadata."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_tree(root: Path) -> None:
     """fsync every file and directory under `root`, then `root` itself."""
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_file(os.path.join(dirpath, name))
         fd = os.open(dirpath, os.O_RDONLY)
         try:
             os.fsync(fd)

@@ -38,7 +38,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from solvency.atomic import atomic_directory
+from solvency.atomic import atomic_directory, fsync_file
 from verifier import canonical
 from verifier.encoding import (
     FORMAT,
@@ -315,32 +315,41 @@ def build_tree(
             order=order, height=height, nodes_path=str(nodes_path),
             salt_prefix=TAG_SALT + lp(epoch.encode("ascii")), leaf_prefix=TAG_LEAF + ctx,
         )
+
+        def meanwhile() -> None:
+            # The part of the user index that does not depend on any hash, written (and
+            # fsynced) by the calling thread while the hashing threads or processes run.
+            # nodes.bin is not fsynced here: syncing pages that are still being written would
+            # write them twice.
+            positions = np.empty(leaf_count, dtype=np.uint64)
+            positions[order] = np.arange(leaf_count, dtype=np.uint64)
+            np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
+            with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
+                for a in range(0, n, 1 << 20):
+                    handle.write("\n".join(balances.user_ids[a : a + (1 << 20)]) + "\n")
+            if balances.excluded_negative:
+                import csv
+
+                with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow(["user_id", "currency", "amount"])
+                    for neg in balances.excluded_negative:
+                        writer.writerow([neg.user_id, neg.currency, neg.amount])
+            for name in ("users.pos.npy", "users.ids", "negatives.csv", "epoch.key"):
+                if (private / name).exists():
+                    fsync_file(private / name)
+
         if native is not None:
-            keys, root = _build_native(native, job, regions, progress)
+            keys, root = _build_native(native, job, regions, progress, meanwhile)
         else:
-            keys, root = _build_python(job, regions, progress)
+            keys, root = _build_python(job, regions, progress, meanwhile)
         root_hash = root[:32]
         root_sums = [int.from_bytes(root[32 + 16 * j : 48 + 16 * j], "big") for j in range(m)]
 
-        # User index: positions of every part, and the part-0 lookup keys sorted, with the
-        # input index of each.
-        positions = np.empty(leaf_count, dtype=np.uint64)
-        positions[order] = np.arange(leaf_count, dtype=np.uint64)
-        np.save(private / "users.pos.npy", positions[:n_entries].reshape(n, split))
+        # The part-0 lookup keys, sorted, with the input index of each.
         sorter = np.argsort(keys)
         np.save(private / "users.key.npy", keys[sorter])
         np.save(private / "users.ord.npy", sorter.astype(np.int64))
-        with open(private / "users.ids", "w", encoding="utf-8", newline="\n") as handle:
-            for a in range(0, n, 1 << 20):
-                handle.write("\n".join(balances.user_ids[a : a + (1 << 20)]) + "\n")
-        if balances.excluded_negative:
-            import csv
-
-            with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["user_id", "currency", "amount"])
-                for neg in balances.excluded_negative:
-                    writer.writerow([neg.user_id, neg.currency, neg.amount])
 
         body = {
             "as_of": as_of,
@@ -389,7 +398,7 @@ def _id_blob(user_ids):
     return blob, offsets
 
 
-def _build_native(mst, job, regions, progress) -> tuple[Any, bytes]:
+def _build_native(mst, job, regions, progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
     """Hash every level into a shared memory map of nodes.bin; returns (keys, root record)."""
     import mmap
     import threading
@@ -424,23 +433,25 @@ def _build_native(mst, job, regions, progress) -> tuple[Any, bytes]:
         try:
             if len(regions) == 1:
                 region(*regions[0])
+                meanwhile()
             else:
                 from concurrent.futures import ThreadPoolExecutor
 
                 with ThreadPoolExecutor(len(regions)) as pool:
-                    for future in [pool.submit(region, *r) for r in regions]:
+                    futures = [pool.submit(region, *r) for r in regions]
+                    meanwhile()
+                    for future in futures:
                         future.result()
             top = regions[0][2]
             for t in range(top + 1, height + 1):
                 mst.combine(nodes, m, t, TAG_NODE, offsets[t - 1], offsets[t], 1 << (height - t))
             root = bytes(nodes[offsets[height] * size : (offsets[height] + 1) * size])
-            nodes.flush()
         finally:
             nodes.close()
     return keys, root
 
 
-def _build_python(job, regions, progress) -> tuple[Any, bytes]:
+def _build_python(job, regions, progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
     """The hashlib path: forked workers write subtrees with os.pwrite; returns (keys, root record)."""
     import numpy as np
 
@@ -452,8 +463,9 @@ def _build_python(job, regions, progress) -> tuple[Any, bytes]:
     try:
         if len(regions) == 1:
             results = [_build_region(regions[0]) if progress is None else _build_with_progress(regions, progress)]
+            meanwhile()
         else:
-            results = _build_parallel(regions, progress)
+            results = _build_parallel(regions, progress, meanwhile)
         fd = os.open(job["nodes_path"], os.O_RDWR)
         try:
             for t in range(regions[0][2] + 1, height + 1):
@@ -479,7 +491,7 @@ def _build_with_progress(regions, progress):
     return _build_region(regions[0])
 
 
-def _build_parallel(regions, progress) -> list[tuple[list[int], bytes]]:
+def _build_parallel(regions, progress, meanwhile: Callable[[], None]) -> list[tuple[list[int], bytes]]:
     import multiprocessing
     import queue
 
@@ -488,6 +500,7 @@ def _build_parallel(regions, progress) -> list[tuple[list[int], bytes]]:
     _JOB["progress_queue"] = q
     with ctx.Pool(len(regions)) as pool:
         pending = pool.map_async(_build_region, regions)
+        meanwhile()
         while q is not None and not pending.ready():
             try:
                 progress(q.get(timeout=0.2))
