@@ -380,6 +380,14 @@ class SQLiteStore(Store):
         row = self._db.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         return LedgerDigest(row[0], row[1].hex()) if row else LedgerDigest(0, GENESIS.hex())
 
+    def digest_as_of(self, as_of: AsOf) -> LedgerDigest:
+        """The digest of the chain's prefix committed at or before `as_of` (O(log n) reads)."""
+        seq = self._seq_cut(as_of)
+        if seq == 0:
+            return LedgerDigest(0, GENESIS.hex())
+        row = self._db.execute("SELECT entry_hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return LedgerDigest(seq, row[0].hex())
+
     # Balances.
 
     def _seq_cut(self, as_of: AsOf, db: sqlite3.Connection | None = None) -> int:

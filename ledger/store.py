@@ -116,6 +116,12 @@ class Store(ABC):
         """Entry count and head hash of the chain."""
 
     @abstractmethod
+    def digest_as_of(self, as_of: AsOf) -> LedgerDigest:
+        """Entry count and head hash of the chain's prefix committed at or before `as_of`
+        (``committed_at`` strictly increases along the chain, so that prefix is exactly the
+        state the committed axis sees at `as_of`); the whole chain when `as_of` is None."""
+
+    @abstractmethod
     def trial_balance(self, as_of: AsOf = None) -> Mapping[str, int]:
         """Per currency, credits minus debits over all accounts on the committed axis (0 when
         the books balance). Every currency of the currency table appears."""

@@ -483,6 +483,31 @@ class MongoStore(Store):
             count, last = posted.seq, posted.entry_hash
         return LedgerDigest(count, last)
 
+    def digest_as_of(self, as_of: AsOf) -> LedgerDigest:
+        """The digest of the chain's prefix committed at or before `as_of`: one indexed query on
+        a toolkit-owned database, one pass over the derived chain on a medici database
+        (``committed_at`` strictly increases along both chains)."""
+        cut = as_time_us(as_of)
+        if cut is None:
+            return self.digest()
+        if self.owned:
+            head = self._meta.find_one({"_id": layout.HEAD_DOC})
+            last = int(head["seq"]) if head else 0
+            doc = self._journals.find_one(
+                {"solvency.seq": {"$gte": 1, "$lte": last}, "solvency.committed_at": {"$lte": Int64(cut)}},
+                {"solvency.seq": 1, "solvency.entry_hash": 1},
+                sort=[("solvency.seq", -1)],
+            )
+            if doc is None:
+                return LedgerDigest(0, GENESIS.hex())
+            return LedgerDigest(int(doc["solvency"]["seq"]), doc["solvency"]["entry_hash"])
+        count, last_hash = 0, GENESIS.hex()
+        for posted in self._derived_entries():
+            if posted.committed_at > cut:
+                break
+            count, last_hash = posted.seq, posted.entry_hash
+        return LedgerDigest(count, last_hash)
+
     # Balances.
 
     def _time_filter(self, axis: str, as_of: AsOf) -> dict:

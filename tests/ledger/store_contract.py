@@ -246,6 +246,17 @@ class StoreContract:
         store.post_batch([deposit("w2", 5), deposit("w1", 5)])
         assert [a.path for a in store.accounts()] == [LN, "Liabilities:w1", "Liabilities:w2"]
 
+    def test_digest_as_of_is_the_digest_of_the_committed_prefix(self, store):
+        assert store.digest_as_of(T0) == verify_chain([])
+        posted = list(store.post_batch([deposit(f"w{i}", 100 + i) for i in range(3)]))
+        posted += [store.post(deposit("w9", 7)), store.post(deposit("w8", 8, reporting_at=T0))]
+        entries = list(store.entries())
+        assert [e.entry_id for e in entries] == [p.entry_id for p in posted]
+        assert store.digest_as_of(entries[0].committed_at - 1) == verify_chain([])
+        for i, entry in enumerate(entries):
+            assert store.digest_as_of(entry.committed_at) == verify_chain(entries[: i + 1])
+        assert store.digest_as_of(None) == store.digest() == verify_chain(entries)
+
     def test_verify_returns_the_digest(self, store):
         store.post_batch([deposit("w1", 5), deposit("w2", 9, "USD")])
         assert store.verify() == store.digest()

@@ -222,3 +222,13 @@ def test_as_of_values_in_all_accepted_forms_agree(galoy_store, galoy_definitions
     results = [list(galoy_store.user_balances(definition, as_of=form)) for form in forms]
     assert all(r == results[0] for r in results)
     assert results[0] != list(galoy_store.user_balances(definition))
+
+
+def test_digest_as_of_is_the_digest_of_the_derived_prefix(galoy_store):
+    from ledger.chain import verify_chain
+
+    entries = list(galoy_store.entries())
+    assert galoy_store.digest_as_of(entries[0].committed_at - 1) == verify_chain([])
+    for i, entry in enumerate(entries):
+        assert galoy_store.digest_as_of(entry.committed_at) == verify_chain(entries[: i + 1])
+    assert galoy_store.digest_as_of(None) == galoy_store.digest()

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.chain import verify_chain
-from ledger.clock import format_time
+from ledger.clock import format_time, parse_time
 from ledger.sqlite_store import SQLiteStore
 from publish_helpers import SIGNER, SEED, make_ledger, make_snapshot, now_as_of
 from solvency.demo.wallets import DemoWallets
@@ -292,4 +292,4 @@ def test_a_store_that_knows_its_cut_off_digest_is_asked_directly(published):
                 return expected
 
         native = Native()
-        assert digest_as_of(native, cut) == expected and native.asked == [cut]
+        assert digest_as_of(native, cut) == expected and native.asked == [parse_time(cut)]
