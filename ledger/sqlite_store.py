@@ -142,6 +142,12 @@ class SQLiteStore(Store):
     # Writing.
 
     def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
+        return self._post(entries, write=True)
+
+    def check_batch(self, entries: Sequence[JournalEntry]) -> None:
+        self._post(entries, write=False)
+
+    def _post(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
         entries = list(entries)
         if not entries:
             raise BatchRejected([EntryError(0, "batch", "empty batch")])
@@ -155,17 +161,17 @@ class SQLiteStore(Store):
                     bad.add(index)
         for attempt in (1, 2):
             try:
-                return self._post_checked(entries, errors, bad)
+                return self._post_checked(entries, errors, bad, write)
             except sqlite3.IntegrityError:
                 # A unique index caught what the locked re-read should have: re-read and retry once.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _post_checked(self, entries: list[JournalEntry], errors: list[EntryError], bad: set[int]) -> tuple[PostedEntry, ...]:
-        """Ledger-dependent checks and the write, in one IMMEDIATE transaction. Entries in `bad`
-        failed the store-independent checks; the others are still checked so that the rejection
-        lists every problem of the batch."""
+    def _post_checked(self, entries: list[JournalEntry], errors: list[EntryError], bad: set[int], write: bool) -> tuple[PostedEntry, ...]:
+        """Ledger-dependent checks and the write (unless `write` is false), in one IMMEDIATE
+        transaction. Entries in `bad` failed the store-independent checks; the others are still
+        checked so that the rejection lists every problem of the batch."""
         db = self._db
         hashes = [b"" if i in bad else hashlib.sha256(CONTENT_DOMAIN + canonical_content(e)).digest() for i, e in enumerate(entries)]
         db.execute("BEGIN IMMEDIATE")
@@ -177,6 +183,9 @@ class SQLiteStore(Store):
             if found:
                 found.sort(key=lambda e: e.index)
                 raise BatchRejected(found)
+            if not write:
+                db.execute("ROLLBACK")
+                return ()
             posted = self._write(entries, hashes, replays)
             db.execute("COMMIT")
         except BaseException:

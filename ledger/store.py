@@ -69,6 +69,11 @@ class Store(ABC):
         """Record `entries` atomically; return one `PostedEntry` per input entry, in order
         (the original one for an idempotent replay). Raises `BatchRejected`."""
 
+    @abstractmethod
+    def check_batch(self, entries: Sequence[JournalEntry]) -> None:
+        """Run every check of `post_batch` (the stored ledger's included) and write nothing:
+        raises `BatchRejected` listing every problem, or returns None if the batch would post."""
+
     def post(self, entry: JournalEntry) -> PostedEntry:
         return self.post_batch([entry])[0]
 

@@ -139,6 +139,12 @@ class MongoStore(Store):
     # Writing.
 
     def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
+        return self._post(entries, write=True)
+
+    def check_batch(self, entries: Sequence[JournalEntry]) -> None:
+        self._post(entries, write=False)
+
+    def _post(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
         if not self.owned:
             raise ReadOnlyLedger(
                 f"database {self._db.name!r} is a medici ledger the toolkit did not create; it is read-only "
@@ -155,7 +161,7 @@ class MongoStore(Store):
                 errors.extend(problems)
                 bad.add(index)
         hashes = [b"" if i in bad else content_hash(e) for i, e in enumerate(entries)]
-        return self._run_write(lambda session: self._post_checked(entries, hashes, errors, bad, session))
+        return self._run_write(lambda session: self._post_checked(entries, hashes, errors, bad, session, write))
 
     def _run_write(self, body: Callable[[Any], tuple[PostedEntry, ...]]) -> tuple[PostedEntry, ...]:
         from pymongo.errors import OperationFailure
@@ -181,7 +187,8 @@ class MongoStore(Store):
         raise LedgerError(f"could not commit the batch after {_RETRIES} attempts (write conflicts)")
 
     def _post_checked(
-        self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], session: Any
+        self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], session: Any,
+        write: bool,
     ) -> tuple[PostedEntry, ...]:
         kw = _kw(session)
         head = self._meta.find_one({"_id": layout.HEAD_DOC}, **kw)
@@ -193,6 +200,8 @@ class MongoStore(Store):
         if found:
             found.sort(key=lambda e: e.index)
             raise BatchRejected(found)
+        if not write:
+            return ()
         return self._write(entries, hashes, replays, originals, head, session)
 
     def _idempotency(self, entries, hashes, errors, bad, kw) -> dict[int, Any]:

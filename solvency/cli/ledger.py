@@ -167,7 +167,11 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
     try:
         before = store.digest().entry_count
         try:
-            posted = store.post_batch(entries) if entries else ()
+            # A line that did not parse rejects the batch: the lines that did are only checked
+            # (so that one run lists every problem), never posted.
+            posted = store.post_batch(entries) if entries and not errors else ()
+            if entries and errors:
+                store.check_batch(entries)
         except BatchRejected as exc:
             for error in exc.errors:
                 name, number = where[error.index] if error.index < len(where) else ("?", 0)

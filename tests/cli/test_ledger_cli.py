@@ -108,6 +108,16 @@ def test_rejected_post_names_file_line_field_and_writes_nothing(run, tmp_path):
     assert json.loads(run("ledger", "check", "--db", "x.db", "--json").output)["entry_count"] == 1
 
 
+def test_a_line_that_does_not_parse_keeps_the_good_lines_out_too(run, tmp_path):
+    run("ledger", "init", "--db", "x.db")
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(DEPOSIT) + "\n" + '{"postings": [\n')
+    result = run("ledger", "post", "--db", "x.db", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:2: line: not valid JSON" in result.output and "nothing was written" in result.output
+    assert json.loads(run("ledger", "check", "--db", "x.db", "--json").output)["entry_count"] == 0
+
+
 def test_reverse_and_its_errors(run, tmp_path):
     run("ledger", "init", "--db", "x.db")
     entry_id = json.loads(run("ledger", "post", "--db", "x.db", "--json", write_jsonl(tmp_path / "g.jsonl", DEPOSIT)).output)["posted"][0]["entry_id"]

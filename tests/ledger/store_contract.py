@@ -246,6 +246,22 @@ class StoreContract:
         store.post_batch([deposit("w2", 5), deposit("w1", 5)])
         assert [a.path for a in store.accounts()] == [LN, "Liabilities:w1", "Liabilities:w2"]
 
+    def test_check_batch_reports_what_post_batch_would_and_writes_nothing(self, store):
+        original = store.post(deposit("w1", 10, idempotency_key="k1"))
+        head = store.digest()
+        good = [deposit("w2", 5), deposit("w1", 10, idempotency_key="k1")]
+        assert store.check_batch(good) is None
+        bad = [deposit("w3", 1), deposit("w1", 11, idempotency_key="k1"), transfer(LN, "Liabilities:w4", "BTC", 0, "zero")]
+        with pytest.raises(BatchRejected) as caught:
+            store.check_batch(bad)
+        assert [(e.index, e.field) for e in caught.value.errors] == [
+            (1, "idempotency_key"), (2, "postings[0].amount"), (2, "postings[1].amount")]
+        with pytest.raises(BatchRejected) as posted:
+            store.post_batch(bad)
+        assert posted.value.errors == caught.value.errors
+        assert store.digest() == head and list(store.entries()) == [original]
+        assert store.post_batch(good)[1] == original
+
     def test_digest_as_of_is_the_digest_of_the_committed_prefix(self, store):
         assert store.digest_as_of(T0) == verify_chain([])
         posted = list(store.post_batch([deposit(f"w{i}", 100 + i) for i in range(3)]))
