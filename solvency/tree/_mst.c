@@ -292,6 +292,10 @@ static PyObject *py_leaves(PyObject *self, PyObject *args)
     }
     const size_t size = 32 + 16 * (size_t)m;
     const Py_ssize_t n_users = n_entries / k;
+    if (order.itemsize != 8 || parts.itemsize != 8 || off.itemsize != 8 || keys.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "leaves: order, parts, ids_off and keys must be 64-bit integer arrays");
+        goto done;
+    }
     if (n_entries % k || (size_t)nodes.len < (size_t)b * size || order.len < b * 8 ||
         (size_t)parts.len < (size_t)n_entries * m * 8 || off.len < (n_users + 1) * 8 || keys.len < n_users * 8 ||
         salt_prefix.len > 128 || user_tag.len > 64 || padding_tag.len > 64 || leaf_prefix.len > 128) {

@@ -181,6 +181,8 @@ def test_out_of_range_arguments_are_refused_not_read():
     bad_off = np.array([0, 1, 99], dtype=np.int64)
     with pytest.raises(ValueError, match="offset is out of range"):
         mst.leaves(nodes, m, 0, 2, order, parts, 1, 2, b"ab", bad_off, *args[6:])
+    with pytest.raises(TypeError, match="64-bit"):
+        mst.leaves(nodes, m, 0, 2, order.astype(np.int32), *args[1:])
     empty_id = np.array([0, 1, 1], dtype=np.int64)
     with pytest.raises(ValueError, match="not 1..256 bytes"):
         mst.leaves(nodes, m, 0, 2, order, parts, 1, 2, b"ab", empty_id, *args[6:])
