@@ -228,7 +228,8 @@ def main(argv: list[str]) -> int:
             print(f"  build, python fallback  {_fmt(python_build)}   (hashlib only; {python_build / build:.1f}x the native build)")
         if csv_load is not None:
             print(f"  load CSV input          {_fmt(csv_load)} ({2 * n} rows user_id,currency,amount; validated and pivoted)")
-        print(f"  peak RSS                parent {own_rss:.0f} MB, largest worker {child_rss:.0f} MB")
+        workers_note = f", largest worker process {child_rss:.0f} MB" if child_rss >= 1 else " (no worker processes: the native build hashes in threads)"
+        print(f"  peak RSS                parent {own_rss:.0f} MB{workers_note}")
         print(f"  proof lookup            {_fmt(lookup)} median of 200 (first, cold: {_fmt(cold)})   target <= 3 ms")
         print(f"  verify (in-process)     {_fmt(verify)} median of 200   target <= 1 ms")
         if export is not None:
