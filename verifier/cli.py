@@ -27,6 +27,15 @@ RESULT_SCHEMA = "pos-verify-result/1"
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
 
 
+def read_input(path: str, what: str) -> bytes:
+    """The bytes of an input file; an unreadable file is undecidable (exit 3), not invalid."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """What a successful verification established: the checks run, in order, and the facts."""

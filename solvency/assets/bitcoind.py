@@ -57,22 +57,25 @@ def _check_unique(utxos: list[Utxo], file: str) -> None:
         seen.add((u.txid, u.vout))
 
 
+def _utxo(u: Fields, height: int | None) -> Utxo:
+    """The fields scantxoutset and listunspent share, with the height each of them gives."""
+    return Utxo(
+        txid=u.hex32("txid"),
+        vout=u.uint32("vout"),
+        amount=u.btc_amount("amount"),
+        script_pubkey=u.string("scriptPubKey", pattern=_HEX, what="hex"),
+        descriptor=u.string("desc") if u.has("desc") else None,
+        height=height,
+    )
+
+
 def parse_scantxoutset(data: Any, file: str = "bitcoind_scantxoutset.json") -> UtxoScan:
     f = Fields(data, file)
     if not f.boolean("success"):
         raise f.error("success", "the scan did not complete (success is false)")
     utxos = []
     for u in f.objects("unspents"):
-        utxos.append(
-            Utxo(
-                txid=u.hex32("txid"),
-                vout=u.uint32("vout"),
-                amount=u.btc_amount("amount"),
-                script_pubkey=u.string("scriptPubKey", pattern=_HEX, what="hex"),
-                descriptor=u.string("desc") if u.has("desc") else None,
-                height=u.uint32("height") if u.has("height") else None,
-            )
-        )
+        utxos.append(_utxo(u, u.uint32("height") if u.has("height") else None))
     _check_unique(utxos, file)
     total = f.btc_amount("total_amount")
     if total != sum(u.amount for u in utxos):
@@ -91,15 +94,6 @@ def parse_listunspent(data: Any, anchor_height: int, file: str = "bitcoind_listu
             raise u.error("confirmations", "unconfirmed outputs are not cold-storage assets; run listunspent with minconf >= 1")
         if confirmations > anchor_height + 1:
             raise u.error("confirmations", f"{confirmations} confirmations is impossible at anchor height {anchor_height}")
-        utxos.append(
-            Utxo(
-                txid=u.hex32("txid"),
-                vout=u.uint32("vout"),
-                amount=u.btc_amount("amount"),
-                script_pubkey=u.string("scriptPubKey", pattern=_HEX, what="hex"),
-                descriptor=u.string("desc") if u.has("desc") else None,
-                height=anchor_height - confirmations + 1,
-            )
-        )
+        utxos.append(_utxo(u, anchor_height - confirmations + 1))
     _check_unique(utxos, file)
     return UtxoScan(height=None, bestblock=None, utxos=tuple(utxos))

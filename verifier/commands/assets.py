@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import click
 
-from verifier.cli import Report, run_verification
-
-
-def _read(path: str, what: str) -> bytes:
-    from verifier.errors import CannotVerify
-
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+from verifier.cli import Report, read_input, run_verification
 
 
 @click.command()
@@ -35,9 +25,9 @@ def assets(assets_file: str, key: str, commitment_file: str | None, utxos_file: 
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
-        doc = canonical.loads(_read(assets_file, "attestation"))
-        commitment = canonical.loads(_read(commitment_file, "commitment")) if commitment_file else None
-        audit = load_utxo_audit(_read(utxos_file, "UTXO data")) if utxos_file else None
+        doc = canonical.loads(read_input(assets_file, "attestation"))
+        commitment = canonical.loads(read_input(commitment_file, "commitment")) if commitment_file else None
+        audit = load_utxo_audit(read_input(utxos_file, "UTXO data")) if utxos_file else None
         result = verify_attestation(doc, pinned, commitment=commitment, expected_epoch=epoch, utxo_audit=audit)
         caveats = list(result.caveats)
         if epoch is None:

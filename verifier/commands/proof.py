@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import click
 
-from verifier.cli import Report, run_verification
-
-
-def _read(path: str, what: str) -> bytes:
-    from verifier.errors import CannotVerify
-
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+from verifier.cli import Report, read_input, run_verification
 
 
 def _bundle_or_none(data: bytes):
@@ -46,8 +36,8 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
-        data = _read(proof_file, "proof")
-        published = _read(commitment_file, "commitment") if commitment_file else None
+        data = read_input(proof_file, "proof")
+        published = read_input(commitment_file, "commitment") if commitment_file else None
         checked: list[str] = []
         bundle = _bundle_or_none(data)
         if bundle is not None:

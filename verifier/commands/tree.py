@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from verifier.cli import Report, run_verification
+from verifier.cli import Report, read_input, run_verification
 
 
 @click.command()
@@ -21,15 +21,10 @@ def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_ou
         from verifier import canonical
         from verifier.audit import InvalidTree, load_leaf_layer, verify_tree
         from verifier.commitment import InvalidCommitment, parse_commitment
-        from verifier.errors import CannotVerify
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
-        try:
-            with open(commitment_file, "rb") as handle:
-                doc = canonical.loads(handle.read())
-        except OSError as exc:
-            raise CannotVerify(f"cannot read {commitment_file}: {exc.strerror or exc}", reason="UNREADABLE") from None
+        doc = canonical.loads(read_input(commitment_file, "commitment"))
         try:
             com = parse_commitment(doc)
         except InvalidCommitment as exc:
