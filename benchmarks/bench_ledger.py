@@ -30,7 +30,7 @@ import time
 from ledger.chain import GENESIS
 from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting
-from ledger.sqlite_store import SCHEMA, SQLiteStore
+from ledger.sqlite.store import SCHEMA, SQLiteStore
 
 BATCH_ENTRIES = 10_000
 RESERVE = "Assets:Reserve:Lightning"

@@ -48,7 +48,7 @@ def _rss_mb() -> tuple[float, float]:
 
 def _ledger(path: Path, users: int) -> None:
     from ledger.entries import JournalEntry, Posting
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
     from solvency.demo.bank import COLD, DEALER_HEDGE
 
     rng = random.Random(1)

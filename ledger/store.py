@@ -181,6 +181,6 @@ def open_store(uri_or_path: str, *, create: bool = True) -> Store:
     path = uri_or_path.removeprefix("sqlite:///") if uri_or_path.startswith("sqlite:///") else uri_or_path
     if "://" in path:
         raise ValueError(f"unsupported ledger URI {uri_or_path!r} (use a path, sqlite:///path or mongodb://...)")
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
 
     return SQLiteStore(path, create=create)

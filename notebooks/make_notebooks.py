@@ -2,7 +2,7 @@
 
 The notebooks are generated so that they can be reviewed here as plain Python and are committed
 without outputs (a test checks that the committed files are exactly what this script writes).
-They only orchestrate and display: every figure and every verdict comes from `solvency.audit`.
+They only orchestrate and display: every figure and every verdict comes from `solvency.auditor`.
 
     .venv/bin/python notebooks/make_notebooks.py        # rewrite both notebooks
 """
@@ -47,8 +47,8 @@ Set the parameters in the first cell (above). Nothing here uses the network.""")
 import pandas as pd
 from IPython.display import HTML, display
 
-from solvency.audit.checks import assert_passed, audit_epoch
-from solvency.audit.publication import describe, locate_epoch, read_public
+from solvency.auditor.checks import assert_passed, audit_epoch
+from solvency.auditor.publication import describe, locate_epoch, read_public
 
 pd.set_option("display.max_colwidth", None)
 pd.set_option("display.width", 200)"""),
@@ -105,14 +105,14 @@ Balance sheet and profit and loss of the bank owner over the period, the bank's 
 reconciliation drift between the ledger and the signed node snapshots, the equity earned or
 consumed, the solvency margin across epochs, the fees by category and the distribution of user
 balances (amounts only, no wallet ids). Amounts are integer minor units: sats for BTC, cents for
-USD. All figures come from `solvency.audit.figures`, which reuses `solvency.books`."""),
+USD. All figures come from `solvency.auditor.figures`, which reuses `solvency.books`."""),
     ("code", """\
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from ledger.definitions import load_definitions
 from ledger.store import open_store
-from solvency.audit import figures
+from solvency.auditor import figures
 from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import balance_sheet
 from verifier.history import verify_history

@@ -1,37 +1,136 @@
-"""Exceptions of the verifier.
+"""Reason codes and the two exception families of the verifier.
 
-Two families, mapped to the CLI exit codes of docs/SPEC.md:
+Every reason code of docs/SPEC.md is one member of `Reason`; an exception can only carry a code
+listed here, so a misspelt code fails where it is raised, not in a user's script. The families map
+to the CLI exit codes of SPEC 9:
 
-* `VerificationError` (exit 1): the artifact was read and is *invalid*. Each subclass or instance
-  carries a stable reason code (e.g. ``ROOT_SUM_MISMATCH``) listed in the spec.
+* `VerificationError` (exit 1): the artifact was read and is *invalid*. Each artifact family
+  (proof, commitment, epoch, log, bundle, receipt, tree, attestation, history) subclasses it once;
+  the instance carries the failed check's `reason` and the names of the checks that passed before
+  it (`passed`, filled in by `verifier.steps.run_steps`).
 * `CannotVerify` (exit 3): no verdict can be given: the file is unreadable, its format version is
   unknown, or it uses a feature this verifier does not support. Never treated as valid.
 """
 
 from __future__ import annotations
 
+import enum
+
+
+class Reason(enum.StrEnum):
+    """Every machine-readable reason code the verifier reports (SPEC 6, 7, 8.8, 9-13)."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        # A member's value is its own name: `Reason.ROOT_SUM_MISMATCH == "ROOT_SUM_MISMATCH"`.
+        return name
+
+    # Generic.
+    UNSPECIFIED = enum.auto()
+    INVALID = enum.auto()
+    CANNOT_VERIFY = enum.auto()
+    INTERNAL_ERROR = enum.auto()
+    UNREADABLE = enum.auto()
+    MISSING_FILE = enum.auto()
+    BAD_KEY_FILE = enum.auto()
+    SCHEMA = enum.auto()
+    NON_CANONICAL_ENCODING = enum.auto()
+    UNKNOWN_VERSION = enum.auto()
+    UNSUPPORTED_VERSION = enum.auto()
+    UNSUPPORTED_FEATURE = enum.auto()
+    UNSUPPORTED_COMMITMENT_TYPE = enum.auto()
+    UNSUPPORTED_PROOF = enum.auto()
+    UNSUPPORTED_NETWORK = enum.auto()
+    UNSUPPORTED_DESCRIPTOR = enum.auto()
+    # Signatures (SPEC 2.3).
+    BAD_SIGNATURE = enum.auto()
+    WRONG_KEY = enum.auto()
+    # Inclusion proofs (SPEC 6) and the full tree (SPEC 7).
+    INVALID_PROOF = enum.auto()
+    BAD_TREE_SHAPE = enum.auto()
+    EPOCH_MISMATCH = enum.auto()
+    COMMITMENT_MISMATCH = enum.auto()
+    PATH_LENGTH = enum.auto()
+    INDEX_RANGE = enum.auto()
+    INDEX_ORDER = enum.auto()
+    DUPLICATE_LEAF_INDEX = enum.auto()
+    LEAF_VALUE_RANGE = enum.auto()
+    BALANCE_MISMATCH = enum.auto()
+    WRONG_USER = enum.auto()
+    NEGATIVE_SUM = enum.auto()
+    SUM_OUT_OF_RANGE = enum.auto()
+    SUM_OVERFLOW = enum.auto()
+    ROOT_HASH_MISMATCH = enum.auto()
+    ROOT_SUM_MISMATCH = enum.auto()
+    WRONG_EPOCH = enum.auto()
+    LEAF_COUNT = enum.auto()
+    NODE_DIGEST_MISMATCH = enum.auto()
+    # Assets (SPEC 8.8, 8.9).
+    ANCHOR_MISMATCH = enum.auto()
+    ANCHOR_NOT_IN_CHAIN = enum.auto()
+    ADDRESS_MISMATCH = enum.auto()
+    BAD_PROOF_OF_CONTROL = enum.auto()
+    BINDING_MISMATCH = enum.auto()
+    CHALLENGE_MISMATCH = enum.auto()
+    ESCROW_MISMATCH = enum.auto()
+    MISSING_PROOF = enum.auto()
+    STATEMENT_MISMATCH = enum.auto()
+    TOTAL_MISMATCH = enum.auto()
+    WRONG_NODE_KEY = enum.auto()
+    BAD_UTXO_FILE = enum.auto()
+    UTXO_AFTER_ANCHOR = enum.auto()
+    UTXO_DATA_INCOMPLETE = enum.auto()
+    UTXO_DATA_TOO_OLD = enum.auto()
+    UTXO_MISMATCH = enum.auto()
+    UTXO_NOT_FOUND = enum.auto()
+    UTXO_SPENT_SINCE = enum.auto()
+    # Transparency log (SPEC 10).
+    LOG_CONSISTENCY_INVALID = enum.auto()
+    LOG_INCLUSION_INVALID = enum.auto()
+    LOG_INDEX_RANGE = enum.auto()
+    LOG_PROOF_INVALID = enum.auto()
+    LOG_PROOF_MALFORMED = enum.auto()
+    # Publication history (SPEC 11).
+    EPOCH_SCHEMA = enum.auto()
+    EPOCH_CHAIN_BROKEN = enum.auto()
+    EPOCH_FORKED = enum.auto()
+    EPOCH_GAP = enum.auto()
+    LOG_FORKED = enum.auto()
+    LOG_HEAD_MISMATCH = enum.auto()
+    LOG_SIZE_DECREASED = enum.auto()
+    NO_EPOCHS = enum.auto()
+    # Receipts (SPEC 12) and bundles (SPEC 13).
+    MALFORMED_PROOF = enum.auto()
+    RECEIPT_SCHEMA = enum.auto()
+    RECEIPT_COMMITMENT_MISMATCH = enum.auto()
+    RECEIPT_PROOF_MISMATCH = enum.auto()
+    BUNDLE_SCHEMA = enum.auto()
+    BUNDLE_MISMATCH = enum.auto()
+
 
 class _Reasoned(Exception):
-    """An exception with a stable, machine-readable reason code and a plain-words message."""
+    """An exception with a `Reason`, a plain-words message and the checks passed before it."""
 
-    default_reason = "UNSPECIFIED"
+    default_reason: Reason = Reason.UNSPECIFIED
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    def __init__(self, message: str, *, reason: Reason | str | None = None, passed: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.reason = reason or self.default_reason
+        # Reason(...) refuses a code that is not in the enum: every code is declared once, above.
+        self.reason: Reason = Reason(reason if reason is not None else self.default_reason)
         self.message = message
+        self.passed = passed
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.message}"
 
 
 class VerificationError(_Reasoned):
-    """The artifact is invalid. Subclasses name the artifact kind; `reason` names the failed check."""
+    """The artifact is invalid. One subclass per artifact family; `reason` names the failed check."""
 
-    default_reason = "INVALID"
+    default_reason = Reason.INVALID
 
 
 class CannotVerify(_Reasoned):
     """No verdict: unreadable input, unknown format version, or an unsupported feature."""
 
-    default_reason = "CANNOT_VERIFY"
+    default_reason = Reason.CANNOT_VERIFY

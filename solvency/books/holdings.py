@@ -2,15 +2,15 @@
 
 One function for every reader of a snapshot's figures (the books' reconciliation here; the
 metrics exporter reads the same categories), computed by the verifier's own `compute_totals`
-from a snapshot loaded and cross-checked by `solvency.assets.snapshot.load_snapshot`, so the
+from a snapshot loaded and cross-checked by `solvency.reserves.snapshot.load_snapshot`, so the
 books, the attestation and the verifier can never disagree on what a category contains.
 """
 
 from __future__ import annotations
 
-from solvency.assets.snapshot import Snapshot
-from verifier.assets_rules import CATEGORIES
-from verifier.attestation import compute_totals
+from solvency.reserves.snapshot import Snapshot
+from verifier.assets.rules import CATEGORIES
+from verifier.assets.attestation import compute_totals
 
 
 def snapshot_totals(snapshot: Snapshot) -> dict[str, int]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from solvency.books.layout import GALOY, BooksLayout
 from solvency.books.sheet import BalanceSheet
-from verifier.assets_rules import CATEGORIES, COUNTED
+from verifier.assets.rules import CATEGORIES, COUNTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """`solvency assets`: attest the bank's assets from LND and bitcoind snapshots (SPEC section 8).
 
-Workflow for one epoch (file names in `solvency.assets.snapshot`):
+Workflow for one epoch (file names in `solvency.reserves.snapshot`):
 
 1. ``solvency assets challenge --snapshots DIR --epoch E --commitment C --key K`` prints the text
    every cold-storage and lnd wallet address must sign (BIP-322 simple, or BIP-137/lnd);
@@ -30,9 +30,9 @@ def _options(func):
 
 
 def _prepare(snapshots: str, epoch: str, commitment_file: str, key_file: str):
-    from solvency.assets.attest import commitment_summary
-    from solvency.assets.fields import SnapshotError
-    from solvency.assets.snapshot import load_snapshot
+    from solvency.reserves.attest import commitment_summary
+    from solvency.reserves.fields import SnapshotError
+    from solvency.reserves.snapshot import load_snapshot
     from solvency.keys import KeyFileError, load_private_key
     from verifier import canonical
 
@@ -64,7 +64,7 @@ def assets() -> None:
 @_options
 def challenge(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> None:
     """Print the challenge that proofs of control must sign (no trailing newline in the signed text)."""
-    from solvency.assets.attest import challenge_for
+    from solvency.reserves.attest import challenge_for
 
     _, summary, snap = _prepare(snapshots, epoch, commitment_file, key_file)
     click.echo(challenge_for(snap, epoch, summary))
@@ -74,9 +74,9 @@ def challenge(snapshots: str, epoch: str, commitment_file: str, key_file: str) -
 @_options
 def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> None:
     """Print the message the lnd node must sign with `lncli signmessage --msg`."""
-    from solvency.assets.attest import build_body, load_price, load_proofs
-    from solvency.assets.fields import SnapshotError
-    from verifier.challenge import node_message
+    from solvency.reserves.attest import build_body, load_price, load_proofs
+    from solvency.reserves.fields import SnapshotError
+    from verifier.assets.challenge import node_message
 
     _, summary, snap = _prepare(snapshots, epoch, commitment_file, key_file)
     try:
@@ -91,8 +91,8 @@ def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> N
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write assets.json.")
 def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, out: str) -> None:
     """Write the signed asset attestation (pos-assets/1) to --out."""
-    from solvency.assets.attest import build_body, load_node_signature, load_price, load_proofs
-    from solvency.assets.fields import SnapshotError
+    from solvency.reserves.attest import build_body, load_node_signature, load_price, load_proofs
+    from solvency.reserves.fields import SnapshotError
     from solvency.keys import sign_artifact
     from verifier import canonical
 

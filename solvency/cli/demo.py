@@ -70,7 +70,7 @@ def _ledger_only(out_dir: str, users: int, seed: int, as_json: bool) -> None:
     from ledger.definitions import load_definitions
     from ledger.frames import write_balances
     from ledger.money import CURRENCIES, format_minor_units
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
     from solvency.demo.bank import post_bank_day
 
     started = time.perf_counter()

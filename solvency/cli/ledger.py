@@ -35,7 +35,7 @@ def _user_errors(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         from ledger.definitions import DefinitionError
         from ledger.entries import BatchRejected, LedgerError
-        from ledger.sqlite_store import StoreFormatError
+        from ledger.sqlite.store import StoreFormatError
 
         try:
             return func(*args, **kwargs)
@@ -115,7 +115,7 @@ def ledger() -> None:
 def init(db: str, legal_entity: str, as_json: bool) -> None:
     """Create an empty SQLite ledger (a no-op on an existing one)."""
     from ledger.accounts import legal_entity_problem
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
 
     problem = legal_entity_problem(legal_entity)
     if problem:

@@ -153,8 +153,8 @@ def print_pnl(result, start: str, end: str, echo=click.echo) -> None:
 @click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The node snapshot directory.")
 def reconcile_command(db, as_of, definitions_file, as_json, snapshots) -> None:
     """Ledger reserve accounts against the node snapshot, every difference itemised."""
-    from solvency.assets.fields import SnapshotError
-    from solvency.assets.snapshot import load_snapshot
+    from solvency.reserves.fields import SnapshotError
+    from solvency.reserves.snapshot import load_snapshot
     from solvency.books.holdings import snapshot_totals
     from solvency.books.reconcile import reconcile
     from verifier.errors import CannotVerify, VerificationError

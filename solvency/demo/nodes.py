@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solvency.demo.wallets import DemoWallets
-from verifier.btc_json import SATS_PER_BTC
+from verifier.assets.btc_json import SATS_PER_BTC
 
 ANCHOR_OUTPUT_SAT = 330
 

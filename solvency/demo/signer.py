@@ -23,8 +23,8 @@ from pathlib import Path
 
 def utxo_addresses(directory: Path, network: str) -> list[str]:
     """Every address holding a UTXO in the snapshot (cold storage and lnd's wallet), in order."""
-    from solvency.assets.snapshot import load_snapshot
-    from verifier.assets_address import script_address
+    from solvency.reserves.snapshot import load_snapshot
+    from verifier.assets.address import script_address
 
     snap = load_snapshot(directory)
     seen: dict[str, None] = {}

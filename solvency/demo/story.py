@@ -128,7 +128,7 @@ def _prepare_out(out: Path) -> None:
 def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026, *, echo=print, progress=None) -> DemoResult:
     """Run every step; `progress(total, label)` is a context manager yielding an update callback."""
     from ledger.definitions import load_definitions
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
     from solvency.demo.nodes import NodePlan, write_snapshot
     from solvency.demo.wallets import DemoWallets
     from solvency.keys import generate_key
@@ -260,8 +260,8 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
 
 def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
     from ledger.definitions import load_definitions
-    from ledger.sqlite_store import SQLiteStore
-    from solvency.assets.snapshot import load_snapshot
+    from ledger.sqlite.store import SQLiteStore
+    from solvency.reserves.snapshot import load_snapshot
     from solvency.books.holdings import snapshot_totals
     from solvency.books.pnl import profit_and_loss
     from solvency.books.reconcile import reconcile

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from coincurve import PrivateKey
 
-from verifier import bip322, signmessage, zbase32
-from verifier.assets_address import script_address
+from verifier.assets import bip322, signmessage, zbase32
+from verifier.assets.address import script_address
 
 CURVE_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 NETWORK = "regtest"

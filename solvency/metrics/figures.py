@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifier.btc_json import usd_cents_to_sats_up
+from verifier.assets.btc_json import usd_cents_to_sats_up
 from solvency.metrics.catalog import (
     ASSET_SOURCES,
     CATALOG,

@@ -1,6 +1,6 @@
 """Read the asset sources of one snapshot directory, each on its own (docs/METRICS.md, "Sources").
 
-A snapshot directory has the layout of `solvency.assets.snapshot` (the raw ``lncli`` and
+A snapshot directory has the layout of `solvency.reserves.snapshot` (the raw ``lncli`` and
 ``bitcoin-cli`` outputs) and is parsed with the same strict parsers. Unlike an attestation, which
 refuses the whole snapshot on the first problem, the exporter reads each asset source from only
 the files it needs, so one unreadable file takes down only the sources that depend on it:
@@ -25,13 +25,13 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from solvency.assets import bitcoind, lnd
-from solvency.assets import snapshot as layout
-from solvency.assets.fields import SnapshotError, read_json
+from solvency.reserves import bitcoind, lnd
+from solvency.reserves import snapshot as layout
+from solvency.reserves.fields import SnapshotError, read_json
 from solvency.metrics.catalog import ASSET_SOURCES
 from solvency.metrics.catalog import PRICE_SOURCE
 from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeReading, PriceReading
-from verifier.assets_rules import ChannelFigures, our_escrow
+from verifier.assets.rules import ChannelFigures, our_escrow
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _lightning_local(files: _Files) -> AssetReading:
     balance = files.get(layout.CHANNELBALANCE, lnd.parse_channelbalance)
     local = sum(c.local for c in channels)
     # lnd sums millisatoshis before truncating, so its total may exceed the per-channel sum by
-    # less than one sat per channel (the same rule `solvency.assets.snapshot` applies).
+    # less than one sat per channel (the same rule `solvency.reserves.snapshot` applies).
     if not local <= balance.local <= local + max(len(channels) - 1, 0):
         raise SnapshotError(
             f"{layout.CHANNELBALANCE} / {layout.LISTCHANNELS}",
@@ -167,7 +167,7 @@ def _price(files: _Files) -> PriceReading | Failure | None:
             return None
         from datetime import datetime, timezone
 
-        from verifier.attestation import check_price
+        from verifier.assets.attestation import check_price
 
         price = check_price(raw, layout.PRICE)
         moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

@@ -205,9 +205,9 @@ def prepare(
     """Phase 1: build the tree and the working directory; return the challenge to sign.
     `timings`, when given, receives the seconds spent in each step (for benchmarks)."""
     clock = _Clock(timings)
-    from solvency.assets.attest import challenge_for, commitment_summary
-    from solvency.assets.fields import SnapshotError
-    from solvency.assets.snapshot import load_snapshot
+    from solvency.reserves.attest import challenge_for, commitment_summary
+    from solvency.reserves.fields import SnapshotError
+    from solvency.reserves.snapshot import load_snapshot
     from solvency.keys import public_key_of
     from solvency.tree.build import build_tree
 
@@ -269,9 +269,9 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
 
 
 def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], Any]:
-    from solvency.assets.attest import build_body, commitment_summary, load_price, load_proofs
-    from solvency.assets.fields import SnapshotError
-    from solvency.assets.snapshot import load_snapshot
+    from solvency.reserves.attest import build_body, commitment_summary, load_price, load_proofs
+    from solvency.reserves.fields import SnapshotError
+    from solvency.reserves.snapshot import load_snapshot
     from solvency.keys import public_key_of
 
     directory = prepared.directory / "snapshot"
@@ -286,7 +286,7 @@ def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], 
 
 def node_message(prepared: Prepared, private_key) -> str:
     """The text the lnd node signs (SPEC 8.6); needs ``proofs.json`` in the working snapshot."""
-    from verifier.challenge import node_message as message_of
+    from verifier.assets.challenge import node_message as message_of
 
     body, _ = _attestation_body(prepared, private_key)
     return message_of(body)
@@ -327,7 +327,7 @@ def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir
     """Every public file of the staged epoch passes the verifier, as a user and an auditor would run it."""
     from solvency.publish.bundle import make_bundle
     from solvency.tree.store import TreeStore
-    from verifier.attestation import verify_attestation
+    from verifier.assets.attestation import verify_attestation
     from verifier.bundle import verify_bundle
     from verifier.epoch import verify_log_head
     from verifier.history import read_artifact, verify_epoch_public
@@ -362,8 +362,8 @@ def seal(
     progress: ProgressFactory | None = None,
 ) -> Sealed:
     """Phase 3: attest, seal, self-check and publish ``PUBDIR/<epoch>/`` atomically."""
-    from solvency.assets.attest import load_node_signature
-    from solvency.assets.fields import SnapshotError
+    from solvency.reserves.attest import load_node_signature
+    from solvency.reserves.fields import SnapshotError
     from solvency.keys import public_key_of, sign_artifact
     from solvency.publish.bundle import BundleWriter
     from solvency.tree.export import write_leaves_bin

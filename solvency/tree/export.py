@@ -6,7 +6,7 @@ leaf balances (the low 8 bytes of the stored u128 sums; the high 8 bytes of a le
 
 from __future__ import annotations
 
-from verifier.audit import LEAVES_MAGIC
+from verifier.full_tree import LEAVES_MAGIC
 
 
 def _leaf_arrays(store):

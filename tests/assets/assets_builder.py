@@ -38,9 +38,10 @@ from solvency.demo.wallets import (  # the demo's signers: one implementation of
     p2wsh,
     taproot_tweak,
 )
-from verifier import bip322, canonical
-from verifier.assets_address import script_address
-from verifier.challenge import challenge_message, node_message
+from verifier import canonical
+from verifier.assets import bip322
+from verifier.assets.address import script_address
+from verifier.assets.challenge import challenge_message, node_message
 from verifier.commitment import commitment_hash
 
 NETWORK = "regtest"
@@ -288,8 +289,8 @@ class Snapshot:
 
     def node_sign(self, directory: Path, signer: PrivateKey = NODE, message: str | None = None) -> None:
         """Sign the digest the prover computes from this directory, as `lncli signmessage` would."""
-        from solvency.assets.attest import build_body, load_price, load_proofs
-        from solvency.assets.snapshot import load_snapshot
+        from solvency.reserves.attest import build_body, load_price, load_proofs
+        from solvency.reserves.snapshot import load_snapshot
 
         if message is None:
             snap = load_snapshot(directory)

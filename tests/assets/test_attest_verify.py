@@ -10,7 +10,7 @@ import assets_builder as b
 from assets_cli import EPOCH, load, run_solvency, run_verify
 from solvency.keys import sign_artifact
 from verifier import canonical
-from verifier.challenge import challenge_message, node_message
+from verifier.assets.challenge import challenge_message, node_message
 from verifier.commitment import commitment_hash
 
 

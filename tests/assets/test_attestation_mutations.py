@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import assets_builder as b
 from assets_cli import EPOCH
 from solvency.keys import sign_artifact
-from verifier.attestation import verify_attestation
-from verifier.challenge import node_message
+from verifier.assets.attestation import verify_attestation
+from verifier.assets.challenge import node_message
 from verifier.errors import VerificationError
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from verifier import bip322
-from verifier.assets_address import address_script
+from verifier.assets import bip322
+from verifier.assets.address import address_script
 from verifier.errors import CannotVerify
 
 VECTORS = Path(__file__).parent / "vectors"

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import assets_builder as b
-from solvency.assets import bitcoind, lnd
-from solvency.assets.fields import SnapshotError, btc_to_sats, Fields
-from solvency.assets.snapshot import load_snapshot
-from verifier.assets_rules import ChannelFigures, EscrowMismatch, channel_escrow, our_escrow
+from solvency.reserves import bitcoind, lnd
+from solvency.reserves.fields import SnapshotError, btc_to_sats, Fields
+from solvency.reserves.snapshot import load_snapshot
+from verifier.assets.rules import ChannelFigures, EscrowMismatch, channel_escrow, our_escrow
 from verifier.errors import CannotVerify
 
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import assets_builder as b
 from assets_cli import EPOCH
-from solvency.assets.fields import SnapshotError
-from solvency.assets.attest import build_body
-from solvency.assets.snapshot import load_snapshot
+from solvency.reserves.fields import SnapshotError
+from solvency.reserves.attest import build_body
+from solvency.reserves.snapshot import load_snapshot
 
 FILES = b.snapshot_files()
 JSON_FILES = {name: (json.loads(v, parse_float=Decimal) if isinstance(v, str) else v) for name, v in FILES.items()}

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ledger.clock import format_time, parse_time
 from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 from solvency.books.pnl import profit_and_loss
 from solvency.books.reconcile import reconcile
 from solvency.books.sheet import BooksError, balance_sheet

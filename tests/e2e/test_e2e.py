@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "publish"))
 from publish_helpers import SEED, SIGNER, make_ledger, make_snapshot, now_as_of  # noqa: E402
 
-from ledger.sqlite_store import SQLiteStore  # noqa: E402
+from ledger.sqlite.store import SQLiteStore  # noqa: E402
 from solvency.demo.bank import BankDay  # noqa: E402
 from solvency.demo.wallets import DemoWallets  # noqa: E402
 from verifier import canonical  # noqa: E402

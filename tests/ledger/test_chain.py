@@ -19,7 +19,7 @@ from ledger.chain import (
 )
 from ledger.clock import MAX_TIME_US
 from ledger.entries import JournalEntry, Posting, entry_id_problem, transfer
-from ledger.sqlite_store import SQLiteStore, seq_of_entry_id
+from ledger.sqlite.store import SQLiteStore, seq_of_entry_id
 
 TEXT = st.text(max_size=20)
 SCALARS = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | TEXT

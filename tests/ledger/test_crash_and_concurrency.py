@@ -20,13 +20,13 @@ import time
 import pytest
 
 from ledger.entries import transfer
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 
 POSTER = textwrap.dedent(
     """
     import os, sys, time
     from ledger.entries import transfer
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
 
     path, mode = sys.argv[1], sys.argv[2]
     store = SQLiteStore(path)
@@ -93,7 +93,7 @@ CONCURRENT = textwrap.dedent(
     """
     import json, sys, time
     from ledger.entries import transfer
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
 
     path, name, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
     store = SQLiteStore(path)

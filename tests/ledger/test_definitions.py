@@ -17,7 +17,7 @@ from ledger.definitions import (
     parse_definitions,
 )
 from ledger.entries import transfer
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 
 HEAD = 'format = "pos-ledger-definitions/1"\n'
 

@@ -14,7 +14,7 @@ from store_contract import CUSTOMERS, LN, StoreContract, deposit  # noqa: E402
 
 from ledger.chain import ChainBroken  # noqa: E402
 from ledger.entries import JournalEntry, Posting  # noqa: E402
-from ledger.sqlite_store import SQLiteStore, StoreFormatError  # noqa: E402
+from ledger.sqlite.store import SQLiteStore, StoreFormatError  # noqa: E402
 from ledger.store import TrialBalanceNotZero, open_store  # noqa: E402
 
 

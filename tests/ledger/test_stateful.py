@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ledger.chain import content_hash, verify_chain
 from ledger.definitions import BalanceDefinition, Selector
 from ledger.entries import BatchRejected, JournalEntry, Posting
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 
 ACCOUNTS = ["Assets:Reserve:Lightning", "Liabilities:u1", "Liabilities:u2", "Liabilities:u3", "Revenue:Fees:Service", "Expenses:Fees:Onchain"]
 EVERYTHING = BalanceDefinition("all", "committed", (Selector(path="**"),))

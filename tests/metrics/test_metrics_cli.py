@@ -129,6 +129,6 @@ def test_serve_refuses_a_port_in_use(ledger_db, snapshot_dir):
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = "import sys\nfrom solvency.cli.main import cli\ntry:\n    cli(['metrics', 'serve', '--help'])\nexcept SystemExit:\n    pass\nprint(sorted(m for m in ('pandas', 'pyarrow', 'prometheus_client', 'ledger.sqlite_store') if m in sys.modules))"
+    code = "import sys\nfrom solvency.cli.main import cli\ntry:\n    cli(['metrics', 'serve', '--help'])\nexcept SystemExit:\n    pass\nprint(sorted(m for m in ('pandas', 'pyarrow', 'prometheus_client', 'ledger.sqlite.store') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

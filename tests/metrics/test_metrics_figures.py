@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from solvency.metrics.catalog import ASSET_SOURCES, CATALOG
 from solvency.metrics.collector import families
 from solvency.metrics.figures import FigureConfig, Sample, compute
-from verifier.btc_json import usd_cents_to_sats_up
+from verifier.assets.btc_json import usd_cents_to_sats_up
 from solvency.metrics.readings import (
     AssetReading,
     Failure,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
 from ledger.entries import BatchRejected, JournalEntry, Posting, transfer
 from ledger.mongo.store import MongoStore
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 
 DEFS = load_definitions()
 T0 = 1_700_000_000_000_000

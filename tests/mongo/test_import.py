@@ -20,7 +20,7 @@ import ledger.mongo
 from ledger.entries import transfer
 from ledger.mongo.importer import ImportMismatch, copy_ledger
 from ledger.mongo.store import MongoStore
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 from solvency.cli.ledger_import import import_ledger
 
 URI = "mongodb://galoy.example:27017/galoy"

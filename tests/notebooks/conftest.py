@@ -64,7 +64,7 @@ def _snapshot(directory: Path, store, label: str, height: int, seed: int) -> Pat
 
 
 def build_publication(base: Path, users: int = USERS) -> Publication:
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
     from solvency.demo.bank import BankDay, post_bank_day
     from solvency.keys import generate_key
     from solvency.publish.pipeline import prepare, seal, sign_with

@@ -1,4 +1,4 @@
-"""solvency.audit.checks: the audit table passes on an honest publication, and every kind of
+"""solvency.auditor.checks: the audit table passes on an honest publication, and every kind of
 tampering (leaf export, proof export, public files, ledger, definition, key) turns the row of the
 check that covers it into FAIL with the verifier's reason code."""
 
@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from solvency.audit.assets_checks import solvency_margin
-from solvency.audit.checks import (
+from solvency.auditor.assets_checks import solvency_margin
+from solvency.auditor.checks import (
     CHECKS, FAIL, PASS, SKIPPED, UNDECIDED, Audit, AuditMismatch, assert_passed, audit_epoch, run_check,
 )
-from solvency.audit.publication_checks import sample_lines
-from solvency.audit.publication import list_epochs, locate_epoch, read_public
+from solvency.auditor.publication_checks import sample_lines
+from solvency.auditor.publication import list_epochs, locate_epoch, read_public
 from verifier import canonical
-from verifier.audit import LEAVES_MAGIC
+from verifier.full_tree import LEAVES_MAGIC
 from verifier.errors import CannotVerify
 
 LEDGER_CHECKS = {"balance definition is the ledger's", "ledger digest at the cut-off", "liabilities total = ledger",
@@ -212,7 +212,7 @@ def test_another_key_fails_every_signature(publication, tmp_path):
 
 
 def test_another_ledger_fails_the_reconciliation(publication, tmp_path):
-    from ledger.sqlite_store import SQLiteStore
+    from ledger.sqlite.store import SQLiteStore
     from solvency.demo.bank import post_bank_day
 
     other = tmp_path / "other.db"
@@ -272,7 +272,7 @@ def test_an_unexpected_error_is_undecided_never_pass(publication):
 
 
 def _statement(btc_assets: int, btc_liabilities: int, usd_cents: int, price: int | None):
-    from verifier.attestation import compute_statement
+    from verifier.assets.attestation import compute_statement
 
     totals = {name: 0 for name in ("channel_local", "channel_unsettled", "channel_escrow", "pending_open_local",
                                     "waiting_close", "force_close_limbo", "onchain_confirmed", "onchain_unconfirmed",

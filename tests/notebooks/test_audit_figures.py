@@ -1,4 +1,4 @@
-"""solvency.audit.figures: every table and plot series agrees with the signed publication and with
+"""solvency.auditor.figures: every table and plot series agrees with the signed publication and with
 the ledger's own figures, money stays integer, and no wallet id leaks into a figure."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from ledger.definitions import load_definitions
 from ledger.store import open_store
-from solvency.audit import figures
-from solvency.audit.publication import describe, leaf_values, load_leaves, locate_epoch, read_public
+from solvency.auditor import figures
+from solvency.auditor.publication import describe, leaf_values, load_leaves, locate_epoch, read_public
 from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import balance_sheet
-from verifier.assets_rules import COUNTED
+from verifier.assets.rules import COUNTED
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,7 @@ def test_audit_notebook_passes_and_is_deterministic(demo, kernel_env):
 def test_audit_notebook_fails_its_assert_cell_on_a_tampered_leaf_export(demo, kernel_env, tmp_path):
     import shutil
 
-    from verifier.audit import LEAVES_MAGIC
+    from verifier.full_tree import LEAVES_MAGIC
 
     copy = tmp_path / "copy"
     shutil.copytree(demo / "publication", copy / "publication")

@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 from solvency.demo.bank import post_bank_day
 from solvency.demo.nodes import NodePlan, write_snapshot
 from solvency.demo.wallets import DemoWallets

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ledger.chain import verify_chain
 from ledger.clock import format_time, parse_time
-from ledger.sqlite_store import SQLiteStore
+from ledger.sqlite.store import SQLiteStore
 from publish_helpers import SIGNER, SEED, make_ledger, make_snapshot, now_as_of
 from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key, public_key_of

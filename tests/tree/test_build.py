@@ -11,7 +11,7 @@ from solvency.tree.balances import BalancesRejected, from_rows, load_file
 from solvency.tree.build import build_tree
 from solvency.tree.store import UnknownUser
 from verifier import canonical
-from verifier.audit import parse_leaves_bin, verify_tree
+from verifier.full_tree import parse_leaves_bin, verify_tree
 from verifier.proof import verify_proof
 
 from tree_helpers import ASSETS, EPOCH, make_tree

@@ -142,7 +142,7 @@ def test_unknown_user_exit_1(built):
 
 
 def test_build_from_ledger(tmp_path, built):
-    pytest.importorskip("ledger.sqlite_store")
+    pytest.importorskip("ledger.sqlite.store")
     from ledger.entries import transfer
     from ledger.store import open_store
 

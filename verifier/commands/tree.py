@@ -19,7 +19,7 @@ def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_ou
 
     def check() -> Report:
         from verifier import canonical
-        from verifier.audit import InvalidTree, load_leaf_layer, verify_tree
+        from verifier.full_tree import InvalidTree, load_leaf_layer, verify_tree
         from verifier.commitment import InvalidCommitment, parse_commitment
         from verifier.signature import load_public_key
 

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from verifier import btc_json
+from verifier.assets import btc_json
 from verifier.errors import CannotVerify, VerificationError
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -8,7 +8,7 @@
 3. the whole history: every epoch, the previous-hash chain and every log consistency proof
    (`verifier.history.verify_history`, the same as ``solvency-verify history``); and the bank's
    own log database (``private/log.db``) holds exactly the published epochs under the signed root;
-4. the full-tree audit from the leaf export (`verifier.audit.verify_tree`, the same as
+4. the full-tree audit from the leaf export (`verifier.full_tree.verify_tree`, the same as
    ``solvency-verify tree``);
 5. a deterministic sample of user proofs (seeded), from the proof-bundle export or the tree,
    each run through the verifier's whole check list and bound to the published epoch;
@@ -16,7 +16,7 @@
    ledger's hash chain is intact and its digest at the cut-off is the committed one, the
    ledger's liabilities at the cut-off add up to the committed root sums, and the non-zero leaf
    values are exactly the ledger's per-user balance vectors (as multisets: no user ids needed);
-7. the asset attestation (`verifier.attestation.verify_attestation`, SPEC 8.8);
+7. the asset attestation (`verifier.assets.attestation.verify_attestation`, SPEC 8.8);
 8. the solvency statement recomputed from the attested totals and the committed liabilities,
    equal in `epoch.json` and `assets.json`, and the margin it shows.
 
@@ -32,10 +32,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from solvency.audit.assets_checks import check_attestation, check_solvent, check_statement
-from solvency.audit.context import Audit, AuditMismatch, Skip
-from solvency.audit.ledger_checks import check_definition, check_leaf_values, check_ledger_digest, check_liabilities
-from solvency.audit.publication_checks import (
+from solvency.auditor.assets_checks import check_attestation, check_solvent, check_statement
+from solvency.auditor.context import Audit, AuditMismatch, Skip
+from solvency.auditor.ledger_checks import check_definition, check_leaf_values, check_ledger_digest, check_liabilities
+from solvency.auditor.publication_checks import (
     check_commitment, check_epoch, check_history, check_log_store, check_proofs, check_tree,
 )
 from verifier.errors import CannotVerify, VerificationError

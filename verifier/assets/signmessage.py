@@ -29,9 +29,9 @@ from coincurve import PublicKey, PublicKeyXOnly
 from embit import compact
 from embit.hashes import hash160, tagged_hash
 
-from verifier import zbase32
-from verifier.assets_address import address_script
-from verifier.bip322 import InvalidMessageSignature
+from verifier.assets import zbase32
+from verifier.assets.address import address_script
+from verifier.assets.bip322 import InvalidMessageSignature
 from verifier.errors import CannotVerify
 
 BITCOIN_PREFIX = b"Bitcoin Signed Message:\n"

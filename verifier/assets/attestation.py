@@ -18,13 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from verifier import bip322, signmessage
-from verifier.assets_address import address_script, descriptor_script, network_params, script_address
-from verifier.assets_rules import CATEGORY_NAMES, COUNTED, MAX_SAT, ChannelFigures, our_escrow
-from verifier.challenge import FORMAT, challenge_message, node_message
+from verifier.assets import bip322, signmessage
+from verifier.assets.address import address_script, descriptor_script, network_params, script_address
+from verifier.assets.rules import CATEGORY_NAMES, COUNTED, MAX_SAT, ChannelFigures, our_escrow
+from verifier.assets.challenge import FORMAT, challenge_message, node_message
 from verifier.commitment import commitment_hash, parse_commitment
 from verifier.encoding import ASSET_RE, EPOCH_RE
-from verifier.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
+from verifier.assets.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import verify_signature
 

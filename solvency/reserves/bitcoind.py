@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from solvency.assets.fields import Fields, SnapshotError
+from solvency.reserves.fields import Fields, SnapshotError
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 

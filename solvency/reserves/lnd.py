@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from solvency.assets.fields import Fields, SnapshotError
+from solvency.reserves.fields import Fields, SnapshotError
 
 _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
 _OUTPOINT = re.compile(r"[0-9a-f]{64}:(0|[1-9][0-9]{0,9})")

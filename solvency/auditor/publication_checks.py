@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from solvency.audit.context import Audit, AuditMismatch, Skip, sums_text
+from solvency.auditor.context import Audit, AuditMismatch, Skip, sums_text
 from verifier.errors import CannotVerify, VerificationError
 
 
@@ -50,7 +50,7 @@ def check_log_store(audit: Audit) -> str:
     import shutil
     import tempfile
 
-    from solvency.audit.publication import list_epochs
+    from solvency.auditor.publication import list_epochs
     from solvency.translog import TransparencyLog
     from verifier.epoch import artifact_hash
     from verifier.history import read_artifact
@@ -76,7 +76,7 @@ def check_log_store(audit: Audit) -> str:
 
 
 def check_tree(audit: Audit) -> str:
-    from verifier.audit import verify_tree
+    from verifier.full_tree import verify_tree
 
     audit.caveats.append("the tree audit proves the sums are consistent, not that every user is included: "
                          "that needs user proofs (sampled here, checked by users themselves)")

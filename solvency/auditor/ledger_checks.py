@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from solvency.audit.context import Audit, AuditMismatch, Skip, sums_text
+from solvency.auditor.context import Audit, AuditMismatch, Skip, sums_text
 
 
 def check_definition(audit: Audit) -> str:

@@ -13,7 +13,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from solvency.audit.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
+from solvency.auditor.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
 from verifier.errors import VerificationError
 
 

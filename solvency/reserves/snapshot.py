@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from solvency.assets import bitcoind, lnd
-from solvency.assets.fields import SnapshotError, read_json
+from solvency.reserves import bitcoind, lnd
+from solvency.reserves.fields import SnapshotError, read_json
 
 GETINFO = "lnd_getinfo.json"
 WALLETBALANCE = "lnd_walletbalance.json"

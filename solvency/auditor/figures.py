@@ -2,7 +2,7 @@
 
 Every figure comes from code that already defines it -- the balance sheet, the P&L and the
 reconciliation from `solvency.books`, the asset categories and the solvency statement from the
-signed attestations and epochs (`verifier.attestation`), the ledger's balances from the `Store`
+signed attestations and epochs (`verifier.assets.attestation`), the ledger's balances from the `Store`
 -- and is only reshaped here. Money stays integer minor units (sats, cents) in every column; the
 reserve ratio and the log-scale histogram edges are the only floats, and they are for plotting.
 
@@ -21,9 +21,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from solvency.audit.publication import list_epochs
+from solvency.auditor.publication import list_epochs
 from solvency.books.layout import GALOY, BooksLayout
-from verifier.assets_rules import CATEGORIES
+from verifier.assets.rules import CATEGORIES
 from verifier.history import read_artifact
 
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from verifier import btc_json
-from verifier.btc_json import MAX_SAT
+from verifier.assets import btc_json
+from verifier.assets.btc_json import MAX_SAT
 
 _DIGITS = re.compile(r"0|[1-9][0-9]*")
 _HEX32 = re.compile(r"[0-9a-f]{64}")
@@ -157,7 +157,7 @@ def _describe(value: Any) -> str:
 
 def btc_to_sats(value: Any, error, key: str) -> int:
     """Convert a BTC amount parsed as `Decimal` (or `int`) to integer sats, exactly
-    (`verifier.btc_json.btc_to_sats`), reporting failures through `error(key, reason)`."""
+    (`verifier.assets.btc_json.btc_to_sats`), reporting failures through `error(key, reason)`."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise error(key, f"expected a BTC amount as a JSON number, got {_describe(value)}")
     try:

@@ -20,11 +20,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from solvency.assets import snapshot as snap
-from solvency.assets.fields import Fields, SnapshotError, read_json
-from verifier.assets_address import descriptor_script, script_address
-from verifier.assets_rules import COMMITMENT_TYPES
-from verifier.attestation import (
+from solvency.reserves import snapshot as snap
+from solvency.reserves.fields import Fields, SnapshotError, read_json
+from verifier.assets.address import descriptor_script, script_address
+from verifier.assets.rules import COMMITMENT_TYPES
+from verifier.assets.attestation import (
     PROOF_FORMATS,
     TYPE,
     InvalidAttestation,
@@ -33,11 +33,11 @@ from verifier.attestation import (
     compute_totals,
     verify_proof_of_control,
 )
-from verifier.challenge import FORMAT, challenge_message, node_message
+from verifier.assets.challenge import FORMAT, challenge_message, node_message
 from verifier.commitment import commitment_hash, parse_commitment
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import verify_signature
-from verifier.signmessage import verify_lnd_node
+from verifier.assets.signmessage import verify_lnd_node
 
 
 def commitment_summary(commitment: dict[str, Any], epoch: str, public_key) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from embit.hashes import tagged_hash
 from embit.script import Script, Witness
 from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 
-from verifier.assets_address import address_script
+from verifier.assets.address import address_script
 from verifier.errors import CannotVerify, VerificationError
 
 MESSAGE_TAG = "BIP0322-signed-message"

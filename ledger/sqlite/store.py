@@ -1,7 +1,7 @@
 """The embedded SQLite store: the `ledger.store.Store` contract on one SQLite file.
 
-The file format is in `ledger.sqlite_schema`; definitions are compiled to SQL by
-`ledger.sqlite_select`. Invariants and how they are enforced:
+The file format is in `ledger.sqlite.schema`; definitions are compiled to SQL by
+`ledger.sqlite.select`. Invariants and how they are enforced:
 
 * One transaction per batch, opened with ``BEGIN IMMEDIATE`` so that the head of the chain, the
   idempotency keys and the reversal links are read under SQLite's write lock: two processes
@@ -43,8 +43,8 @@ from ledger.entries import (
     certainly_valid,
     entry_problems,
 )
-from ledger.sqlite_select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
-from ledger.sqlite_schema import FORMAT, SCHEMA, StoreFormatError, connect, meta, seq_of_entry_id
+from ledger.sqlite.select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
+from ledger.sqlite.schema import FORMAT, SCHEMA, StoreFormatError, connect, meta, seq_of_entry_id
 from ledger.store import AsOf, Store
 
 __all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "StoreFormatError", "seq_of_entry_id"]

@@ -7,7 +7,7 @@ proof-bundle export (``private/proofs.jsonl``) and the transparency log (``priva
 An auditor who received the private exports separately passes their paths explicitly.
 
 Nothing here verifies anything: public files are parsed strictly (canonical JSON, via the
-verifier's `read_artifact`) and every check is left to `solvency.audit.checks`. Epochs are
+verifier's `read_artifact`) and every check is left to `solvency.auditor.checks`. Epochs are
 ordered by the ``sequence`` their ``epoch.json`` states, which the history check then verifies.
 """
 
@@ -142,8 +142,8 @@ def describe(files: PublicFiles):
 
 
 def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
-    """The auditor's leaf layer (`verifier.audit.LeafLayer`) for this commitment, strictly parsed."""
-    from verifier.audit import InvalidTree, load_leaf_layer
+    """The auditor's leaf layer (`verifier.full_tree.LeafLayer`) for this commitment, strictly parsed."""
+    from verifier.full_tree import InvalidTree, load_leaf_layer
     from verifier.commitment import InvalidCommitment, parse_commitment
 
     try:

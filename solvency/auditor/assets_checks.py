@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from solvency.audit.context import Audit, AuditMismatch, Skip
+from solvency.auditor.context import Audit, AuditMismatch, Skip
 
 
 def check_attestation(audit: Audit) -> str:
-    from verifier.attestation import verify_attestation
+    from verifier.assets.attestation import verify_attestation
 
     doc = audit.public.assets
     if doc is None:
@@ -24,7 +24,7 @@ def check_attestation(audit: Audit) -> str:
 
 
 def check_statement(audit: Audit) -> str:
-    from verifier.attestation import compute_statement, compute_totals
+    from verifier.assets.attestation import compute_statement, compute_totals
 
     public = audit.public
     if public.assets is None:
