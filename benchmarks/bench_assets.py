@@ -54,9 +54,9 @@ def _scaled_snapshot(b, n: int, directory: Path, epoch: str, commitment: dict) -
 def main(argv: list[str]) -> int:
     from coincurve import PrivateKey
 
+    from solvency.keys import generate_key, sign_artifact
     from solvency.reserves.attest import build_body, load_node_signature, load_price, load_proofs
     from solvency.reserves.snapshot import load_snapshot
-    from solvency.keys import generate_key, sign_artifact
     from verifier.assets.attestation import verify_attestation
     from verifier.commitment import commitment_hash
 

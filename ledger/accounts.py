@@ -149,7 +149,7 @@ class Address:
         return path_problem(self.path) or legal_entity_problem(self.legal_entity)
 
     @classmethod
-    def from_path(cls, path: str, currency: str, legal_entity: str = DEFAULT_LEGAL_ENTITY) -> "Address":
+    def from_path(cls, path: str, currency: str, legal_entity: str = DEFAULT_LEGAL_ENTITY) -> Address:
         problem = path_problem(path)
         if problem:
             raise ValueError(problem)

@@ -13,7 +13,7 @@ Text form (CLI, JSON Lines): RFC 3339 with an explicit offset (``2026-11-20T12:0
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 #: Upper bound (exclusive) of a timestamp: 10000-01-01T00:00:00Z.
 MAX_TIME_US = 253_402_300_800_000_000
@@ -47,7 +47,7 @@ def parse_time(text: str) -> int:
 def to_us(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a timezone")
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     value = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     problem = time_problem(value)
     if problem:
@@ -58,11 +58,11 @@ def to_us(moment: datetime) -> int:
 def format_time(us: int) -> str:
     """Microseconds -> ``2026-11-20T12:00:00.000001Z`` (always 6 fractional digits)."""
     seconds, micros = divmod(us, 1_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{micros:06d}Z"
 
 
-def as_time_us(value: "datetime | int | str | None") -> int | None:
+def as_time_us(value: datetime | int | str | None) -> int | None:
     """Normalise an as-of argument: None (now/head), datetime, RFC 3339 text or microseconds."""
     if value is None:
         return None

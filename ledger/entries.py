@@ -52,7 +52,7 @@ class Posting:
         """Credits positive, debits negative: the store's sign convention."""
         return self.amount if self.side == CREDIT else -self.amount
 
-    def mirrored(self) -> "Posting":
+    def mirrored(self) -> Posting:
         return Posting(self.account, self.currency, CREDIT if self.side == DEBIT else DEBIT, self.amount)
 
 

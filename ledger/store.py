@@ -164,7 +164,7 @@ class Store(ABC):
     def close(self) -> None:
         """Release resources. The default does nothing."""
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

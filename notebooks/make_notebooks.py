@@ -218,7 +218,7 @@ figures.distribution_summary(distribution)"""),
 ]
 
 
-def build(cells) -> "nbformat.NotebookNode":  # noqa: F821
+def build(cells) -> nbformat.NotebookNode:  # noqa: F821
     import nbformat
 
     nb = nbformat.v4.new_notebook()

@@ -30,7 +30,7 @@ def issue_receipt(proof_doc: dict[str, Any], private_key, issued_at: str | None 
     """Sign the balances of `proof_doc` (which must verify under the bank's own key)."""
     public_key = public_key_of(private_key)
     facts = verify_proof(proof_doc, public_key)
-    issued_at = issued_at or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    issued_at = issued_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {
         "format": RECEIPT_FORMAT,
         "type": "receipt",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from verifier.translog import LogConsistency, LogInclusion, empty_root, leaf_hash, node_hash
@@ -43,7 +43,7 @@ class TransparencyLog:
     def close(self) -> None:
         self._tree.close()
 
-    def __enter__(self) -> "TransparencyLog":
+    def __enter__(self) -> TransparencyLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -73,7 +73,7 @@ class TransparencyLog:
     def _range_hasher(self, size: int):
         leaves = [self._tree.get_leaf(i) for i in range(1, size + 1)]
 
-        @lru_cache(maxsize=None)
+        @cache
         def mth(start: int, end: int) -> bytes:
             if end - start == 1:
                 return leaves[start]

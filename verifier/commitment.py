@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier import canonical
-from verifier.encoding import EPOCH_RE, FORMAT, MAX_HEIGHT, SUM_LIMIT, ASSET_RE, MAX_ASSETS
+from verifier.encoding import ASSET_RE, EPOCH_RE, FORMAT, MAX_ASSETS, MAX_HEIGHT, SUM_LIMIT
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import SIGNATURE_FIELD, verify_signature
 

@@ -164,7 +164,7 @@ class LogInclusion:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> "LogInclusion":
+    def from_json(cls, data: Any) -> LogInclusion:
         fields = _fields(data, "inclusion", {"log_size", "log_root", "leaf_index", "entry", "path"})
         return cls(
             log_size=_int(fields, "log_size"),
@@ -200,7 +200,7 @@ class LogConsistency:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> "LogConsistency":
+    def from_json(cls, data: Any) -> LogConsistency:
         fields = _fields(data, "consistency", {"first_size", "first_root", "second_size", "second_root", "path"})
         return cls(
             first_size=_int(fields, "first_size"),

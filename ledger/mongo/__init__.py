@@ -48,14 +48,12 @@ def connect(uri: str) -> Any:
     return MongoClient(uri, tz_aware=True, **options)
 
 
-def open_store(uri: str, *, create: bool = True) -> "MongoStore":
+def open_store(uri: str, *, create: bool = True) -> MongoStore:
     """Open the ledger in the database named by `uri` (see the module docstring)."""
-    from ledger.mongo.layout import DEFAULT_BOOK
-    from ledger.mongo.store import MongoStore
-
     from pymongo.errors import PyMongoError
 
-    from ledger.mongo.layout import MongoUnavailable
+    from ledger.mongo.layout import DEFAULT_BOOK, MongoUnavailable
+    from ledger.mongo.store import MongoStore
 
     clean, database, book = split_uri(uri)
     try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bson import Decimal128, Int64, ObjectId
 
@@ -40,7 +40,7 @@ DEFAULT_BOOK = "MainBook"
 FORMAT = "pos-ledger-mongo/1"
 STORE_DOC = "store"
 HEAD_DOC = "head"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MediciDocumentError(LedgerError):
@@ -134,7 +134,7 @@ def datetime_to_us(value: object, collection: str, doc_id: object, field: str) -
     if not isinstance(value, datetime):
         raise MediciDocumentError(collection, doc_id, field, f"not a date: {value!r}")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -142,7 +142,7 @@ def datetime_to_us(value: object, collection: str, doc_id: object, field: str) -
 def us_to_datetime(us: int) -> datetime:
     """Microseconds -> a UTC datetime truncated to the millisecond (what BSON can hold)."""
     seconds, micros = divmod(us, 1_000_000)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=(micros // 1000) * 1000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=(micros // 1000) * 1000)
 
 
 def ms_floor_datetime(us: int) -> datetime:

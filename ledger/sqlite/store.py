@@ -30,7 +30,16 @@ import struct
 from collections.abc import Iterator, Mapping, Sequence
 
 from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, legal_entity_problem, path_problem
-from ledger.chain import CONTENT_DOMAIN, ENTRY_DOMAIN, GENESIS, ChainBroken, LedgerDigest, PostedEntry, canonical_content, make_entry_id
+from ledger.chain import (
+    CONTENT_DOMAIN,
+    ENTRY_DOMAIN,
+    GENESIS,
+    ChainBroken,
+    LedgerDigest,
+    PostedEntry,
+    canonical_content,
+    make_entry_id,
+)
 from ledger.clock import as_time_us, now_us
 from ledger.definitions import BalanceDefinition
 from ledger.entries import (
@@ -43,8 +52,8 @@ from ledger.entries import (
     certainly_valid,
     entry_problems,
 )
-from ledger.sqlite.select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
 from ledger.sqlite.schema import FORMAT, SCHEMA, StoreFormatError, connect, meta, seq_of_entry_id
+from ledger.sqlite.select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
 from ledger.store import AsOf, Store
 
 __all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "StoreFormatError", "seq_of_entry_id"]

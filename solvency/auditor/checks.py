@@ -29,14 +29,20 @@ from the verifier's or the ledger's own code; this module only gathers inputs an
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from solvency.auditor.assets_checks import check_attestation, check_solvent, check_statement
 from solvency.auditor.context import Audit, AuditMismatch, Skip
 from solvency.auditor.ledger_checks import check_definition, check_leaf_values, check_ledger_digest, check_liabilities
 from solvency.auditor.publication_checks import (
-    check_commitment, check_epoch, check_history, check_log_store, check_proofs, check_tree,
+    check_commitment,
+    check_epoch,
+    check_history,
+    check_log_store,
+    check_proofs,
+    check_tree,
 )
 from verifier.errors import CannotVerify, VerificationError
 

@@ -62,7 +62,7 @@ class Audit:
         self.caveats: list[str] = []
         self._store = None
 
-    def __enter__(self) -> "Audit":
+    def __enter__(self) -> Audit:
         return self
 
     def __exit__(self, *exc: object) -> None:

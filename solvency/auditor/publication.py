@@ -143,8 +143,8 @@ def describe(files: PublicFiles):
 
 def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
     """The auditor's leaf layer (`verifier.full_tree.LeafLayer`) for this commitment, strictly parsed."""
-    from verifier.full_tree import InvalidTree, load_leaf_layer
     from verifier.commitment import InvalidCommitment, parse_commitment
+    from verifier.full_tree import InvalidTree, load_leaf_layer
 
     try:
         commitment = parse_commitment(commitment_doc)

@@ -9,8 +9,8 @@ books, the attestation and the verifier can never disagree on what a category co
 from __future__ import annotations
 
 from solvency.reserves.snapshot import Snapshot
-from verifier.assets.rules import CATEGORIES
 from verifier.assets.attestation import compute_totals
+from verifier.assets.rules import CATEGORIES
 
 
 def snapshot_totals(snapshot: Snapshot) -> dict[str, int]:

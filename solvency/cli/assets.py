@@ -30,10 +30,10 @@ def _options(func):
 
 
 def _prepare(snapshots: str, epoch: str, commitment_file: str, key_file: str):
+    from solvency.keys import KeyFileError, load_private_key
     from solvency.reserves.attest import commitment_summary
     from solvency.reserves.fields import SnapshotError
     from solvency.reserves.snapshot import load_snapshot
-    from solvency.keys import KeyFileError, load_private_key
     from verifier import canonical
 
     try:
@@ -91,9 +91,9 @@ def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> N
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write assets.json.")
 def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, out: str) -> None:
     """Write the signed asset attestation (pos-assets/1) to --out."""
+    from solvency.keys import sign_artifact
     from solvency.reserves.attest import build_body, load_node_signature, load_price, load_proofs
     from solvency.reserves.fields import SnapshotError
-    from solvency.keys import sign_artifact
     from verifier import canonical
 
     private, summary, snap = _prepare(snapshots, epoch, commitment_file, key_file)

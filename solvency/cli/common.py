@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -39,4 +39,4 @@ def parse_as_of(text: str, param_hint: str = "--as-of") -> str:
         raise click.BadParameter(f"{text!r} has no UTC offset (write e.g. {text}Z)", param_hint=param_hint)
     if moment.microsecond:
         raise click.BadParameter("the cut-off must be a whole second", param_hint=param_hint)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

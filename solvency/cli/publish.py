@@ -26,9 +26,6 @@ import click
 from solvency.cli.common import Rejected, parse_as_of, progress
 
 
-
-
-
 def _epoch_id(epoch: str | None, as_of: str) -> str:
     from verifier.encoding import EPOCH_RE
 

@@ -18,7 +18,6 @@ import click
 from solvency.cli.common import Rejected
 
 
-
 def _common(func):
     func = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(func)
     func = click.option("--definitions", "definitions_file", type=click.Path(dir_okay=False), help="Definitions file (default: the packaged Galoy layout).")(func)
@@ -153,10 +152,10 @@ def print_pnl(result, start: str, end: str, echo=click.echo) -> None:
 @click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The node snapshot directory.")
 def reconcile_command(db, as_of, definitions_file, as_json, snapshots) -> None:
     """Ledger reserve accounts against the node snapshot, every difference itemised."""
-    from solvency.reserves.fields import SnapshotError
-    from solvency.reserves.snapshot import load_snapshot
     from solvency.books.holdings import snapshot_totals
     from solvency.books.reconcile import reconcile
+    from solvency.reserves.fields import SnapshotError
+    from solvency.reserves.snapshot import load_snapshot
     from verifier.errors import CannotVerify, VerificationError
 
     _time(as_of, "--as-of")

@@ -13,9 +13,6 @@ import click
 from solvency.cli.common import Rejected, parse_as_of, progress
 
 
-
-
-
 @click.group()
 def tree() -> None:
     """Build the Merkle sum tree of liabilities and serve proofs."""

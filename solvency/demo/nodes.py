@@ -95,7 +95,7 @@ class NodePlan:
     def from_ledger(
         cls, *, label: str, height: int, lightning: int, commit_fees: tuple[int, ...], onchain: int, cold: int,
         rng: random.Random, usd_cents_per_btc: int, price_time: str,
-    ) -> "NodePlan":
+    ) -> NodePlan:
         """A node whose channel local balances add up to `lightning`, whose on-chain wallet holds
         `onchain` and whose vaults hold `cold` (sats); escrow is what `commit_fees` imply."""
         locals_ = _split(lightning, len(commit_fees), rng, minimum=10_000)

@@ -26,14 +26,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from solvency.demo.bank import DAY_START, DAY_US, ESCROW, FUNDER, BANKOWNER, LIGHTNING, BankDay
 from ledger.entries import JournalEntry, Posting, transfer
+from solvency.demo.bank import BANKOWNER, DAY_START, DAY_US, ESCROW, FUNDER, LIGHTNING, BankDay
 
 MARKER = ".solvency-demo"
 PRICE_CENTS = 9_500_000
@@ -99,7 +100,7 @@ class DemoResult:
 def _utc_second_after_now() -> str:
     """A whole-second cut-off after every entry posted so far, and not in the future."""
     time.sleep(1.02 - (time.time() % 1))
-    return datetime.fromtimestamp(int(time.time()) - 0, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(time.time()) - 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _reserve(store, definitions, name: str) -> int:
@@ -261,12 +262,12 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
 def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
     from ledger.definitions import load_definitions
     from ledger.sqlite.store import SQLiteStore
-    from solvency.reserves.snapshot import load_snapshot
     from solvency.books.holdings import snapshot_totals
     from solvency.books.pnl import profit_and_loss
     from solvency.books.reconcile import reconcile
     from solvency.books.sheet import balance_sheet
     from solvency.cli.report import print_balance_sheet, print_pnl, print_reconciliation
+    from solvency.reserves.snapshot import load_snapshot
 
     definitions = load_definitions()
     as_of = result.as_of[-1]

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifier.assets.btc_json import usd_cents_to_sats_up
 from solvency.metrics.catalog import (
     ASSET_SOURCES,
     CATALOG,
@@ -33,8 +32,15 @@ from solvency.metrics.catalog import (
     money_metric,
     money_unit,
 )
-from solvency.metrics.readings import AssetReading, Failure, LedgerReading, NodeReading, PriceReading, PublicationReading
-
+from solvency.metrics.readings import (
+    AssetReading,
+    Failure,
+    LedgerReading,
+    NodeReading,
+    PriceReading,
+    PublicationReading,
+)
+from verifier.assets.btc_json import usd_cents_to_sats_up
 
 #: Which balance definition of the packaged Galoy-style file books each asset source. Pending
 #: channel balances have no ledger account in that layout, so they are not reconciled.

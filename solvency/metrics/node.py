@@ -22,15 +22,16 @@ while reading it (including an unexpected one) becomes its `Failure`, never a ze
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from solvency.metrics.catalog import ASSET_SOURCES, PRICE_SOURCE
+from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeReading, PriceReading
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves import snapshot as layout
 from solvency.reserves.fields import SnapshotError, read_json
-from solvency.metrics.catalog import ASSET_SOURCES
-from solvency.metrics.catalog import PRICE_SOURCE
-from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeReading, PriceReading
 from verifier.assets.rules import ChannelFigures, our_escrow
 
 log = logging.getLogger(__name__)
@@ -165,12 +166,12 @@ def _price(files: _Files) -> PriceReading | Failure | None:
         raw = files.get(layout.PRICE, required=False)
         if raw is None:
             return None
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from verifier.assets.attestation import check_price
 
         price = check_price(raw, layout.PRICE)
-        moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return PriceReading(price["usd_cents_per_btc"], int(moment.timestamp()))
     except Exception as exc:  # noqa: BLE001 - a bad price is an unknown price, never 0
         log.warning("declared price is unreadable: %s", exc)

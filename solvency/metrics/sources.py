@@ -33,11 +33,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from ledger.definitions import BalanceDefinition
 from ledger.money import CURRENCIES
@@ -187,7 +186,7 @@ class _CommandFailed(Exception):
 
 
 def _as_of_seconds(text: str) -> int:
-    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 

@@ -31,10 +31,11 @@ import hmac
 import os
 import shutil
 import signal
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, ContextManager
 
 from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_staging
 from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
@@ -205,10 +206,10 @@ def prepare(
     """Phase 1: build the tree and the working directory; return the challenge to sign.
     `timings`, when given, receives the seconds spent in each step (for benchmarks)."""
     clock = _Clock(timings)
+    from solvency.keys import public_key_of
     from solvency.reserves.attest import challenge_for, commitment_summary
     from solvency.reserves.fields import SnapshotError
     from solvency.reserves.snapshot import load_snapshot
-    from solvency.keys import public_key_of
     from solvency.tree.build import build_tree
 
     pubdir = Path(pubdir)
@@ -269,10 +270,10 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
 
 
 def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], Any]:
+    from solvency.keys import public_key_of
     from solvency.reserves.attest import build_body, commitment_summary, load_price, load_proofs
     from solvency.reserves.fields import SnapshotError
     from solvency.reserves.snapshot import load_snapshot
-    from solvency.keys import public_key_of
 
     directory = prepared.directory / "snapshot"
     try:
@@ -362,10 +363,10 @@ def seal(
     progress: ProgressFactory | None = None,
 ) -> Sealed:
     """Phase 3: attest, seal, self-check and publish ``PUBDIR/<epoch>/`` atomically."""
-    from solvency.reserves.attest import load_node_signature
-    from solvency.reserves.fields import SnapshotError
     from solvency.keys import public_key_of, sign_artifact
     from solvency.publish.bundle import BundleWriter
+    from solvency.reserves.attest import load_node_signature
+    from solvency.reserves.fields import SnapshotError
     from solvency.tree.export import write_leaves_bin
     from solvency.tree.store import TreeStore
 

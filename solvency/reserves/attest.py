@@ -23,7 +23,6 @@ from typing import Any
 from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
 from verifier.assets.address import descriptor_script, script_address
-from verifier.assets.rules import COMMITMENT_TYPES
 from verifier.assets.attestation import (
     PROOF_FORMATS,
     TYPE,
@@ -34,10 +33,11 @@ from verifier.assets.attestation import (
     verify_proof_of_control,
 )
 from verifier.assets.challenge import FORMAT, challenge_message, node_message
+from verifier.assets.rules import COMMITMENT_TYPES
+from verifier.assets.signmessage import verify_lnd_node
 from verifier.commitment import commitment_hash, parse_commitment
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import verify_signature
-from verifier.assets.signmessage import verify_lnd_node
 
 
 def commitment_summary(commitment: dict[str, Any], epoch: str, public_key) -> dict[str, Any]:

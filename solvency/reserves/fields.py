@@ -72,10 +72,10 @@ class Fields:
             raise self.error(key, "field is missing")
         return self.data[key]
 
-    def obj(self, key: str) -> "Fields":
+    def obj(self, key: str) -> Fields:
         return Fields(self.raw(key), self.file, self._name(key))
 
-    def objects(self, key: str, *, default_empty: bool = False) -> list["Fields"]:
+    def objects(self, key: str, *, default_empty: bool = False) -> list[Fields]:
         if default_empty and key not in self.data:
             return []
         items = self.raw(key)

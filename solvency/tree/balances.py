@@ -18,8 +18,8 @@ The result is a frozen `Balances` holding the user ids and a ``(n, m)`` uint64 m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from verifier.encoding import ASSET_RE, LEAF_VALUE_LIMIT, MAX_ID_BYTES
 

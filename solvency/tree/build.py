@@ -35,8 +35,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from solvency.atomic import atomic_directory, fsync_file
 from verifier import canonical

@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import mmap
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from verifier import canonical
-from verifier.encoding import derive_salt, leaf_hash, context_hash, user_commitment
 from solvency.tree.build import STORE_FORMAT, level_offsets
-
+from verifier import canonical
+from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitment
 
 EXPORT_CHUNK = 2048
-_EXPORT_STORE: "TreeStore | None" = None
+_EXPORT_STORE: TreeStore | None = None
 
 
 def _plain(value: Any) -> bytes:
@@ -86,7 +86,7 @@ class TreeStore:
         self._nodes.close()
         self._file.close()
 
-    def __enter__(self) -> "TreeStore":
+    def __enter__(self) -> TreeStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -300,7 +300,7 @@ class Snapshot:
             message = node_message(body)
         (directory / "lnd_signmessage.json").write_text(json.dumps({"signature": lnd_node_sign(signer, message)}))
 
-    def copy(self) -> "Snapshot":
+    def copy(self) -> Snapshot:
         return Snapshot(self.epoch, self.commitment, copy.deepcopy(self.files), copy.deepcopy(self.price))
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import assets_builder as b
+import pytest
 from assets_cli import EPOCH, run_solvency
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import assets_builder as b
+import pytest
 from assets_cli import EPOCH, load, run_solvency, run_verify
+
 from solvency.keys import sign_artifact
 from verifier import canonical
 from verifier.assets.challenge import challenge_message, node_message

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 
+import assets_builder as b
 import pytest
+from assets_cli import EPOCH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import assets_builder as b
-from assets_cli import EPOCH
 from solvency.keys import sign_artifact
 from verifier.assets.attestation import verify_attestation
 from verifier.assets.challenge import node_message

@@ -5,14 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from assets_builder import NODE, key, lnd_address_sign, lnd_node_sign, p2tr, p2wpkh
 from hypothesis import given
 from hypothesis import strategies as st
 
 from verifier.assets import signmessage, zbase32
-from verifier.assets.bip322 import InvalidMessageSignature
-
-from assets_builder import NODE, key, lnd_address_sign, lnd_node_sign, p2tr, p2wpkh
 from verifier.assets.address import script_address
+from verifier.assets.bip322 import InvalidMessageSignature
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "signmessage-vectors.json").read_text())
 

@@ -3,13 +3,13 @@
 import json
 from decimal import Decimal
 
+import assets_builder as b
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import assets_builder as b
 from solvency.reserves import bitcoind, lnd
-from solvency.reserves.fields import SnapshotError, btc_to_sats, Fields
+from solvency.reserves.fields import Fields, SnapshotError, btc_to_sats
 from solvency.reserves.snapshot import load_snapshot
 from verifier.assets.rules import ChannelFigures, EscrowMismatch, channel_escrow, our_escrow
 from verifier.errors import CannotVerify

@@ -6,14 +6,14 @@ import copy
 import json
 from decimal import Decimal
 
+import assets_builder as b
 import pytest
+from assets_cli import EPOCH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import assets_builder as b
-from assets_cli import EPOCH
-from solvency.reserves.fields import SnapshotError
 from solvency.reserves.attest import build_body
+from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
 
 FILES = b.snapshot_files()

@@ -6,6 +6,7 @@ import json
 
 import assets_builder as b
 from assets_cli import run_solvency, run_verify
+
 from verifier import canonical
 
 

@@ -5,7 +5,6 @@ account names (tests/books/galoy_real.toml) and on the packaged layout."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.clock import format_time, parse_time
+from ledger.clock import parse_time
 from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting
 from ledger.sqlite.store import SQLiteStore

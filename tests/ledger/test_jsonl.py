@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.clock import format_time, parse_time
-from ledger.entries import JournalEntry, Posting
+from ledger.entries import Posting
 from ledger.jsonl import entry_to_json, parse_lines
 
 GOOD = {

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import metrics_fixtures as fx
+import pytest
 from metrics_fixtures import Scrape, fetch, parse
+
 from ledger.definitions import load_definitions
 from solvency.metrics.collector import SolvencyCollector, make_registry
 from solvency.metrics.figures import FigureConfig

@@ -7,13 +7,12 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 import metrics_fixtures as fx
+import pytest
+from click.testing import CliRunner
 from metrics_fixtures import fetch, parse
+
 from solvency.cli.main import cli
 
 

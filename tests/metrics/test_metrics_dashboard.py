@@ -6,10 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import metrics_fixtures as fx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import metrics_fixtures as fx
 from solvency.metrics.catalog import CATALOG
 from solvency.metrics.sources import PublicationSource
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from solvency.metrics.catalog import ASSET_SOURCES, CATALOG
 from solvency.metrics.collector import families
 from solvency.metrics.figures import FigureConfig, Sample, compute
-from verifier.assets.btc_json import usd_cents_to_sats_up
 from solvency.metrics.readings import (
     AssetReading,
     Failure,
@@ -21,6 +20,7 @@ from solvency.metrics.readings import (
     PriceReading,
     PublicationReading,
 )
+from verifier.assets.btc_json import usd_cents_to_sats_up
 
 MAX_SATS = 21_000_000 * 100_000_000
 amounts = st.integers(min_value=0, max_value=MAX_SATS)

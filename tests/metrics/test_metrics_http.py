@@ -7,10 +7,10 @@ import threading
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 import metrics_fixtures as fx
+import pytest
 from metrics_fixtures import fetch, parse
+
 from ledger.definitions import load_definitions
 from ledger.entries import transfer
 from ledger.store import open_store

@@ -7,10 +7,10 @@ import sys
 import threading
 from pathlib import Path
 
+import metrics_fixtures as fx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import metrics_fixtures as fx
 from ledger.chain import LedgerDigest
 from ledger.definitions import load_definitions, parse_definitions
 from ledger.entries import transfer

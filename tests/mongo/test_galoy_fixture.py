@@ -7,7 +7,8 @@ and shares no code with ``ledger.mongo``.
 from __future__ import annotations
 
 import importlib.util
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from bson import ObjectId
@@ -16,7 +17,6 @@ from ledger.clock import to_us
 from ledger.entries import transfer
 from ledger.mongo.layout import MediciDocumentError, ReadOnlyLedger
 from ledger.mongo.store import MongoStore
-from pathlib import Path
 from tests.mongo.medici_reference import galoy_wallet_balance, medici_balance
 
 ASSET_ACCOUNTS = ("Assets:Reserve:Lightning", "Assets:OnChain", "Assets:Reserve:Bitcoind", "Assets:Reserve:Escrow")
@@ -29,7 +29,7 @@ WALLET_CURRENCY = {
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2024, 5, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(2024, 5, day, hour, minute, second, tzinfo=UTC)
 
 
 def exact(value: float) -> int:
@@ -56,7 +56,7 @@ def test_fixture_has_the_shapes_the_issue_asks_for(galoy_docs):
     assert any(leg["pending"] and not leg.get("voided") for leg in legs)
     dealer = {f"Liabilities:{wallets['dealer_btc']}", f"Liabilities:{wallets['dealer_usd']}"}
     assert any(leg["accounts"] in dealer for leg in legs)
-    assert any(leg["datetime"] < datetime.fromtimestamp(leg["_id"].generation_time.timestamp() - 3600, tz=timezone.utc) for leg in legs)
+    assert any(leg["datetime"] < datetime.fromtimestamp(leg["_id"].generation_time.timestamp() - 3600, tz=UTC) for leg in legs)
 
 
 def test_opened_read_only_and_refuses_posting(galoy_store):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import mongomock
 import pytest
@@ -27,7 +27,7 @@ URI = "mongodb://galoy.example:27017/galoy"
 
 
 def at(day: int, hour: int) -> datetime:
-    return datetime(2024, 5, day, hour, tzinfo=timezone.utc)
+    return datetime(2024, 5, day, hour, tzinfo=UTC)
 
 
 @pytest.fixture

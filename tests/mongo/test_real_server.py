@@ -10,7 +10,7 @@ summary prints a line saying the real-server run did not happen.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -38,7 +38,7 @@ def test_galoy_balances_on_a_real_server_equal_medici(real_mongo_database, galoy
         assert sum(a for (u, _), a in ours.items() if u == wallet) == int(expected)
     assert store.trial_balance() == {"BTC": 0, "USD": 0}
     assert store.verify() == store.digest()
-    cut = datetime(2024, 5, 2, 0, tzinfo=timezone.utc)
+    cut = datetime(2024, 5, 2, 0, tzinfo=UTC)
     committed = store.balance(galoy_definitions["all-wallets"], f"Liabilities:{galoy_docs['wallets']['bankowner']}", as_of=cut)
     reporting = store.balance(galoy_definitions["all-wallets-reporting"], f"Liabilities:{galoy_docs['wallets']['bankowner']}", as_of=cut)
     assert reporting["BTC"] - committed["BTC"] == 77
@@ -90,8 +90,8 @@ def test_concurrent_writers_with_one_idempotency_key_record_it_once(real_mongo_d
 
 def test_cli_import_through_a_real_uri(real_mongo_database, galoy_docs, tmp_path):
     _seed(real_mongo_database, galoy_docs)
-    from tests.mongo.conftest import real_server_uri
     from ledger.mongo import split_uri
+    from tests.mongo.conftest import real_server_uri
 
     base, _, query = real_server_uri().partition("?")
     _, database, _ = split_uri(real_server_uri())

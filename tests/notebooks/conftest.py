@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ class Publication:
     key: Path  # the bank's private key
     public_key: Path
 
-    def copy(self, target: Path) -> "Publication":
+    def copy(self, target: Path) -> Publication:
         """An independent copy (publication, ledger and keys) that a test may tamper with."""
         shutil.copytree(self.base, target, ignore=shutil.ignore_patterns(".publish.lock"))
         return Publication(target, target / "pub", target / "ledger.db", target / "bank.key", target / "bank.key.pub")
@@ -40,7 +40,7 @@ class Publication:
 def _past_second() -> str:
     """A whole-second cut-off that has already passed, after everything posted so far."""
     time.sleep(1.02 - (time.time() % 1))
-    return datetime.fromtimestamp(int(time.time()), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(time.time()), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _snapshot(directory: Path, store, label: str, height: int, seed: int) -> Path:

@@ -8,13 +8,22 @@ import pytest
 
 from solvency.auditor.assets_checks import solvency_margin
 from solvency.auditor.checks import (
-    CHECKS, FAIL, PASS, SKIPPED, UNDECIDED, Audit, AuditMismatch, assert_passed, audit_epoch, run_check,
+    CHECKS,
+    FAIL,
+    PASS,
+    SKIPPED,
+    UNDECIDED,
+    Audit,
+    AuditMismatch,
+    assert_passed,
+    audit_epoch,
+    run_check,
 )
-from solvency.auditor.publication_checks import sample_lines
 from solvency.auditor.publication import list_epochs, locate_epoch, read_public
+from solvency.auditor.publication_checks import sample_lines
 from verifier import canonical
-from verifier.full_tree import LEAVES_MAGIC
 from verifier.errors import CannotVerify
+from verifier.full_tree import LEAVES_MAGIC
 
 LEDGER_CHECKS = {"balance definition is the ledger's", "ledger digest at the cut-off", "liabilities total = ledger",
                  "leaf values = ledger balances"}

@@ -7,7 +7,7 @@ import random
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.sqlite.store import SQLiteStore
@@ -22,7 +22,7 @@ SIGNER = f"{shlex.quote(sys.executable)} -m solvency.demo.signer --seed {SEED}"
 def now_as_of() -> str:
     """A whole-second cut-off that is already in the past, after everything posted so far."""
     time.sleep(1.05 - (time.time() % 1))
-    return datetime.fromtimestamp(int(time.time()) - 0, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(time.time()) - 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_ledger(path: Path, users: int = 40, seed: int = 7) -> Path:

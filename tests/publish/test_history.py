@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from solvency.keys import generate_key, public_key_of, sign_artifact
 from solvency.atomic import atomic_directory
+from solvency.keys import generate_key, public_key_of, sign_artifact
 from solvency.publish.epochs import PublishError, latest_epoch, seal_epoch, write_artifact
 from verifier import canonical
 from verifier.epoch import InvalidEpoch

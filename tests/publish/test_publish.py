@@ -13,11 +13,11 @@ import shutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from publish_helpers import SEED, SIGNER, make_ledger, make_snapshot, now_as_of
 
 from ledger.chain import verify_chain
 from ledger.clock import format_time, parse_time
 from ledger.sqlite.store import SQLiteStore
-from publish_helpers import SIGNER, SEED, make_ledger, make_snapshot, now_as_of
 from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key, public_key_of
 from solvency.publish.bundle import bundle_for_user, make_bundle
@@ -25,7 +25,14 @@ from solvency.publish.control import SignerFailed
 from solvency.publish.epochs import PublishError
 from solvency.publish.ledger_cut import digest_as_of
 from solvency.publish.pipeline import (
-    LOCK_FILE, load_prepared, node_message, pending_dir, prepare, public_secret_scan, seal, sign_with,
+    LOCK_FILE,
+    load_prepared,
+    node_message,
+    pending_dir,
+    prepare,
+    public_secret_scan,
+    seal,
+    sign_with,
 )
 from solvency.tree.store import TreeStore
 from verifier import canonical

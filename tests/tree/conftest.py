@@ -2,7 +2,6 @@ import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from tree_helpers import make_tree
 
 

@@ -8,15 +8,16 @@ import copy
 import hashlib
 
 import pytest
+from tree_helpers import ASSETS, EPOCH, make_tree
 
 from solvency.keys import sign_artifact
 from solvency.tree.balances import BalancesRejected, from_rows
 from verifier import canonical
-from verifier.commitment import parse_commitment, InvalidCommitment
+from verifier.commitment import InvalidCommitment, parse_commitment
 from verifier.encoding import (
+    TAG_CONTEXT,
     TAG_LEAF,
     TAG_NODE,
-    TAG_CONTEXT,
     TAG_PADDING,
     TAG_SALT,
     TAG_USER,
@@ -26,8 +27,6 @@ from verifier.encoding import (
     user_commitment,
 )
 from verifier.proof import InvalidProof, verify_proof
-
-from tree_helpers import ASSETS, EPOCH, make_tree
 
 ZERO = ["0", "0"]
 

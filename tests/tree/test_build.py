@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tree_helpers import ASSETS, EPOCH, make_tree
 
 from solvency.tree.balances import BalancesRejected, from_rows, load_file
 from solvency.tree.build import build_tree
@@ -13,8 +14,6 @@ from solvency.tree.store import UnknownUser
 from verifier import canonical
 from verifier.full_tree import parse_leaves_bin, verify_tree
 from verifier.proof import verify_proof
-
-from tree_helpers import ASSETS, EPOCH, make_tree
 
 balances_lists = st.lists(
     st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)), min_size=1, max_size=40
@@ -98,8 +97,9 @@ def test_multiprocess_build_matches_single_process(tmp_path, bank_key):
         assert [int(s) for s in store.commitment["root"]["sums"]] == [int(amounts[:, j].sum(dtype=object)) for j in range(2)]
         for uid in ("u0", "u35000", "u69999"):
             verify_proof(store.proof(uid), bank_key.public_key())
-        from solvency.tree.export import write_leaves_bin
         import io
+
+        from solvency.tree.export import write_leaves_bin
 
         buf = io.BytesIO()
         write_leaves_bin(store, buf)

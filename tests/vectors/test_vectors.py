@@ -5,9 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import minimal_pos_mst
+import pytest
 
 HERE = Path(__file__).parent
 PROOFS = json.loads((HERE / "pos_mst_proofs.json").read_text())

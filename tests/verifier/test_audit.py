@@ -10,9 +10,16 @@ from solvency.tree.balances import from_arrays
 from solvency.tree.build import build_tree
 from solvency.tree.export import write_leaves_bin, write_leaves_parquet
 from solvency.tree.store import TreeStore
-from verifier.full_tree import InvalidTree, LeafLayer, load_leaf_layer, parse_leaves_bin, serialize_leaves_bin, verify_tree
 from verifier.commitment import parse_commitment
 from verifier.errors import CannotVerify
+from verifier.full_tree import (
+    InvalidTree,
+    LeafLayer,
+    load_leaf_layer,
+    parse_leaves_bin,
+    serialize_leaves_bin,
+    verify_tree,
+)
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,11 @@ from typing import Any
 
 from verifier.assets import bip322, signmessage
 from verifier.assets.address import address_script, descriptor_script, network_params, script_address
-from verifier.assets.rules import CATEGORY_NAMES, COUNTED, MAX_SAT, ChannelFigures, our_escrow
+from verifier.assets.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
 from verifier.assets.challenge import FORMAT, challenge_message, node_message
+from verifier.assets.rules import CATEGORY_NAMES, COUNTED, MAX_SAT, ChannelFigures, our_escrow
 from verifier.commitment import commitment_hash, parse_commitment
 from verifier.encoding import ASSET_RE, EPOCH_RE
-from verifier.assets.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import verify_signature
 

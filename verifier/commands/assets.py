@@ -20,8 +20,8 @@ def assets(assets_file: str, key: str, commitment_file: str | None, utxos_file: 
 
     def check() -> Report:
         from verifier import canonical
-        from verifier.assets.utxos import load_utxo_audit
         from verifier.assets.attestation import verify_attestation
+        from verifier.assets.utxos import load_utxo_audit
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)

@@ -19,8 +19,8 @@ def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_ou
 
     def check() -> Report:
         from verifier import canonical
-        from verifier.full_tree import InvalidTree, load_leaf_layer, verify_tree
         from verifier.commitment import InvalidCommitment, parse_commitment
+        from verifier.full_tree import InvalidTree, load_leaf_layer, verify_tree
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
