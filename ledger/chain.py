@@ -28,15 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ledger.entries import JournalEntry, LedgerError
+from ledger.entries import JournalEntry
+from ledger.errors import ChainBroken
 
 CONTENT_DOMAIN = b"pos-ledger-content/1\x00"
 ENTRY_DOMAIN = b"pos-ledger-entry/1\x00"
 GENESIS = bytes(32)
 _V7_RAND_B_MASK = (1 << 62) - 1
+_sha256 = hashlib.sha256
+_pack_u64x3 = struct.Struct(">QQQ").pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +69,6 @@ class PostedEntry:
     content_hash: str
     prev_hash: str
     entry_hash: str
-
-
-class ChainBroken(LedgerError):
-    """The stored entries do not form a valid hash chain. `seq` is the first bad entry."""
-
-    def __init__(self, seq: int, reason: str) -> None:
-        super().__init__(f"entry seq {seq}: {reason}")
-        self.seq = seq
-        self.reason = reason
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -112,19 +107,13 @@ def canonical_content(entry: JournalEntry) -> bytes:
 
 
 def content_hash(entry: JournalEntry) -> bytes:
-    return hashlib.sha256(CONTENT_DOMAIN + canonical_content(entry)).digest()
+    return _sha256(CONTENT_DOMAIN + canonical_content(entry)).digest()
 
 
 def entry_hash(prev: bytes, content: bytes, seq: int, committed_at: int, reporting_at: int, entry_id: str) -> bytes:
-    return hashlib.sha256(
-        ENTRY_DOMAIN
-        + prev
-        + content
-        + seq.to_bytes(8, "big")
-        + committed_at.to_bytes(8, "big")
-        + reporting_at.to_bytes(8, "big")
-        + entry_id.encode("ascii")
-    ).digest()
+    """The chain link (module docstring): the one place the formula is written. It runs once per
+    posted entry, hence the precompiled packer."""
+    return _sha256(ENTRY_DOMAIN + prev + content + _pack_u64x3(seq, committed_at, reporting_at) + entry_id.encode("ascii")).digest()
 
 
 def make_entry_id(committed_at: int, seq: int) -> str:

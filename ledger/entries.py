@@ -13,8 +13,8 @@ checked by `entry_problems` before anything is written:
   printable ASCII characters; ``reverses``, if any, is an entry id.
 
 The value types are frozen and do *not* validate on construction: validation returns
-`EntryError` values, so a batch reports every problem at once (beancount's style) and a
-`BatchRejected` carries all of them. Checks that need the stored ledger (idempotency conflicts,
+`EntryError` values (`ledger.errors`), so a batch reports every problem at once (beancount's
+style) and a `BatchRejected` carries all of them. Checks that need the stored ledger (idempotency conflicts,
 reversal rules) are done by the store inside its write transaction and reported the same way.
 """
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from ledger.accounts import path_problem
 from ledger.clock import MAX_TIME_US, time_problem
+from ledger.errors import EntryError
 from ledger.money import CURRENCIES, MAX_SAFE_INT, amount_problem
 
 DEBIT = "debit"
@@ -95,36 +96,6 @@ def transfer(
         reporting_at,
         idempotency_key,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class EntryError:
-    """One problem of one entry of a batch: its index in the batch, the field and the reason."""
-
-    index: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"entry {self.index}: {self.field}: {self.reason}"
-
-
-class LedgerError(Exception):
-    """Base class of the ledger's exceptions."""
-
-
-class BatchRejected(LedgerError):
-    """A batch was refused; nothing of it was written. `errors` lists every problem found."""
-
-    def __init__(self, errors: Sequence[EntryError]) -> None:
-        self.errors = tuple(errors)
-        shown = "; ".join(str(e) for e in self.errors[:5])
-        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
-        super().__init__(f"batch rejected, {len(self.errors)} problem(s): {shown}{more}")
-
-
-class UnknownEntry(LedgerError):
-    """No entry with this id."""
 
 
 def entry_id_problem(value: object) -> str | None:

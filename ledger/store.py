@@ -23,56 +23,256 @@ Contract (checked by tests/ledger/store_contract.py for every backend):
   positive when the bank owes / holds. `user_balances` yields ``(user_id, currency, amount)``
   sorted by user id then currency, omits zero balances, and ``user_id`` is the path after
   ``Liabilities:`` (the wallet id) or the full path for other account types.
+
+How the rules are enforced: `Store.post_batch` and `Store.check_batch` are written once, here, as
+a template over a narrow storage protocol that each backend implements (`_transaction`, `_head`,
+`_stored_keys`, `_reversal_targets`, `_stored_entry`, `_append`, `_known_accounts`). The base
+validates the batch, resolves idempotency keys, applies the reversal rules, assigns ``seq`` and
+``committed_at`` and links the hash chain; a backend only reads and writes. Every primitive is
+batch-shaped (all keys of a batch in one call, the whole batch appended in one call), so a backend
+can answer a batch in a handful of round trips. A backend never computes a hash or a time itself.
+
+Threat model: the rules protect the books against honest mistakes, retries and concurrent writers
+(the storage serialises write transactions); tampering with the stored data is made evident by the
+hash chain, not prevented.
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 from ledger.accounts import AccountInfo
-from ledger.chain import ChainBroken, LedgerDigest, PostedEntry, verify_chain
+from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, entry_hash, make_entry_id, verify_chain
+from ledger.clock import now_us
 from ledger.definitions import BalanceDefinition
-from ledger.entries import BatchRejected, EntryError, JournalEntry, LedgerError, UnknownEntry
+from ledger.entries import JournalEntry, MetadataValue, Posting, certainly_valid, entry_problems
+from ledger.errors import BatchRejected, ChainBroken, EntryError, TrialBalanceNotZero
 
 AsOf = datetime | int | str | None
+_T = TypeVar("_T")
 
-__all__ = [
-    "AsOf",
-    "BatchRejected",
-    "ChainBroken",
-    "EntryError",
-    "JournalEntry",
-    "LedgerDigest",
-    "LedgerError",
-    "PostedEntry",
-    "Store",
-    "TrialBalanceNotZero",
-    "UnknownEntry",
-    "open_store",
-]
+__all__ = ["AsOf", "Head", "ReversalTarget", "Store", "StoredKey"]
 
 
-class TrialBalanceNotZero(LedgerError):
-    """The sum of all postings in some currency is not zero: the books do not balance."""
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last entry of the chain as a write transaction sees it (``Head(0, 0, GENESIS)`` when
+    the ledger is empty)."""
+
+    seq: int
+    committed_at: int
+    entry_hash: bytes
+
+
+EMPTY_HEAD = Head(0, 0, GENESIS)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A stored entry that holds an idempotency key: its content hash and the backend's handle
+    of it (given back to `Store._stored_entry` to answer a replay)."""
+
+    content_hash: bytes
+    ref: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalTarget:
+    """A stored entry named by a batch entry's ``reverses``: whether it is itself a reversal, the
+    id of the entry that already reversed it (None if none), its postings in order, and the
+    backend's handle of it (given back to `Store._append`)."""
+
+    is_reversal: bool
+    reversed_by: str | None
+    postings: tuple[Posting, ...]
+    ref: Any
 
 
 class Store(ABC):
     """A double-entry journal. See the module docstring for the contract."""
 
-    # Writing.
+    # Writing: the posting rules, over the storage primitives below.
 
-    @abstractmethod
     def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
         """Record `entries` atomically; return one `PostedEntry` per input entry, in order
         (the original one for an idempotent replay). Raises `BatchRejected`."""
+        return self._run_batch(entries, write=True)
 
-    @abstractmethod
     def check_batch(self, entries: Sequence[JournalEntry]) -> None:
         """Run every check of `post_batch` (the stored ledger's included) and write nothing:
         raises `BatchRejected` listing every problem, or returns None if the batch would post."""
+        self._run_batch(entries, write=False)
+
+    def _run_batch(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
+        """The store-independent checks (every entry, so that the rejection lists every problem),
+        then the ledger-dependent checks and the write inside one write transaction."""
+        batch = list(entries)
+        if not batch:
+            raise BatchRejected([EntryError(0, "batch", "empty batch")])
+        errors: list[EntryError] = []
+        bad: set[int] = set()
+        known = self._known_accounts()
+        for index, entry in enumerate(batch):
+            if not certainly_valid(entry, known):
+                problems = entry_problems(entry, index)
+                if problems:
+                    errors.extend(problems)
+                    bad.add(index)
+        hashes = [b"" if i in bad else content_hash(e) for i, e in enumerate(batch)]
+        return self._transaction(lambda tx: self._post_in(tx, batch, hashes, errors, bad, write))
+
+    def _post_in(
+        self, tx: Any, batch: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], write: bool
+    ) -> tuple[PostedEntry, ...]:
+        head = self._head(tx)
+        found = list(errors)
+        replays = self._resolve_keys(tx, batch, hashes, bad, found)
+        targets = self._check_reversals(tx, batch, bad, replays, found)
+        if found:
+            found.sort(key=lambda e: e.index)
+            raise BatchRejected(found)
+        if not write:
+            return ()
+        return self._link(tx, head, batch, hashes, replays, targets)
+
+    def _resolve_keys(
+        self, tx: Any, batch: list[JournalEntry], hashes: list[bytes], bad: set[int], errors: list[EntryError]
+    ) -> dict[int, Any]:
+        """Replays in the batch: index -> `StoredKey` of the stored original with the same key and
+        content, or the index of an earlier entry of the same batch with the same key and content.
+        A key used with different content is an error."""
+        keyed = [(i, e.idempotency_key) for i, e in enumerate(batch) if i not in bad and e.idempotency_key is not None]
+        if not keyed:
+            return {}
+        stored = self._stored_keys(tx, sorted({k for _, k in keyed}))
+        replays: dict[int, Any] = {}
+        first_in_batch: dict[str, int] = {}
+        for i, key in keyed:
+            if key in stored:
+                if stored[key].content_hash == hashes[i]:
+                    replays[i] = stored[key]
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} was already used for an entry with different content"))
+            elif key in first_in_batch:
+                j = first_in_batch[key]
+                if hashes[j] == hashes[i]:
+                    replays[i] = j
+                else:
+                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} is used by entry {j} of this batch with different content"))
+            else:
+                first_in_batch[key] = i
+        return replays
+
+    def _check_reversals(
+        self, tx: Any, batch: list[JournalEntry], bad: set[int], replays: Mapping[int, Any], errors: list[EntryError]
+    ) -> dict[str, ReversalTarget]:
+        """The reversal rules for the batch's new entries: the target exists, is not a reversal,
+        is reversed at most once (by the ledger and the batch together), and the reversal's
+        postings mirror the target's exactly (as a multiset). Returns the targets by entry id."""
+        wanted = [(i, e.reverses) for i, e in enumerate(batch) if i not in bad and i not in replays and e.reverses is not None]
+        if not wanted:
+            return {}
+        targets = self._reversal_targets(tx, sorted({target for _, target in wanted}))
+        claimed: dict[str, int] = {}
+        for i, target in wanted:
+            stored = targets.get(target)
+            if stored is None:
+                errors.append(EntryError(i, "reverses", f"no entry {target} in the ledger"))
+            elif stored.is_reversal:
+                errors.append(EntryError(i, "reverses", f"entry {target} is itself a reversal; reversing a reversal is not allowed"))
+            elif stored.reversed_by is not None:
+                errors.append(EntryError(i, "reverses", f"entry {target} was already reversed by {stored.reversed_by}"))
+            elif target in claimed:
+                errors.append(EntryError(i, "reverses", f"entry {target} is also reversed by entry {claimed[target]} of this batch"))
+            else:
+                claimed[target] = i
+                mirrored = sorted((p.account, p.currency, p.side, p.amount) for p in (q.mirrored() for q in stored.postings))
+                if sorted((p.account, p.currency, p.side, p.amount) for p in batch[i].postings) != mirrored:
+                    errors.append(EntryError(i, "postings", f"a reversal must mirror the postings of {target} exactly"))
+        return targets
+
+    def _link(
+        self,
+        tx: Any,
+        head: Head,
+        batch: list[JournalEntry],
+        hashes: list[bytes],
+        replays: Mapping[int, Any],
+        targets: Mapping[str, ReversalTarget],
+    ) -> tuple[PostedEntry, ...]:
+        """Assign ``seq`` (gap-free), ``committed_at`` (``max(now, previous + 1)``: strictly
+        increasing even if the wall clock steps back) and the chain link to every new entry,
+        append them in one call, and answer replays with their originals."""
+        seq, last_time, prev = head.seq, head.committed_at, head.entry_hash
+        now = now_us()
+        posted: list[PostedEntry] = []
+        links: list[tuple[bytes, bytes]] = []
+        results: list[PostedEntry | None] = []
+        for i, entry in enumerate(batch):
+            if i in replays:
+                results.append(None)
+                continue
+            seq += 1
+            committed = now if now > last_time else last_time + 1
+            last_time = committed
+            reporting = committed if entry.reporting_at is None else entry.reporting_at
+            entry_id = make_entry_id(committed, seq)
+            chash = hashes[i]
+            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
+            item = PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
+            posted.append(item)
+            links.append((chash, link))
+            results.append(item)
+            prev = link
+        if posted:
+            self._append(tx, head, posted, links, {target: stored.ref for target, stored in targets.items()})
+        for i, ref in replays.items():
+            results[i] = self._stored_entry(tx, ref.ref) if isinstance(ref, StoredKey) else results[ref]
+        return tuple(cast(list[PostedEntry], results))
+
+    # The storage protocol. Every method but `_transaction` and `_known_accounts` runs inside a
+    # write transaction and gets its handle `tx`.
+
+    @abstractmethod
+    def _transaction(self, body: Callable[[Any], _T]) -> _T:
+        """Run ``body(tx)`` in one write transaction that excludes every other writer: commit if
+        it returns, roll back if it raises (and re-raise). A backend may run `body` again after a
+        conflict it detects (another writer moved the head, a unique index fired); `body` re-reads
+        everything. A store that refuses writes raises here."""
+
+    @abstractmethod
+    def _head(self, tx: Any) -> Head:
+        """The last entry of the chain."""
+
+    @abstractmethod
+    def _stored_keys(self, tx: Any, keys: Sequence[str]) -> Mapping[str, StoredKey]:
+        """The stored entries holding any of `keys` (sorted, distinct), by key, in one lookup."""
+
+    @abstractmethod
+    def _reversal_targets(self, tx: Any, entry_ids: Sequence[str]) -> Mapping[str, ReversalTarget]:
+        """The stored entries with these ids (sorted, distinct), by id; an unknown id is absent."""
+
+    @abstractmethod
+    def _stored_entry(self, tx: Any, ref: Any) -> PostedEntry:
+        """The stored entry behind a `StoredKey.ref`."""
+
+    @abstractmethod
+    def _append(
+        self, tx: Any, head: Head, posted: Sequence[PostedEntry], links: Sequence[tuple[bytes, bytes]], reversed_refs: Mapping[str, Any]
+    ) -> None:
+        """Write `posted` (new entries, already numbered, timed and linked to `head`) after
+        `head`, in one call. ``links[k]`` is ``(content hash, entry hash)`` of ``posted[k]`` as
+        bytes; `reversed_refs` maps the id of every entry reversed by the batch to its
+        `ReversalTarget.ref`. Accounts new to the ledger are opened here."""
+
+    def _known_accounts(self) -> Mapping[str, object]:
+        """Account paths already validated (committed accounts), for the cheap validity check
+        that runs before the transaction. The default knows none."""
+        return {}
 
     def post(self, entry: JournalEntry) -> PostedEntry:
         return self.post_batch([entry])[0]
@@ -84,7 +284,7 @@ class Store(ABC):
         memo: str | None = None,
         reporting_at: int | None = None,
         idempotency_key: str | None = None,
-        metadata: tuple = (),
+        metadata: tuple[tuple[str, MetadataValue], ...] = (),
     ) -> PostedEntry:
         """Post the reversal of `entry_id`: the same postings with sides swapped, linked to it.
 
@@ -169,18 +369,3 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_store(uri_or_path: str, *, create: bool = True) -> Store:
-    """Open a ledger: a plain path or ``sqlite:///path`` opens SQLite (created if missing and
-    `create`); ``mongodb://`` / ``mongodb+srv://`` imports `ledger.mongo` lazily and calls its
-    ``open_store(uri, create=create)`` (without `create`, an empty database is not initialised)."""
-    if uri_or_path.startswith(("mongodb://", "mongodb+srv://")):
-        mongo = importlib.import_module("ledger.mongo")
-        return mongo.open_store(uri_or_path, create=create)
-    path = uri_or_path.removeprefix("sqlite:///") if uri_or_path.startswith("sqlite:///") else uri_or_path
-    if "://" in path:
-        raise ValueError(f"unsupported ledger URI {uri_or_path!r} (use a path, sqlite:///path or mongodb://...)")
-    from ledger.sqlite.store import SQLiteStore
-
-    return SQLiteStore(path, create=create)

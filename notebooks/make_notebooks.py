@@ -111,7 +111,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ledger.definitions import load_definitions
-from ledger.store import open_store
+from ledger.open import open_store
 from solvency.auditor import figures
 from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import balance_sheet

@@ -35,6 +35,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from ledger.accounts import ACCOUNT_TYPES, AccountInfo
+from ledger.errors import DefinitionError
 from ledger.money import CURRENCIES
 
 FORMAT = "pos-ledger-definitions/1"
@@ -44,10 +45,6 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _GLOB_CHARS = re.compile(r"[A-Za-z0-9_.@+\-:*?]+")
 _SELECTOR_KEYS = ("path", "namespace", "type", "legal_entity", "currency")
 _DEFINITION_KEYS = ("description", "time_axis", "include", "exclude")
-
-
-class DefinitionError(ValueError):
-    """A definition file is malformed. The message names the file and the key."""
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:

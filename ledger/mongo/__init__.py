@@ -1,6 +1,6 @@
 """The MongoDB store in medici's layout (docs/MONGO.md).
 
-``ledger.store.open_store("mongodb://host/dbname")`` imports this package lazily and calls
+``ledger.open.open_store("mongodb://host/dbname")`` imports this package lazily and calls
 `open_store`. The database name is required. The medici book defaults to ``MainBook`` (Galoy's);
 another one is chosen with the toolkit's own URI option ``book``
 (``mongodb://host/db?replicaSet=rs0&book=OtherBook``), which is removed before the URI reaches
@@ -52,7 +52,8 @@ def open_store(uri: str, *, create: bool = True) -> MongoStore:
     """Open the ledger in the database named by `uri` (see the module docstring)."""
     from pymongo.errors import PyMongoError
 
-    from ledger.mongo.layout import DEFAULT_BOOK, MongoUnavailable
+    from ledger.errors import MongoUnavailable
+    from ledger.mongo.layout import DEFAULT_BOOK
     from ledger.mongo.store import MongoStore
 
     clean, database, book = split_uri(uri)

@@ -31,20 +31,11 @@ from ledger.accounts import AccountType
 from ledger.chain import LedgerDigest, PostedEntry
 from ledger.clock import as_time_us
 from ledger.definitions import BalanceDefinition, Selector
-from ledger.entries import BatchRejected, JournalEntry, LedgerError
+from ledger.entries import JournalEntry
+from ledger.errors import BatchRejected, ImportMismatch, LedgerError
 from ledger.mongo import pipelines
 from ledger.mongo.store import MongoStore
 from ledger.store import AsOf, Store
-
-
-class ImportMismatch(LedgerError):
-    """The copy differs from the source. `problems` lists every difference found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = tuple(problems)
-        shown = "; ".join(self.problems[:10])
-        more = f" (and {len(self.problems) - 10} more)" if len(self.problems) > 10 else ""
-        super().__init__(f"import check failed, {len(self.problems)} difference(s): {shown}{more}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 
 from bson import Decimal128, Int64, ObjectId
 
-from ledger.entries import CREDIT, DEBIT, LedgerError, Posting
+from ledger.entries import CREDIT, DEBIT, Posting
+from ledger.errors import MediciDocumentError
 from ledger.money import CURRENCIES, MAX_SAFE_INT
 
 TRANSACTIONS = "medici_transactions"
@@ -41,29 +42,6 @@ FORMAT = "pos-ledger-mongo/1"
 STORE_DOC = "store"
 HEAD_DOC = "head"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class MediciDocumentError(LedgerError):
-    """A medici document cannot be read as ledger data. Names the collection, ``_id`` and field."""
-
-    def __init__(self, collection: str, doc_id: object, field: str, reason: str) -> None:
-        self.collection = collection
-        self.doc_id = doc_id
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{collection} _id {_show_id(doc_id)}: {field}: {reason}")
-
-
-class MongoUnavailable(LedgerError):
-    """The server cannot be reached or refused the connection (the message carries no password)."""
-
-
-class ReadOnlyLedger(LedgerError):
-    """Writing was refused: the database is a medici ledger the toolkit does not own."""
-
-
-def _show_id(doc_id: object) -> str:
-    return str(doc_id) if isinstance(doc_id, ObjectId) else repr(doc_id)
 
 
 def amount_problem(value: object) -> str | None:

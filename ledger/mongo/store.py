@@ -30,40 +30,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import Int64, ObjectId
 
 from ledger.accounts import AccountInfo, account_type, path_problem, user_id_of
-from ledger.chain import (
-    GENESIS,
-    LedgerDigest,
-    PostedEntry,
-    content_hash,
-    entry_hash,
-    make_entry_id,
-)
+from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, entry_hash, make_entry_id
 from ledger.clock import as_time_us, format_time, now_us
 from ledger.definitions import BalanceDefinition, CompiledDefinition
-from ledger.entries import (
-    BatchRejected,
-    EntryError,
-    JournalEntry,
-    LedgerError,
-    Posting,
-    UnknownEntry,
-    entry_problems,
-)
+from ledger.entries import JournalEntry, Posting
+from ledger.errors import LedgerError, MediciDocumentError, ReadOnlyLedger, StoreFormatError, UnknownEntry
 from ledger.money import CURRENCIES
 from ledger.mongo import layout, pipelines
-from ledger.mongo.layout import MediciDocumentError, ReadOnlyLedger
-from ledger.store import AsOf, Store
+from ledger.store import AsOf, Head, ReversalTarget, Store, StoredKey
 
 _RETRIES = 8
-
-
-class StoreFormatError(LedgerError):
-    """The database is marked with a format this code does not understand, or is unusable."""
+_T = TypeVar("_T")
 
 
 class _Conflict(Exception):
@@ -136,43 +118,26 @@ class MongoStore(Store):
         if self._close_client:
             self._client.close()
 
-    # Writing.
+    # The storage protocol of `ledger.store.Store`, which holds the posting rules.
 
-    def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
-        return self._post(entries, write=True)
+    def _transaction(self, body: Callable[[Any], _T]) -> _T:
+        """One multi-document transaction (a process-local lock without sessions), retried when
+        another writer moved the head or took a unique key first."""
+        from pymongo.errors import OperationFailure
 
-    def check_batch(self, entries: Sequence[JournalEntry]) -> None:
-        self._post(entries, write=False)
-
-    def _post(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
         if not self.owned:
             raise ReadOnlyLedger(
                 f"database {self._db.name!r} is a medici ledger the toolkit did not create; it is read-only "
                 "(import it with `solvency ledger import` to post to a copy)"
             )
-        entries = list(entries)
-        if not entries:
-            raise BatchRejected([EntryError(0, "batch", "empty batch")])
-        errors: list[EntryError] = []
-        bad: set[int] = set()
-        for index, entry in enumerate(entries):
-            problems = entry_problems(entry, index)
-            if problems:
-                errors.extend(problems)
-                bad.add(index)
-        hashes = [b"" if i in bad else content_hash(e) for i, e in enumerate(entries)]
-        return self._run_write(lambda session: self._post_checked(entries, hashes, errors, bad, session, write))
-
-    def _run_write(self, body: Callable[[Any], tuple[PostedEntry, ...]]) -> tuple[PostedEntry, ...]:
-        from pymongo.errors import OperationFailure
-
         for attempt in range(_RETRIES):
             try:
                 if not self._transactions:
                     with self._lock:
                         return body(None)
                 with self._client.start_session() as session:
-                    return session.with_transaction(body)
+                    result: _T = session.with_transaction(body)
+                    return result
             except _Conflict:
                 continue
             except OperationFailure as exc:
@@ -186,157 +151,104 @@ class MongoStore(Store):
                 raise
         raise LedgerError(f"could not commit the batch after {_RETRIES} attempts (write conflicts)")
 
-    def _post_checked(
-        self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], session: Any,
-        write: bool,
-    ) -> tuple[PostedEntry, ...]:
-        kw = _kw(session)
-        head = self._meta.find_one({"_id": layout.HEAD_DOC}, **kw)
+    def _head(self, tx: Any) -> Head:
+        head = self._meta.find_one({"_id": layout.HEAD_DOC}, **_kw(tx))
         if head is None:
             raise StoreFormatError("the head document is missing: the database was tampered with")
-        found = list(errors)
-        replays = self._idempotency(entries, hashes, found, bad, kw)
-        originals = self._check_reversals(entries, replays, found, bad, kw)
-        if found:
-            found.sort(key=lambda e: e.index)
-            raise BatchRejected(found)
-        if not write:
-            return ()
-        return self._write(entries, hashes, replays, originals, head, session)
+        return Head(int(head["seq"]), int(head["committed_at"]), _hash_bytes(layout.META, head, "head_hash"))
 
-    def _idempotency(self, entries, hashes, errors, bad, kw) -> dict[int, Any]:
-        keyed = [(i, e.idempotency_key) for i, e in enumerate(entries) if i not in bad and e.idempotency_key is not None]
-        if not keyed:
-            return {}
-        stored = {
-            doc["solvency"]["idempotency_key"]: doc
-            for doc in self._journals.find({"solvency.idempotency_key": {"$in": sorted({k for _, k in keyed})}}, **kw)
+    def _stored_keys(self, tx: Any, keys: Sequence[str]) -> Mapping[str, StoredKey]:
+        found = self._journals.find({"solvency.idempotency_key": {"$in": list(keys)}}, **_kw(tx))
+        return {doc["solvency"]["idempotency_key"]: StoredKey(_hash_bytes(layout.JOURNALS, doc, "content_hash"), doc) for doc in found}
+
+    def _reversal_targets(self, tx: Any, entry_ids: Sequence[str]) -> Mapping[str, ReversalTarget]:
+        kw = _kw(tx)
+        wanted = {"$in": list(entry_ids)}
+        docs = list(self._journals.find({"solvency.entry_id": wanted}, **kw))
+        taken = {
+            doc["solvency"]["reverses"]: doc["solvency"]["entry_id"]
+            for doc in self._journals.find({"solvency.reverses": wanted}, {"solvency.entry_id": 1, "solvency.reverses": 1}, **kw)
         }
-        replays: dict[int, Any] = {}
-        first_in_batch: dict[str, int] = {}
-        for i, key in keyed:
-            if key in stored:
-                if stored[key]["solvency"]["content_hash"] == hashes[i].hex():
-                    replays[i] = stored[key]
-                else:
-                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} was already used for an entry with different content"))
-            elif key in first_in_batch:
-                j = first_in_batch[key]
-                if hashes[j] == hashes[i]:
-                    replays[i] = j
-                else:
-                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} is used by entry {j} of this batch with different content"))
-            else:
-                first_in_batch[key] = i
-        return replays
-
-    def _check_reversals(self, entries, replays, errors, bad, kw) -> dict[int, ObjectId]:
-        claimed: dict[str, int] = {}
-        originals: dict[int, ObjectId] = {}
-        for i, entry in enumerate(entries):
-            if i in bad or entry.reverses is None or i in replays:
-                continue
-            target = entry.reverses
-            doc = self._journals.find_one({"solvency.entry_id": target}, **kw)
-            if doc is None:
-                errors.append(EntryError(i, "reverses", f"no entry {target} in the ledger"))
-                continue
-            if doc["solvency"].get("reverses") is not None:
-                errors.append(EntryError(i, "reverses", f"entry {target} is itself a reversal; reversing a reversal is not allowed"))
-                continue
-            taken = self._journals.find_one({"solvency.reverses": target}, {"solvency.entry_id": 1}, **kw)
-            if taken is not None:
-                errors.append(EntryError(i, "reverses", f"entry {target} was already reversed by {taken['solvency']['entry_id']}"))
-                continue
-            if target in claimed:
-                errors.append(EntryError(i, "reverses", f"entry {target} is also reversed by entry {claimed[target]} of this batch"))
-                continue
-            claimed[target] = i
-            original = self._postings_of(doc["_id"], kw)
-            mirrored = sorted((p.account, p.currency, p.side, p.amount) for p in (q.mirrored() for q in original))
-            if sorted((p.account, p.currency, p.side, p.amount) for p in entry.postings) != mirrored:
-                errors.append(EntryError(i, "postings", f"a reversal must mirror the postings of {target} exactly"))
-                continue
-            originals[i] = doc["_id"]
-        return originals
-
-    def _write(self, entries, hashes, replays, originals, head, session) -> tuple[PostedEntry, ...]:
-        kw = _kw(session)
-        seq = head["seq"]
-        last_time = head["committed_at"]
-        prev = bytes.fromhex(head["head_hash"])
-        now = now_us()
-        journal_docs: list[dict] = []
-        leg_docs: list[dict] = []
-        results: list[PostedEntry | None] = []
-        for i, entry in enumerate(entries):
-            if i in replays:
-                results.append(None)
-                continue
-            seq += 1
-            committed = now if now > last_time else last_time + 1
-            last_time = committed
-            reporting = entry.reporting_at if entry.reporting_at is not None else committed
-            entry_id = make_entry_id(committed, seq)
-            chash = hashes[i]
-            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
-            journal_id = layout.object_id_for(committed, seq, 0)
-            legs = [self._leg_doc(entry, p, idx, journal_id, seq, committed, reporting, originals.get(i)) for idx, p in enumerate(entry.postings)]
-            leg_docs.extend(legs)
-            solvency: dict[str, Any] = {
-                "v": 1,
-                "entry_id": entry_id,
-                "seq": seq,
-                "committed_at": Int64(committed),
-                "reporting_at": Int64(reporting),
-                "reporting_given": entry.reporting_at is not None,
-                "content_hash": chash.hex(),
-                "prev_hash": prev.hex(),
-                "entry_hash": link.hex(),
-                "metadata": [[k, v] for k, v in entry.metadata],
-            }
-            if entry.idempotency_key is not None:
-                solvency["idempotency_key"] = entry.idempotency_key
-            if entry.reverses is not None:
-                solvency["reverses"] = entry.reverses
-            journal_docs.append(
-                {
-                    "_id": journal_id,
-                    "datetime": layout.us_to_datetime(reporting),
-                    "memo": entry.memo,
-                    "_transactions": [leg["_id"] for leg in legs],
-                    "book": self.book,
-                    "voided": False,
-                    "solvency": solvency,
-                }
+        return {
+            doc["solvency"]["entry_id"]: ReversalTarget(
+                doc["solvency"].get("reverses") is not None,
+                taken.get(doc["solvency"]["entry_id"]),
+                tuple(self._postings_of(doc["_id"], kw)),
+                doc["_id"],
             )
-            results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
-            prev = link
-        if journal_docs:
-            written: list[tuple[Any, list]] = []
-            try:
-                self._legs.insert_many(leg_docs, ordered=True, **kw)
-                written.append((self._legs, [d["_id"] for d in leg_docs]))
-                self._journals.insert_many(journal_docs, ordered=True, **kw)
-                written.append((self._journals, [d["_id"] for d in journal_docs]))
-                moved = self._meta.update_one(
-                    {"_id": layout.HEAD_DOC, "seq": head["seq"]},
-                    {"$set": {"seq": seq, "committed_at": Int64(last_time), "head_hash": prev.hex()}},
-                    **kw,
-                )
-                if moved.matched_count != 1:
-                    raise _Conflict()
-            except BaseException:
-                if session is None:
-                    # No transaction (mongomock): undo our own uncommitted documents.
-                    for collection, ids in written:
-                        collection.delete_many({"_id": {"$in": ids}})
-                raise
-        for i, ref in replays.items():
-            results[i] = self._posted_from(ref, kw) if isinstance(ref, dict) else results[ref]
-        return tuple(results)  # type: ignore[arg-type]
+            for doc in docs
+        }
 
-    def _leg_doc(self, entry, posting: Posting, idx, journal_id, seq, committed, reporting, original) -> dict:
+    def _stored_entry(self, tx: Any, ref: Any) -> PostedEntry:
+        return self._posted_from(ref, _kw(tx))
+
+    def _append(
+        self, tx: Any, head: Head, posted: Sequence[PostedEntry], links: Sequence[tuple[bytes, bytes]], reversed_refs: Mapping[str, Any]
+    ) -> None:
+        """Legs, then journals, then the head moved by a conditional update (a writer that moved
+        it first makes this one retry). Without a session, our own documents are removed again
+        when anything fails."""
+        kw = _kw(tx)
+        journal_docs: list[dict[str, Any]] = []
+        leg_docs: list[dict[str, Any]] = []
+        for item in posted:
+            entry = item.entry
+            original = None if entry.reverses is None else reversed_refs[entry.reverses]
+            journal_id = layout.object_id_for(item.committed_at, item.seq, 0)
+            legs = [self._leg_doc(item, p, idx, journal_id, original) for idx, p in enumerate(entry.postings)]
+            leg_docs.extend(legs)
+            journal_docs.append(self._journal_doc(item, journal_id, [leg["_id"] for leg in legs]))
+        last = posted[-1]
+        written: list[tuple[Any, list[Any]]] = []
+        try:
+            self._legs.insert_many(leg_docs, ordered=True, **kw)
+            written.append((self._legs, [d["_id"] for d in leg_docs]))
+            self._journals.insert_many(journal_docs, ordered=True, **kw)
+            written.append((self._journals, [d["_id"] for d in journal_docs]))
+            moved = self._meta.update_one(
+                {"_id": layout.HEAD_DOC, "seq": head.seq},
+                {"$set": {"seq": last.seq, "committed_at": Int64(last.committed_at), "head_hash": last.entry_hash}},
+                **kw,
+            )
+            if moved.matched_count != 1:
+                raise _Conflict()
+        except BaseException:
+            if tx is None:
+                # No transaction (mongomock): undo our own uncommitted documents.
+                for collection, ids in written:
+                    collection.delete_many({"_id": {"$in": ids}})
+            raise
+
+    def _journal_doc(self, item: PostedEntry, journal_id: ObjectId, leg_ids: list[ObjectId]) -> dict[str, Any]:
+        entry = item.entry
+        solvency: dict[str, Any] = {
+            "v": 1,
+            "entry_id": item.entry_id,
+            "seq": item.seq,
+            "committed_at": Int64(item.committed_at),
+            "reporting_at": Int64(item.reporting_at),
+            "reporting_given": entry.reporting_at is not None,
+            "content_hash": item.content_hash,
+            "prev_hash": item.prev_hash,
+            "entry_hash": item.entry_hash,
+            "metadata": [[k, v] for k, v in entry.metadata],
+        }
+        if entry.idempotency_key is not None:
+            solvency["idempotency_key"] = entry.idempotency_key
+        if entry.reverses is not None:
+            solvency["reverses"] = entry.reverses
+        return {
+            "_id": journal_id,
+            "datetime": layout.us_to_datetime(item.reporting_at),
+            "memo": entry.memo,
+            "_transactions": leg_ids,
+            "book": self.book,
+            "voided": False,
+            "solvency": solvency,
+        }
+
+    def _leg_doc(self, item: PostedEntry, posting: Posting, idx: int, journal_id: ObjectId, original: ObjectId | None) -> dict[str, Any]:
+        entry, seq, committed, reporting = item.entry, item.seq, item.committed_at, item.reporting_at
         amount = Int64(posting.amount)
         doc: dict[str, Any] = {
             "_id": layout.object_id_for(committed, seq, idx),
@@ -630,7 +542,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _kw(session: Any) -> dict:
+def _hash_bytes(collection: str, doc: dict[str, Any], field: str) -> bytes:
+    """A stored hex hash as bytes (``solvency.<field>`` of a journal, ``<field>`` of the head)."""
+    value = doc["solvency"].get(field) if collection == layout.JOURNALS else doc.get(field)
+    if isinstance(value, str) and len(value) == 64:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    where = f"solvency.{field}" if collection == layout.JOURNALS else field
+    raise MediciDocumentError(collection, doc.get("_id"), where, f"not a 32-byte hex hash: {value!r}")
+
+
+def _kw(session: Any) -> dict[str, Any]:
     return {"session": session} if session is not None else {}
 
 

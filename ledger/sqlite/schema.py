@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from ledger.entries import LedgerError, entry_id_problem
+from ledger.entries import entry_id_problem
+from ledger.errors import StoreFormatError
 from ledger.money import CURRENCIES
 
 FORMAT = "pos-ledger-sqlite/1"
@@ -78,10 +79,6 @@ CREATE TRIGGER posting_index_no_delete BEFORE DELETE ON posting_index BEGIN SELE
 """
 
 
-
-
-class StoreFormatError(LedgerError):
-    """The file is not a ledger of a format this code understands."""
 
 
 def seq_of_entry_id(entry_id: str) -> int | None:

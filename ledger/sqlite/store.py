@@ -1,7 +1,9 @@
 """The embedded SQLite store: the `ledger.store.Store` contract on one SQLite file.
 
-The file format is in `ledger.sqlite.schema`; definitions are compiled to SQL by
-`ledger.sqlite.select`. Invariants and how they are enforced:
+The posting rules (validation, idempotency, reversals, ``committed_at``, the hash chain) are
+`ledger.store.Store`'s; this module implements its storage protocol and the fast reads. The file
+format is in `ledger.sqlite.schema`; definitions are compiled to SQL by `ledger.sqlite.select`.
+Invariants and how the storage enforces them:
 
 * One transaction per batch, opened with ``BEGIN IMMEDIATE`` so that the head of the chain, the
   idempotency keys and the reversal links are read under SQLite's write lock: two processes
@@ -23,43 +25,25 @@ rewriting history (publishing the head digest does that).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ledger.accounts import DEFAULT_LEGAL_ENTITY, AccountInfo, legal_entity_problem, path_problem
-from ledger.chain import (
-    CONTENT_DOMAIN,
-    ENTRY_DOMAIN,
-    GENESIS,
-    ChainBroken,
-    LedgerDigest,
-    PostedEntry,
-    canonical_content,
-    make_entry_id,
-)
-from ledger.clock import as_time_us, now_us
+from ledger.chain import GENESIS, LedgerDigest, PostedEntry, make_entry_id
+from ledger.clock import as_time_us
 from ledger.definitions import BalanceDefinition
-from ledger.entries import (
-    BatchRejected,
-    EntryError,
-    JournalEntry,
-    LedgerError,
-    Posting,
-    UnknownEntry,
-    certainly_valid,
-    entry_problems,
-)
-from ledger.sqlite.schema import FORMAT, SCHEMA, StoreFormatError, connect, meta, seq_of_entry_id
+from ledger.entries import JournalEntry, Posting
+from ledger.errors import ChainBroken, LedgerError, UnknownEntry
+from ledger.sqlite.schema import FORMAT, SCHEMA, connect, meta, seq_of_entry_id
 from ledger.sqlite.select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
-from ledger.store import AsOf, Store
+from ledger.store import EMPTY_HEAD, AsOf, Head, ReversalTarget, Store, StoredKey
 
-__all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "StoreFormatError", "seq_of_entry_id"]
+__all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "seq_of_entry_id"]
 
 _CHUNK = 900
-_PACK_TIMES = struct.Struct(">QQQ").pack
+_T = TypeVar("_T")
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -132,11 +116,11 @@ class SQLiteStore(Store):
             raise
         self._load_accounts()
 
-    def _new_account_ids(self, entries: list[JournalEntry], replays: dict) -> dict[str, int]:
+    def _new_account_ids(self, posted: Sequence[PostedEntry]) -> dict[str, int]:
         """Inside the write transaction: ids of the batch's accounts that are not in the cache of
         committed accounts, creating them. They join the cache only after COMMIT."""
         known = self._account_ids
-        missing = sorted({p.account for i, e in enumerate(entries) if i not in replays for p in e.postings if p.account not in known})
+        missing = sorted({p.account for item in posted for p in item.entry.postings if p.account not in known})
         ids: dict[str, int] = {}
         if missing:
             self._db.executemany(
@@ -148,158 +132,94 @@ class SQLiteStore(Store):
                 ids.update(self._db.execute(f"SELECT path, id FROM accounts WHERE path IN ({marks})", chunk))
         return ids
 
-    # Writing.
+    # The storage protocol of `ledger.store.Store`, which holds the posting rules.
 
-    def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
-        return self._post(entries, write=True)
+    def _known_accounts(self) -> Mapping[str, object]:
+        return self._account_ids
 
-    def check_batch(self, entries: Sequence[JournalEntry]) -> None:
-        self._post(entries, write=False)
-
-    def _post(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
-        entries = list(entries)
-        if not entries:
-            raise BatchRejected([EntryError(0, "batch", "empty batch")])
-        errors: list[EntryError] = []
-        bad: set[int] = set()
-        for index, entry in enumerate(entries):
-            if not certainly_valid(entry, self._account_ids):
-                problems = entry_problems(entry, index)
-                if problems:
-                    errors.extend(problems)
-                    bad.add(index)
+    def _transaction(self, body: Callable[[Any], _T]) -> _T:
+        """``BEGIN IMMEDIATE``: the head, the keys and the reversal links are read under SQLite's
+        write lock. The account caches are refreshed before the body and after COMMIT only."""
+        db = self._db
         for attempt in (1, 2):
+            db.execute("BEGIN IMMEDIATE")
             try:
-                return self._post_checked(entries, errors, bad, write)
+                self._load_accounts()
+                result = body(None)
+                db.execute("COMMIT")
             except sqlite3.IntegrityError:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 # A unique index caught what the locked re-read should have: re-read and retry once.
                 if attempt == 2:
                     raise
+                continue
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            self._load_accounts()
+            return result
         raise AssertionError("unreachable")
 
-    def _post_checked(self, entries: list[JournalEntry], errors: list[EntryError], bad: set[int], write: bool) -> tuple[PostedEntry, ...]:
-        """Ledger-dependent checks and the write (unless `write` is false), in one IMMEDIATE
-        transaction. Entries in `bad` failed the store-independent checks; the others are still
-        checked so that the rejection lists every problem of the batch."""
-        db = self._db
-        hashes = [b"" if i in bad else hashlib.sha256(CONTENT_DOMAIN + canonical_content(e)).digest() for i, e in enumerate(entries)]
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            self._load_accounts()
-            found = list(errors)
-            replays = self._idempotency(entries, hashes, found, bad)
-            self._check_reversals(entries, replays, found, bad)
-            if found:
-                found.sort(key=lambda e: e.index)
-                raise BatchRejected(found)
-            if not write:
-                db.execute("ROLLBACK")
-                return ()
-            posted = self._write(entries, hashes, replays)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        self._load_accounts()
-        return posted
+    def _head(self, tx: Any) -> Head:
+        row = self._db.execute("SELECT seq, committed_at, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(row[0], row[1], row[2]) if row else EMPTY_HEAD
 
-    def _idempotency(self, entries: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int]) -> dict[int, int]:
-        """Replays in the batch: index -> seq (> 0) of the stored original, or ``-1 - j`` for an
-        earlier entry ``j`` of the same batch with the same key and content."""
-        keyed = [(i, e.idempotency_key) for i, e in enumerate(entries) if i not in bad and e.idempotency_key is not None]
-        if not keyed:
-            return {}
-        stored: dict[str, tuple[bytes, int]] = {}
-        keys = sorted({k for _, k in keyed})
+    def _stored_keys(self, tx: Any, keys: Sequence[str]) -> Mapping[str, StoredKey]:
+        stored: dict[str, StoredKey] = {}
         for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
             for key, chash, seq in self._db.execute(
                 f"SELECT idempotency_key, content_hash, seq FROM entries WHERE idempotency_key IN ({marks})", chunk
             ):
-                stored[key] = (chash, seq)
-        replays: dict[int, int] = {}
-        first_in_batch: dict[str, int] = {}
-        for i, key in keyed:
-            if key in stored:
-                chash, seq = stored[key]
-                if chash == hashes[i]:
-                    replays[i] = seq
-                else:
-                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} was already used for an entry with different content"))
-            elif key in first_in_batch:
-                j = first_in_batch[key]
-                if hashes[j] == hashes[i]:
-                    replays[i] = -1 - j
-                else:
-                    errors.append(EntryError(i, "idempotency_key", f"key {key!r} is used by entry {j} of this batch with different content"))
-            else:
-                first_in_batch[key] = i
-        return replays
+                stored[key] = StoredKey(chash, seq)
+        return stored
 
-    def _check_reversals(self, entries: list[JournalEntry], replays: dict, errors: list[EntryError], bad: set[int]) -> None:
-        claimed: dict[int, int] = {}
-        for i, entry in enumerate(entries):
-            if i in bad or entry.reverses is None or i in replays:
-                continue
-            seq = seq_of_entry_id(entry.reverses)
-            row = self._db.execute("SELECT committed_at, reverses FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
-            if row is None or make_entry_id(row[0], seq) != entry.reverses:
-                errors.append(EntryError(i, "reverses", f"no entry {entry.reverses} in the ledger"))
-                continue
-            if row[1] is not None:
-                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is itself a reversal; reversing a reversal is not allowed"))
-                continue
-            taken = self._db.execute("SELECT seq, committed_at FROM entries WHERE reverses = ?", (seq,)).fetchone()
-            if taken is not None:
-                by = make_entry_id(taken[1], taken[0])
-                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} was already reversed by {by}"))
-                continue
-            if seq in claimed:
-                errors.append(EntryError(i, "reverses", f"entry {entry.reverses} is also reversed by entry {claimed[seq]} of this batch"))
-                continue
-            claimed[seq] = i
-            original = self._postings_of(seq)
-            mirrored = sorted((p.account, p.currency, p.side, p.amount) for p in (q.mirrored() for q in original))
-            if sorted((p.account, p.currency, p.side, p.amount) for p in entry.postings) != mirrored:
-                errors.append(EntryError(i, "postings", f"a reversal must mirror the postings of {entry.reverses} exactly"))
-
-    def _write(self, entries: list[JournalEntry], hashes: list[bytes], replays: dict) -> tuple[PostedEntry, ...]:
+    def _reversal_targets(self, tx: Any, entry_ids: Sequence[str]) -> Mapping[str, ReversalTarget]:
         db = self._db
-        head = db.execute("SELECT seq, committed_at, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, last_time, prev = head if head else (0, 0, GENESIS)
+        found: dict[str, ReversalTarget] = {}
+        for entry_id in entry_ids:
+            seq = seq_of_entry_id(entry_id)
+            if seq is None:
+                continue
+            row = db.execute("SELECT committed_at, reverses FROM entries WHERE seq = ?", (seq,)).fetchone()
+            if row is None or make_entry_id(row[0], seq) != entry_id:
+                continue
+            taken = db.execute("SELECT seq, committed_at FROM entries WHERE reverses = ?", (seq,)).fetchone()
+            by = None if taken is None else make_entry_id(taken[1], taken[0])
+            found[entry_id] = ReversalTarget(row[1] is not None, by, tuple(self._postings_of(seq)), seq)
+        return found
+
+    def _stored_entry(self, tx: Any, ref: Any) -> PostedEntry:
+        return self._read_entry(ref)
+
+    def _append(
+        self, tx: Any, head: Head, posted: Sequence[PostedEntry], links: Sequence[tuple[bytes, bytes]], reversed_refs: Mapping[str, Any]
+    ) -> None:
+        """Two ``executemany`` (entries, postings) in commit order, then the sorted merge of the
+        tail into the per-account index when the tail has grown long enough."""
+        db = self._db
         known = self._account_ids.get
-        new_ids = self._new_account_ids(entries, replays)
+        new_ids = self._new_account_ids(posted)
         currency_ids = self._currency_ids
-        now = now_us()
+        encode = _ENCODER.encode
         entry_rows = []
         posting_rows = []
-        results: list[PostedEntry | None] = []
-        sha256 = hashlib.sha256
-        pack = _PACK_TIMES
-        encode = _ENCODER.encode
-        for i, entry in enumerate(entries):
-            if i in replays:
-                results.append(None)
-                continue
-            seq += 1
-            committed = now if now > last_time else last_time + 1
-            last_time = committed
-            given = entry.reporting_at
-            reporting = committed if given is None else given
-            entry_id = make_entry_id(committed, seq)
-            chash = hashes[i]
-            link = sha256(ENTRY_DOMAIN + prev + chash + pack(seq, committed, reporting) + entry_id.encode()).digest()
+        for item, (chash, link) in zip(posted, links):
+            entry = item.entry
+            seq = item.seq
+            reporting = item.reporting_at
             entry_rows.append(
                 (
                     seq,
-                    committed,
+                    item.committed_at,
                     reporting,
-                    0 if given is None else 1,
+                    0 if entry.reporting_at is None else 1,
                     entry.memo,
                     encode(dict(entry.metadata)) if entry.metadata else "{}",
                     entry.idempotency_key,
-                    None if entry.reverses is None else seq_of_entry_id(entry.reverses),
+                    None if entry.reverses is None else reversed_refs[entry.reverses],
                     chash,
                     link,
                 )
@@ -310,16 +230,12 @@ class SQLiteStore(Store):
                     (seq, idx, known(p.account) or new_ids[p.account], currency_ids[p.currency], p.amount if p.side == "credit" else -p.amount, reporting)
                 )
                 idx += 1
-            results.append(PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex()))
-            prev = link
         db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?)", entry_rows)
         db.executemany("INSERT INTO postings VALUES (?,?,?,?,?,?)", posting_rows)
+        last = posted[-1].seq
         indexed_to = int(meta(db, "indexed_to"))
-        if seq - indexed_to >= self.merge_entries:
-            self._merge(indexed_to, seq)
-        for i, ref in replays.items():
-            results[i] = self._read_entry(ref) if ref > 0 else results[-1 - ref]
-        return tuple(results)  # type: ignore[arg-type]
+        if last - indexed_to >= self.merge_entries:
+            self._merge(indexed_to, last)
 
     # Reading entries.
 

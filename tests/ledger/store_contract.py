@@ -11,7 +11,8 @@ import pytest
 
 from ledger.chain import verify_chain
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
-from ledger.entries import BatchRejected, JournalEntry, Posting, UnknownEntry, transfer
+from ledger.entries import JournalEntry, Posting, transfer
+from ledger.errors import BatchRejected, UnknownEntry
 
 LN = "Assets:Reserve:Lightning"
 COLD = "Assets:Reserve:Cold"

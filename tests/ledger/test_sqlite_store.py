@@ -12,10 +12,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from store_contract import CUSTOMERS, LN, StoreContract, deposit  # noqa: E402
 
-from ledger.chain import ChainBroken  # noqa: E402
 from ledger.entries import JournalEntry, Posting  # noqa: E402
-from ledger.sqlite.store import SQLiteStore, StoreFormatError  # noqa: E402
-from ledger.store import TrialBalanceNotZero, open_store  # noqa: E402
+from ledger.errors import ChainBroken, StoreFormatError, TrialBalanceNotZero  # noqa: E402
+from ledger.open import open_store  # noqa: E402
+from ledger.sqlite.store import SQLiteStore  # noqa: E402
 
 
 @pytest.fixture(params=[1, 3, 10**9], ids=["all-indexed", "index-and-tail", "all-tail"])
@@ -196,7 +196,7 @@ def test_index_and_tail_are_merged_in_user_order(tmp_path):
 def test_accounts_opened_for_another_legal_entity(store):
     from ledger.accounts import AccountInfo
     from ledger.definitions import BalanceDefinition, Selector
-    from ledger.entries import LedgerError
+    from ledger.errors import LedgerError
 
     store.open_accounts([AccountInfo("Liabilities:uk1", "bank-uk"), AccountInfo("Assets:Reserve:UK", "bank-uk")])
     store.open_accounts([AccountInfo("Liabilities:uk1", "bank-uk")])  # idempotent

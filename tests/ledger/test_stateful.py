@@ -18,7 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from ledger.chain import content_hash, verify_chain
 from ledger.definitions import BalanceDefinition, Selector
-from ledger.entries import BatchRejected, JournalEntry, Posting
+from ledger.entries import JournalEntry, Posting
+from ledger.errors import BatchRejected
 from ledger.sqlite.store import SQLiteStore
 
 ACCOUNTS = ["Assets:Reserve:Lightning", "Liabilities:u1", "Liabilities:u2", "Liabilities:u3", "Revenue:Fees:Service", "Expenses:Fees:Onchain"]

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.accounts import AccountType, Address, account_type, path_problem, user_id_of
-from ledger.entries import BatchRejected, JournalEntry, Posting, batch_problems, certainly_valid, entry_problems
+from ledger.entries import JournalEntry, Posting, batch_problems, certainly_valid, entry_problems
+from ledger.errors import BatchRejected
 from ledger.money import BTC, USD, amount_problem, format_minor_units, to_minor_units
 from ledger.sqlite.store import SQLiteStore
 

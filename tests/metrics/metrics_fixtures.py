@@ -18,7 +18,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.entries import JournalEntry, credit, debit, transfer
-from ledger.store import open_store
+from ledger.open import open_store
 
 HEIGHT = 871_234
 BLOCK = hashlib.sha256(b"anchor block").hexdigest()

@@ -13,7 +13,7 @@ from metrics_fixtures import fetch, parse
 
 from ledger.definitions import load_definitions
 from ledger.entries import transfer
-from ledger.store import open_store
+from ledger.open import open_store
 from solvency.metrics.catalog import ASSET_SOURCES, CATALOG
 
 NODE_VALUES = {

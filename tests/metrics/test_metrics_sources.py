@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.chain import LedgerDigest
 from ledger.definitions import load_definitions, parse_definitions
 from ledger.entries import transfer
-from ledger.store import open_store
+from ledger.open import open_store
 from solvency.metrics.catalog import ASSET_SOURCES
 from solvency.metrics.readings import AssetReading, Failure, LedgerReading, PublicationReading
 from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource

@@ -10,10 +10,10 @@ from bson import Decimal128, Int64, ObjectId
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.entries import LedgerError, transfer
+from ledger.entries import transfer
+from ledger.errors import LedgerError, MediciDocumentError, ReadOnlyLedger, StoreFormatError
 from ledger.mongo import layout
-from ledger.mongo.layout import MediciDocumentError
-from ledger.mongo.store import MongoStore, StoreFormatError
+from ledger.mongo.store import MongoStore
 
 BAD_AMOUNTS = [
     (0.5, "not a whole number"),
@@ -147,7 +147,7 @@ def test_cut_off_that_splits_a_journal_is_refused(galoy_db, galoy_definitions):
 
 def test_reverse_and_post_on_a_medici_database_are_refused(galoy_store):
     first = next(galoy_store.entries())
-    with pytest.raises(layout.ReadOnlyLedger):
+    with pytest.raises(ReadOnlyLedger):
         galoy_store.reverse(first.entry_id)
-    with pytest.raises(layout.ReadOnlyLedger):
+    with pytest.raises(ReadOnlyLedger):
         galoy_store.post_batch([transfer("Assets:OnChain", "Liabilities:a", "BTC", 5)])

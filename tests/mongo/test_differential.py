@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
-from ledger.entries import BatchRejected, JournalEntry, Posting, transfer
+from ledger.entries import JournalEntry, Posting, transfer
+from ledger.errors import BatchRejected
 from ledger.mongo.store import MongoStore
 from ledger.sqlite.store import SQLiteStore
 

@@ -15,7 +15,7 @@ from bson import ObjectId
 
 from ledger.clock import to_us
 from ledger.entries import transfer
-from ledger.mongo.layout import MediciDocumentError, ReadOnlyLedger
+from ledger.errors import MediciDocumentError, ReadOnlyLedger
 from ledger.mongo.store import MongoStore
 from tests.mongo.medici_reference import galoy_wallet_balance, medici_balance
 

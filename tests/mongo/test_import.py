@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 import ledger.mongo
 from ledger.entries import transfer
-from ledger.mongo.importer import ImportMismatch, copy_ledger
+from ledger.errors import ImportMismatch
+from ledger.mongo.importer import copy_ledger
 from ledger.mongo.store import MongoStore
 from ledger.sqlite.store import SQLiteStore
 from solvency.cli.ledger_import import import_ledger

@@ -8,7 +8,7 @@ import pytest
 import ledger.mongo
 from ledger.mongo import split_uri
 from ledger.mongo.store import MongoStore
-from ledger.store import open_store
+from ledger.open import open_store
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_importing_ledger_mongo_does_not_import_pymongo():
 
 
 def test_unreachable_server_is_a_ledger_error_without_credentials():
-    from ledger.mongo.layout import MongoUnavailable
+    from ledger.errors import MongoUnavailable
 
     with pytest.raises(MongoUnavailable) as info:
         open_store("mongodb://user:s3cret@127.0.0.1:9/db?serverSelectionTimeoutMS=300")

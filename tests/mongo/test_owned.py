@@ -7,9 +7,9 @@ import threading
 import mongomock
 import pytest
 
-from ledger.chain import ChainBroken
 from ledger.definitions import BalanceDefinition, Selector
 from ledger.entries import JournalEntry, Posting, transfer
+from ledger.errors import ChainBroken
 from ledger.mongo import layout
 from ledger.mongo.store import MongoStore
 from tests.mongo.medici_reference import medici_balance

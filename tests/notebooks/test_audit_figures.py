@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.definitions import load_definitions
-from ledger.store import open_store
+from ledger.open import open_store
 from solvency.auditor import figures
 from solvency.auditor.publication import describe, leaf_values, load_leaves, locate_epoch, read_public
 from solvency.books.pnl import profit_and_loss

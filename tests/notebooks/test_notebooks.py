@@ -159,7 +159,7 @@ def test_books_notebook_runs_draws_every_plot_and_is_deterministic(demo, kernel_
 
 def _some_wallet_ids(demo: Path) -> list[str]:
     from ledger.definitions import load_definitions
-    from ledger.store import open_store
+    from ledger.open import open_store
 
     with open_store(str(demo / "ledger.db"), create=False) as store:
         rows = list(store.user_balances(load_definitions()["customer-liabilities"]))

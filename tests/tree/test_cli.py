@@ -144,7 +144,7 @@ def test_unknown_user_exit_1(built):
 def test_build_from_ledger(tmp_path, built):
     pytest.importorskip("ledger.sqlite.store")
     from ledger.entries import transfer
-    from ledger.store import open_store
+    from ledger.open import open_store
 
     with open_store(str(tmp_path / "ledger.db")) as store:
         store.post_batch([
