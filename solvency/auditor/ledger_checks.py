@@ -19,7 +19,7 @@ def check_definition(audit: Audit) -> str:
 
 
 def check_ledger_digest(audit: Audit) -> str:
-    from solvency.publish.ledger_cut import digest_as_of
+    from solvency.tree.ledger_cut import digest_as_of
 
     store = audit.store
     head = store.verify()

@@ -1,22 +1,51 @@
-"""Pieces shared by the bank's commands: the exit-1 rejection, progress bars, cut-off times.
+"""Pieces shared by the bank's commands: the error convention, progress bars, cut-off times, keys.
 
-Exit codes of every `solvency` command: 0 success, 1 rejected input or failed check (`Rejected`),
-2 usage error (click's own `BadParameter`/`UsageError`).
+The error convention of every `solvency` command (click renders all of it; no traceback):
+
+* exit 0: success.
+* exit 1: the input was read and refused, or a check failed: ``raise Rejected("message")``;
+  click prints ``Error: message`` on stderr. Turn the library's expected exceptions into it where
+  the callback makes its one library call: ``with rejecting(PublishError, TreeStoreError): ...``
+  (the message is ``str(exc)``, plus an optional suffix), or ``raise Rejected(...) from None``.
+* exit 2: usage error: click's own ``click.UsageError`` / ``click.BadParameter`` (a missing or
+  malformed option, two options that exclude each other).
+
+A callback never calls ``sys.exit`` or prints its own ``error:`` line, and library code never
+raises click exceptions.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from solvency.keys import KeyFileError, load_private_key
 
 
 class Rejected(click.ClickException):
     """Input was read and refused, or a check failed: exit 1 with the message on stderr."""
 
     exit_code = 1
+
+
+@contextmanager
+def rejecting(*errors: type[Exception], suffix: str = "") -> Iterator[None]:
+    """Within the block, the exceptions `errors` become `Rejected` (exit 1) with their message."""
+    try:
+        yield
+    except errors as exc:
+        raise Rejected(f"{exc}{suffix}") from None
+
+
+def load_signing_key(path: str) -> Ed25519PrivateKey:
+    """The bank's private key from `path`; an unreadable or malformed key file is `Rejected`."""
+    with rejecting(KeyFileError):
+        return load_private_key(path)
 
 
 @contextmanager

@@ -13,22 +13,33 @@ or in phases, when the wallets sign by hand (offline cold keys)::
     solvency publish seal --out PUBDIR --epoch E --key KEY
 
 and then, for users: ``solvency publish proof --out PUBDIR --epoch E --user ID``.
-Exit codes: 0 published, 1 rejected input or failed check (nothing is published), 2 usage.
+Each command parses its options, makes one call into `solvency.publish` and prints the result.
+Exit codes (`solvency.cli.common`): 0 published, 1 rejected input or failed check (nothing is
+published), 2 usage.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
-from solvency.cli.common import Rejected, parse_as_of, progress
+from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
+from solvency.publish.bundle import bundle_for_user
+from solvency.publish.control import SignerFailed
+from solvency.publish.epochs import PublishError, write_artifact
+from solvency.publish.pipeline import Prepared, Sealed, load_prepared, node_message, prepare, publish_epoch, seal_once
+from solvency.tree.store import TreeStoreError, UnknownUser
+from verifier import canonical
+from verifier.encoding import EPOCH_RE
+from verifier.errors import CannotVerify, VerificationError
+from verifier.signature import load_public_key
 
 
 def _epoch_id(epoch: str | None, as_of: str) -> str:
-    from verifier.encoding import EPOCH_RE
-
     if epoch is None:
         return as_of.replace("-", "").replace(":", "")  # 2026-11-30T00:00:00Z -> 20261130T000000Z
     if not EPOCH_RE.fullmatch(epoch) or epoch.startswith("."):
@@ -36,50 +47,20 @@ def _epoch_id(epoch: str | None, as_of: str) -> str:
     return epoch
 
 
-def _private_key(path: str):
-    from solvency.keys import KeyFileError, load_private_key
-
-    try:
-        return load_private_key(path)
-    except KeyFileError as exc:
-        raise Rejected(str(exc)) from None
-
-
 @contextmanager
-def _errors():
+def _errors() -> Iterator[None]:
     """Every expected failure becomes exit 1 with one message; nothing was published."""
-    from solvency.publish.control import SignerFailed
-    from solvency.publish.epochs import PublishError
-    from solvency.tree.store import TreeStoreError
-    from verifier.errors import CannotVerify, VerificationError
-
-    try:
-        yield
-    except (PublishError, SignerFailed, TreeStoreError) as exc:
-        raise Rejected(f"{exc}\nnothing was published") from None
-    except (VerificationError, CannotVerify) as exc:
-        raise Rejected(f"self-check failed, refusing to publish: {exc}") from None
+    with rejecting(PublishError, SignerFailed, TreeStoreError, suffix="\nnothing was published"):
+        try:
+            yield
+        except (VerificationError, CannotVerify) as exc:
+            raise Rejected(f"self-check failed, refusing to publish: {exc}") from None
 
 
-def _prepare(out, db, definition, definitions_file, as_of, epoch, snapshots, key_file):
-    from solvency.publish.pipeline import prepare
-
-    private_key = _private_key(key_file)
-    with _errors():
-        return private_key, prepare(
-            out, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
-            snapshots=snapshots, private_key=private_key, progress=progress,
-        )
-
-
-def _seal(out, epoch, private_key, export_proofs: bool):
-    from solvency.publish.pipeline import seal
-
-    with _errors():
-        return seal(out, epoch, private_key, export_proofs=export_proofs, progress=progress)
-
-
-def _report(sealed) -> None:
+def _report(sealed: Sealed | None, epoch: str) -> None:
+    if sealed is None:
+        click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
+        return
     rows = sealed.attestation["statement"]["per_asset"]
     click.echo(f"published epoch {sealed.epoch['epoch']} (sequence {sealed.epoch['sequence']}) as of {sealed.epoch['as_of']}: "
                f"{sealed.users} users, log size {sealed.log_head['log_size']}, log root {sealed.log_head['log_root']}")
@@ -136,18 +117,20 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_
     if signer is None:
         raise click.UsageError("the wallets must sign a challenge that exists only after the tree is built: give "
                                "--control-signer CMD, or run `solvency publish prepare`, sign, then `solvency publish seal`")
-    from solvency.publish.pipeline import finish_interrupted, sign_with
-
     cut = parse_as_of(as_of)
     epoch = _epoch_id(epoch, cut)
-    if finish_interrupted(out, epoch):
-        click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
-        return
-    private_key, prepared = _prepare(out, db, definition, definitions_file, cut, epoch, snapshots, key_file)
-    click.echo(f"built the liabilities tree of {prepared.users} users; challenge:\n{prepared.challenge}", err=True)
+    private_key = load_signing_key(key_file)
     with _errors():
-        sign_with(prepared, signer, private_key, timeout=signer_timeout)
-    _report(_seal(out, epoch, private_key, not no_export_proofs))
+        sealed = publish_epoch(
+            out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
+            snapshots=snapshots, private_key=private_key, signer=signer, signer_timeout=signer_timeout,
+            export_proofs=not no_export_proofs, progress=progress, on_prepared=_announce,
+        )
+    _report(sealed, epoch)
+
+
+def _announce(prepared: Prepared) -> None:
+    click.echo(f"built the liabilities tree of {prepared.users} users; challenge:\n{prepared.challenge}", err=True)
 
 
 @publish.command("prepare")
@@ -159,7 +142,12 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, k
     _need(db=db, as_of=as_of, snapshots=snapshots)
     cut = parse_as_of(as_of)
     epoch = _epoch_id(epoch, cut)
-    _, prepared = _prepare(out, db, definition, definitions_file, cut, epoch, snapshots, key_file)
+    private_key = load_signing_key(key_file)
+    with _errors():
+        prepared = prepare(
+            out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
+            snapshots=snapshots, private_key=private_key, progress=progress,
+        )
     click.echo(prepared.challenge)
     click.echo(f"\nsign the text above (no trailing newline) with every address holding funds and write the signatures "
                f"to {prepared.directory}/snapshot/proofs.json (SPEC 8.5); then run `solvency publish digest`", err=True)
@@ -171,9 +159,7 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, k
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
 def digest_command(out, epoch, key_file) -> None:
     """Phase 2: print the message the lnd node must sign (needs proofs.json)."""
-    from solvency.publish.pipeline import load_prepared, node_message
-
-    private_key = _private_key(key_file)
+    private_key = load_signing_key(key_file)
     with _errors():
         prepared = load_prepared(out, epoch)
         message = node_message(prepared, private_key)
@@ -188,12 +174,10 @@ def digest_command(out, epoch, key_file) -> None:
 @click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl.")
 def seal_command(out, epoch, key_file, no_export_proofs) -> None:
     """Phase 3: attest, seal, self-check and publish PUBDIR/EPOCH/ atomically."""
-    from solvency.publish.pipeline import finish_interrupted
-
-    if finish_interrupted(out, epoch):
-        click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
-        return
-    _report(_seal(out, epoch, _private_key(key_file), not no_export_proofs))
+    private_key = load_signing_key(key_file)
+    with _errors():
+        sealed = seal_once(out, epoch, private_key, export_proofs=not no_export_proofs, progress=progress)
+    _report(sealed, epoch)
 
 
 @publish.command("proof")
@@ -204,19 +188,10 @@ def seal_command(out, epoch, key_file, no_export_proofs) -> None:
 @click.option("--to", "to", type=click.Path(dir_okay=False), help="Write the bundle here (default: stdout).")
 def proof_command(out, epoch, user, key, to) -> None:
     """Serve one user's proof bundle (SPEC 13): proof, epoch.json and the log head."""
-    from pathlib import Path
-
-    from solvency.publish.bundle import bundle_for_user
-    from solvency.publish.epochs import write_artifact
-    from solvency.tree.store import UnknownUser
-    from verifier import canonical
-    from verifier.errors import CannotVerify
-    from verifier.signature import load_public_key
-
     try:
         public_key = load_public_key(key)
     except CannotVerify:
-        public_key = _private_key(key).public_key()
+        public_key = load_signing_key(key).public_key()
     epoch_dir = Path(out) / epoch
     if not (epoch_dir / "public" / "epoch.json").is_file():
         raise Rejected(f"{epoch_dir}: no published epoch {epoch!r}")

@@ -1,7 +1,9 @@
 """`solvency tree`: build the liabilities tree, serve proofs, export for users and auditors.
 
-Exit codes: 0 success, 1 rejected input or failed check, 2 usage error. Heavy libraries (numpy,
-pyarrow) are imported inside the commands, never at import time.
+Each command parses its options, makes one library call (`solvency.tree.epoch.build_epoch`,
+`TreeStore`, `solvency.tree.export`) and prints the result. Exit codes (`solvency.cli.common`): 0
+success, 1 rejected input or failed check, 2 usage error. Heavy libraries (numpy, pyarrow) are
+imported by the library functions that use them, never at import time.
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ import os
 
 import click
 
-from solvency.cli.common import Rejected, parse_as_of, progress
+from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
+from solvency.tree.balances import parse_currencies
+from solvency.tree.build import hashing_backend
+from solvency.tree.epoch import BuildRejected, Built, LedgerSource, build_epoch
+from solvency.tree.export import write_leaves_bin, write_leaves_parquet
+from solvency.tree.store import TreeStore, TreeStoreError, UnknownUser
+from verifier import canonical
+from verifier.encoding import EPOCH_RE
+from verifier.errors import VerificationError
 
 
 @click.group()
@@ -34,11 +44,6 @@ def tree() -> None:
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes for hashing (default: up to 2).")
 def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers) -> None:
     """Build the tree, sign the commitment, write DIR/commitment.json and DIR/private/."""
-    from solvency.keys import KeyFileError, load_private_key
-    from solvency.tree.balances import BalancesRejected, from_rows, load_file, parse_assets
-    from solvency.tree.build import build_tree
-    from verifier.encoding import EPOCH_RE
-
     if (balances_file is None) == (db is None):
         raise click.UsageError("give exactly one of --balances FILE or --db DB")
     if db is not None and definition is None:
@@ -46,56 +51,24 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
     if not EPOCH_RE.fullmatch(epoch):
         raise click.BadParameter(f"must match {EPOCH_RE.pattern}", param_hint="--epoch")
     try:
-        asset_list = parse_assets(assets)
+        currencies = parse_currencies(assets)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--assets") from None
     cut = parse_as_of(as_of)
-    if os.path.exists(out):
-        raise Rejected(f"{out} already exists; refusing to overwrite a built tree")
-    try:
-        private_key = load_private_key(key_file)
-    except KeyFileError as exc:
-        raise Rejected(str(exc)) from None
-    balance_definition = ledger_digest = None
-    try:
-        if balances_file is not None:
-            balances = load_file(balances_file, asset_list, exclude_negative=exclude_negative)
-        else:
-            from ledger.definitions import load_definitions
-            from ledger.store import open_store
+    private_key = load_signing_key(key_file)
+    source = balances_file if db is None else LedgerSource(db, definition, definitions_file)
+    with rejecting(BuildRejected):
+        built = build_epoch(
+            source, out_dir=out, epoch=epoch, as_of=cut, private_key=private_key, currencies=currencies,
+            split=split, min_leaves=min_leaves, exclude_negative=exclude_negative, workers=workers, progress=progress,
+        )
+    _report_build(built, epoch, cut, out)
 
-            definitions = load_definitions(definitions_file)
-            if definition not in definitions:
-                raise Rejected(f"unknown balance definition {definition!r} (known: {', '.join(sorted(definitions))})")
-            chosen = definitions[definition]
-            with open_store(db, create=False) as store:
-                digest = store.digest()
-                rows = list(store.user_balances(chosen, cut))
-            balances = from_rows(rows, asset_list, source=f"{db} ({definition} as of {cut})", exclude_negative=exclude_negative, first_line=1)
-            balance_definition = {"content_hash": chosen.content_hash, "name": chosen.name}
-            ledger_digest = {"entry_count": digest.entry_count, "head_hash": digest.head_hash}
-    except BalancesRejected as exc:
-        raise Rejected(str(exc)) from None
-    except (OSError, ValueError) as exc:
-        raise Rejected(f"cannot read the input: {exc}") from None
-    if not balances.user_ids:
-        raise Rejected("no users with a non-negative balance: nothing to commit")
-    length = 1
-    while length < max(len(balances.user_ids) * split, min_leaves, 2):
-        length *= 2
-    try:
-        with progress(length, "hashing leaves") as update:
-            commitment = build_tree(
-                balances, epoch=epoch, as_of=cut, private_key=private_key, out_dir=out,
-                balance_definition=balance_definition, ledger_digest=ledger_digest,
-                split=split, min_leaves=min_leaves, workers=workers, progress=update,
-            )
-    except (ValueError, FileExistsError) as exc:
-        raise Rejected(str(exc)) from None
-    from solvency.tree.build import hashing_backend
 
+def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
+    commitment, balances = built.commitment, built.balances
     click.echo(f"epoch {epoch} as of {cut}: {len(balances.user_ids)} users in {commitment['leaf_count']} leaves (height {commitment['height']}), hashed with {hashing_backend()}")
-    for code, total in zip(asset_list, commitment["root"]["sums"]):
+    for code, total in zip(balances.currencies, commitment["root"]["sums"]):
         click.echo(f"  {code}: {total}")
     click.echo(f"root {commitment['root']['hash']}")
     if balances.excluded_negative:
@@ -104,13 +77,9 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
     click.echo(f"private: {out}/private/ (epoch key, node store, user index; never publish)")
 
 
-def _open(directory: str):
-    from solvency.tree.store import TreeStore, TreeStoreError
-
-    try:
+def _open(directory: str) -> TreeStore:
+    with rejecting(TreeStoreError):
         return TreeStore(directory)
-    except TreeStoreError as exc:
-        raise Rejected(str(exc)) from None
 
 
 @tree.command()
@@ -119,10 +88,6 @@ def _open(directory: str):
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the proof here instead of stdout.")
 def proof(directory: str, user: str, out: str | None) -> None:
     """Print one user's inclusion proof (proof.json)."""
-    from solvency.tree.store import UnknownUser
-    from verifier import canonical
-    from verifier.errors import VerificationError
-
     with _open(directory) as store:
         try:
             doc = store.proof(user)
@@ -163,20 +128,13 @@ def _atomic_write(path: str, write) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="JSON Lines file, one canonical proof per line.")
 def export_proofs(directory: str, out: str) -> None:
     """Write every user's proof as JSON Lines (for delivery to users)."""
-    import random
-
-    from verifier.errors import VerificationError
-
     with _open(directory) as store:
-        ids = list(store.user_ids())
-        sample = sorted(random.SystemRandom().sample(range(len(ids)), min(100, len(ids))))
         try:
-            for i in sample:
-                store.self_check(store.proof_for_index(i, ids[i]))
+            store.self_check_sample()
         except VerificationError as exc:
             raise Rejected(f"refusing to export: a sampled proof does not verify: {exc}") from None
         with progress(store.meta["users"], "exporting proofs") as update:
-            counter = {}
+            counter: dict[str, int] = {}
             _atomic_write(out, lambda handle: counter.setdefault("n", store.export_proofs(handle, update)))
     click.echo(f"{counter['n']} proofs written to {out}")
 
@@ -186,8 +144,6 @@ def export_proofs(directory: str, out: str) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="leaves.bin or leaves.parquet (by extension).")
 def export_leaves(directory: str, out: str) -> None:
     """Auditor export: the padded leaf layer (hashes and values; no user ids, no salts)."""
-    from solvency.tree.export import write_leaves_bin, write_leaves_parquet
-
     with _open(directory) as store:
         writer = write_leaves_parquet if out.endswith(".parquet") else write_leaves_bin
         _atomic_write(out, lambda handle: writer(store, handle))

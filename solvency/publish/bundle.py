@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from solvency.receipt import tree_dir_of
+from solvency.tree.store import TreeStore
 from verifier import canonical
 from verifier.bundle import BUNDLE_FORMAT, verify_bundle
 from verifier.history import read_artifact
@@ -49,9 +51,6 @@ class BundleWriter:
 
 def bundle_for_user(epoch_dir: str | Path, user_id: str, public_key) -> dict[str, Any]:
     """The verified bundle of `user_id` from a published epoch directory (raises UnknownUser)."""
-    from solvency.receipt import tree_dir_of
-    from solvency.tree.store import TreeStore
-
     epoch_dir = Path(epoch_dir)
     epoch_doc = read_artifact(epoch_dir / "public" / "epoch.json")
     head_doc = read_artifact(epoch_dir / "public" / "log-head.json")

@@ -31,35 +31,47 @@ import hmac
 import os
 import shutil
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_staging
+from solvency.keys import public_key_of, sign_artifact
+from solvency.publish.bundle import BundleWriter, make_bundle
+from solvency.publish.control import run_signer
 from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
+from solvency.reserves.attest import (
+    build_body,
+    challenge_for,
+    commitment_summary,
+    load_node_signature,
+    load_price,
+    load_proofs,
+)
+from solvency.reserves.fields import SnapshotError
+from solvency.reserves.snapshot import load_snapshot
+from solvency.tree.build import build_tree, padded_leaf_count
+from solvency.tree.epoch import ProgressFactory, progress_bar
+from solvency.tree.export import write_leaves_bin
+from solvency.tree.ledger_cut import LedgerCutError, read_liabilities
+from solvency.tree.store import TreeStore
 from verifier import canonical
+from verifier.assets.attestation import verify_attestation
+from verifier.assets.challenge import node_message as node_message_of
+from verifier.bundle import verify_bundle
 from verifier.commitment import commitment_hash
 from verifier.encoding import EPOCH_RE
+from verifier.epoch import verify_log_head
+from verifier.history import read_artifact, verify_epoch_public
 
 PENDING_PREFIX = ".pending-"
 PENDING_FORMAT = "pos-pending/1"
 LOCK_FILE = ".publish.lock"
 SIGNATURE_FILES = ("proofs.json", "lnd_signmessage.json")
 CRASH_POINTS = ("prepared-staging", "prepared", "sealed-staging", "before-rename", "after-rename")
-
-
-ProgressFactory = Callable[[int, str], ContextManager[Callable[[int], None] | None]]
-
-
-@contextmanager
-def _bar(progress: ProgressFactory | None, total: int, label: str):
-    if progress is None:
-        yield None
-        return
-    with progress(total, label) as update:
-        yield update
 
 
 def _crash_point(name: str) -> None:
@@ -121,27 +133,8 @@ def _copy_snapshot(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
 
 
-def _fast_balances(columns: tuple[tuple, tuple, tuple], assets: tuple[str, ...]):
-    """The tree's vectorised validation and pivot of (user ids, currencies, amounts) columns
-    (None when any row needs the detailed path)."""
-    import pyarrow as pa
-
-    from solvency.tree.balances import _fast_pivot
-
-    users, currencies, amounts = columns
-    if not users:
-        return None
-    try:
-        columns = (pa.array(users, pa.string()), pa.array(currencies, pa.string()), pa.array(amounts, pa.int64()))
-    except (pa.ArrowException, OverflowError, TypeError):
-        return None
-    return _fast_pivot(*columns, assets)
-
-
 class _Clock:
     def __init__(self, timings: dict[str, float] | None) -> None:
-        import time
-
         self._timings, self._now = timings, time.perf_counter
         self._last = self._now()
 
@@ -150,43 +143,6 @@ class _Clock:
         if self._timings is not None:
             self._timings[name] = self._timings.get(name, 0.0) + now - self._last
         self._last = now
-
-
-def _load_balances(db: str, definition: str, definitions_file: str | None, as_of: str, assets: tuple[str, ...], clock: _Clock):
-    from ledger.definitions import DefinitionError, load_definitions
-    from ledger.entries import LedgerError
-    from ledger.store import open_store
-    from solvency.publish.ledger_cut import CutOffError, digest_as_of
-    from solvency.tree.balances import BalancesRejected, from_rows
-
-    try:
-        definitions = load_definitions(definitions_file)
-    except (DefinitionError, OSError) as exc:
-        raise PublishError(str(exc)) from None
-    if definition not in definitions:
-        raise PublishError(f"unknown balance definition {definition!r} (known: {', '.join(sorted(definitions))})")
-    chosen = definitions[definition]
-    try:
-        with open_store(db, create=False) as store:
-            digest = digest_as_of(store, as_of)
-            clock.lap("ledger digest at the cut-off")
-            columns = tuple(zip(*store.user_balances(chosen, as_of))) or ((), (), ())
-            clock.lap("ledger per-user balances")
-    except CutOffError as exc:
-        raise PublishError(str(exc)) from None
-    except (LedgerError, OSError, ValueError) as exc:
-        raise PublishError(f"cannot read the ledger {db}: {exc}") from None
-    balances = _fast_balances(columns, assets)
-    clock.lap("validation and pivot")
-    if balances is None:  # some row has a problem: the row-by-row path names every one
-        try:
-            balances = from_rows(zip(*columns), assets, source=f"{db} ({definition} as of {as_of})", first_line=1)
-        except BalancesRejected as exc:
-            raise PublishError(str(exc)) from None
-    if not balances.user_ids:
-        raise PublishError(f"{definition} as of {as_of} has no user with a balance: nothing to commit")
-    return balances, {"content_hash": chosen.content_hash, "name": chosen.name}, {
-        "entry_count": digest.entry_count, "head_hash": digest.head_hash}
 
 
 def prepare(
@@ -199,19 +155,13 @@ def prepare(
     snapshots: str | os.PathLike[str],
     private_key,
     definitions_file: str | None = None,
-    assets: tuple[str, ...] = ("BTC", "USD"),
+    currencies: tuple[str, ...] = ("BTC", "USD"),
     progress: ProgressFactory | None = None,
     timings: dict[str, float] | None = None,
 ) -> Prepared:
     """Phase 1: build the tree and the working directory; return the challenge to sign.
     `timings`, when given, receives the seconds spent in each step (for benchmarks)."""
     clock = _Clock(timings)
-    from solvency.keys import public_key_of
-    from solvency.reserves.attest import challenge_for, commitment_summary
-    from solvency.reserves.fields import SnapshotError
-    from solvency.reserves.snapshot import load_snapshot
-    from solvency.tree.build import build_tree
-
     pubdir = Path(pubdir)
     _check_epoch_id(epoch)
     with publication_lock(pubdir):
@@ -224,21 +174,25 @@ def prepare(
             if as_of <= prev_as_of:
                 raise PublishError(f"the cut-off {as_of} is not after the previous epoch's ({previous.epoch}: {prev_as_of})")
         try:
-            snap = load_snapshot(snapshots)
+            snap = load_snapshot(Path(snapshots))
         except SnapshotError as exc:
             raise PublishError(f"snapshot {snapshots}: {exc}") from None
         clock.lap("checks and snapshot")
-        balances, balance_definition, ledger_digest = _load_balances(db, definition, definitions_file, as_of, assets, clock)
+        try:
+            liabilities = read_liabilities(db, definition, as_of, currencies, definitions_file=definitions_file, lap=clock.lap)
+        except LedgerCutError as exc:
+            raise PublishError(str(exc)) from None
+        balances = liabilities.balances
+        if not balances.user_ids:
+            raise PublishError(f"{definition} as of {as_of} has no user with a balance: nothing to commit")
         target = pending_dir(pubdir, epoch)
         if target.exists():
             shutil.rmtree(target)  # An earlier, unsealed preparation: its challenge dies with its tree.
-        leaves = 2
-        while leaves < len(balances.user_ids):
-            leaves *= 2
-        with atomic_directory(target) as staging, _bar(progress, leaves, "hashing leaves") as update:
+        leaves = padded_leaf_count(len(balances.user_ids))
+        with atomic_directory(target) as staging, progress_bar(progress, leaves, "hashing leaves") as update:
             commitment = build_tree(
                 balances, epoch=epoch, as_of=as_of, private_key=private_key, out_dir=staging / "tree",
-                balance_definition=balance_definition, ledger_digest=ledger_digest, progress=update,
+                balance_definition=liabilities.balance_definition, ledger_digest=liabilities.ledger_digest, progress=update,
             )
             clock.lap("tree build")
             _copy_snapshot(Path(snapshots), staging / "snapshot")
@@ -270,11 +224,6 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
 
 
 def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], Any]:
-    from solvency.keys import public_key_of
-    from solvency.reserves.attest import build_body, commitment_summary, load_price, load_proofs
-    from solvency.reserves.fields import SnapshotError
-    from solvency.reserves.snapshot import load_snapshot
-
     directory = prepared.directory / "snapshot"
     try:
         snap = load_snapshot(directory)
@@ -287,16 +236,12 @@ def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], 
 
 def node_message(prepared: Prepared, private_key) -> str:
     """The text the lnd node signs (SPEC 8.6); needs ``proofs.json`` in the working snapshot."""
-    from verifier.assets.challenge import node_message as message_of
-
     body, _ = _attestation_body(prepared, private_key)
-    return message_of(body)
+    return node_message_of(body)
 
 
 def sign_with(prepared: Prepared, command: str, private_key, timeout: float = 600.0) -> None:
     """Run the `--control-signer` hook for both steps (SPEC 11.5)."""
-    from solvency.publish.control import run_signer
-
     directory = prepared.directory / "snapshot"
     run_signer(command, "proofs", prepared.challenge, directory, prepared.epoch, timeout)
     run_signer(command, "node", node_message(prepared, private_key), directory, prepared.epoch, timeout)
@@ -326,13 +271,6 @@ def public_secret_scan(public: Path, secrets: list[bytes]) -> None:
 
 def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir: Path, public_key, sample_user: str) -> None:
     """Every public file of the staged epoch passes the verifier, as a user and an auditor would run it."""
-    from solvency.publish.bundle import make_bundle
-    from solvency.tree.store import TreeStore
-    from verifier.assets.attestation import verify_attestation
-    from verifier.bundle import verify_bundle
-    from verifier.epoch import verify_log_head
-    from verifier.history import read_artifact, verify_epoch_public
-
     public = staging / "public"
     epoch_info, head = verify_epoch_public(public, epoch, public_key)
     commitment = read_artifact(public / "commitment.json")
@@ -342,7 +280,8 @@ def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir
         raise PublishError("epoch.json's solvency statement differs from the attestation's")
     if previous is not None:
         prev_head = verify_log_head(read_artifact(pubdir / previous.epoch / "public" / "log-head.json"), public_key)
-        if epoch_info.previous_epoch != previous.epoch or not hmac.compare_digest(epoch_info.previous_hash, previous.epoch_hash):
+        linked = epoch_info.previous_hash is not None and hmac.compare_digest(epoch_info.previous_hash, previous.epoch_hash)
+        if epoch_info.previous_epoch != previous.epoch or not linked:
             raise PublishError("the new epoch does not link to the latest published one")
         c = head.consistency
         if c is None or c.first_size != prev_head.log_size or not hmac.compare_digest(c.first_root, prev_head.log_root):
@@ -363,13 +302,6 @@ def seal(
     progress: ProgressFactory | None = None,
 ) -> Sealed:
     """Phase 3: attest, seal, self-check and publish ``PUBDIR/<epoch>/`` atomically."""
-    from solvency.keys import public_key_of, sign_artifact
-    from solvency.publish.bundle import BundleWriter
-    from solvency.reserves.attest import load_node_signature
-    from solvency.reserves.fields import SnapshotError
-    from solvency.tree.export import write_leaves_bin
-    from solvency.tree.store import TreeStore
-
     pubdir = Path(pubdir)
     _check_epoch_id(epoch)
     public_key = public_key_of(private_key)
@@ -405,7 +337,7 @@ def seal(
                 with open(private / "leaves.bin", "wb") as handle:
                     write_leaves_bin(store, handle)
                 if export_proofs:
-                    with open(private / "proofs.jsonl", "wb") as handle, _bar(progress, prepared.users, "proof bundles") as update:
+                    with open(private / "proofs.jsonl", "wb") as handle, progress_bar(progress, prepared.users, "proof bundles") as update:
                         writer = BundleWriter(handle, epoch_doc, head_doc)
                         store.export_proofs(writer, update)
                         writer.close()
@@ -436,7 +368,52 @@ def finish_interrupted(pubdir: str | os.PathLike[str], epoch: str) -> bool:
     return True
 
 
+def seal_once(
+    pubdir: str | os.PathLike[str],
+    epoch: str,
+    private_key,
+    *,
+    export_proofs: bool = True,
+    progress: ProgressFactory | None = None,
+) -> Sealed | None:
+    """`seal`, unless an interrupted run already published exactly this preparation: then None
+    (and its leftover working directory removed, `finish_interrupted`)."""
+    if finish_interrupted(pubdir, epoch):
+        return None
+    return seal(pubdir, epoch, private_key, export_proofs=export_proofs, progress=progress)
+
+
+def publish_epoch(
+    pubdir: str | os.PathLike[str],
+    *,
+    db: str,
+    definition: str,
+    as_of: str,
+    epoch: str,
+    snapshots: str | os.PathLike[str],
+    private_key,
+    signer: str,
+    signer_timeout: float = 600.0,
+    definitions_file: str | None = None,
+    export_proofs: bool = True,
+    progress: ProgressFactory | None = None,
+    on_prepared: Callable[[Prepared], None] | None = None,
+) -> Sealed | None:
+    """All three phases in one run, the `signer` program signing in between (SPEC 11.5).
+    `on_prepared` is told the preparation (its challenge) before the signer runs. None when an
+    interrupted run had already published this epoch (its working directory is then removed)."""
+    if finish_interrupted(pubdir, epoch):
+        return None
+    prepared = prepare(pubdir, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
+                       snapshots=snapshots, private_key=private_key, progress=progress)
+    if on_prepared is not None:
+        on_prepared(prepared)
+    sign_with(prepared, signer, private_key, timeout=signer_timeout)
+    return seal(pubdir, epoch, private_key, export_proofs=export_proofs, progress=progress)
+
+
 __all__ = [
     "CRASH_POINTS", "LOG_FILE", "PENDING_PREFIX", "Prepared", "PublishError", "Sealed", "STAGING_PREFIX",
-    "finish_interrupted", "load_prepared", "node_message", "pending_dir", "prepare", "seal", "self_check", "sign_with",
+    "finish_interrupted", "load_prepared", "node_message", "pending_dir", "prepare", "publish_epoch", "seal",
+    "seal_once", "self_check", "sign_with",
 ]

@@ -6,7 +6,7 @@ is validated and *all* problems are collected before anything is built:
 * amounts are integers (a CSV cell like ``1.5`` or ``1e3``, a float Parquet column or a Python
   float/bool is refused), below 2^64;
 * a (user, currency) pair appears at most once (duplicates would let two leaves hide one user);
-* currencies are in the committed asset list;
+* currencies are in the committed currency vector;
 * user ids are 1..256 UTF-8 bytes without control characters;
 * negative balances are refused, listing every offending user; with ``exclude_negative`` they are
   moved to a separate report instead (a negative liability would net against other users' money,
@@ -17,9 +17,11 @@ The result is a frozen `Balances` holding the user ids and a ``(n, m)`` uint64 m
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from verifier.encoding import ASSET_RE, LEAF_VALUE_LIMIT, MAX_ID_BYTES
 
@@ -47,23 +49,24 @@ class Negative:
 
 @dataclass(frozen=True, slots=True)
 class Balances:
-    """Validated balances: `user_ids[i]` holds `amounts[i, j]` of `assets[j]` (numpy uint64)."""
+    """Validated balances: `user_ids[i]` holds `amounts[i, j]` of `currencies[j]` (numpy uint64)."""
 
-    assets: tuple[str, ...]
+    currencies: tuple[str, ...]
     user_ids: tuple[str, ...]
-    amounts: object  # numpy.ndarray of shape (n, m), dtype uint64
+    amounts: Any  # numpy.ndarray of shape (n, m), dtype uint64
     excluded_negative: tuple[Negative, ...] = ()
 
     @property
     def totals(self) -> tuple[int, ...]:
-        return tuple(int(sum(int(v) for v in self.amounts[:, j])) for j in range(len(self.assets)))
+        return tuple(int(sum(int(v) for v in self.amounts[:, j])) for j in range(len(self.currencies)))
 
 
-def parse_assets(text: str) -> tuple[str, ...]:
-    assets = tuple(a.strip() for a in text.split(",") if a.strip())
-    if not assets or len(set(assets)) != len(assets) or not all(ASSET_RE.fullmatch(a) for a in assets):
+def parse_currencies(text: str) -> tuple[str, ...]:
+    """The committed currency vector from its command-line form ``BTC,USD`` (the `--assets` option)."""
+    currencies = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not currencies or len(set(currencies)) != len(currencies) or not all(ASSET_RE.fullmatch(a) for a in currencies):
         raise ValueError(f"--assets must be distinct codes like BTC,USD (got {text!r})")
-    return assets
+    return currencies
 
 
 def _user_id_problem(user_id: object) -> str | None:
@@ -78,7 +81,7 @@ def _user_id_problem(user_id: object) -> str | None:
 
 def from_rows(
     rows: Iterable[tuple[object, object, object]],
-    assets: tuple[str, ...],
+    currencies: tuple[str, ...],
     *,
     source: str,
     exclude_negative: bool = False,
@@ -92,16 +95,16 @@ def from_rows(
     seen: set[tuple[int, int]] = set()
     errors: list[str] = []
     negatives: list[Negative] = []
-    asset_pos = {a: j for j, a in enumerate(assets)}
-    m = len(assets)
+    asset_pos = {a: j for j, a in enumerate(currencies)}
+    m = len(currencies)
     for line, (user_id, currency, raw) in enumerate(rows, start=first_line):
         where = f"row {line}"
         problem = _user_id_problem(user_id)
-        if problem:
+        if problem or not isinstance(user_id, str):
             errors.append(f"{where}: {problem} ({user_id!r})")
             continue
         if currency not in asset_pos:
-            errors.append(f"{where}: user {user_id!r}: unknown currency {currency!r} (committed assets: {','.join(assets)})")
+            errors.append(f"{where}: user {user_id!r}: unknown currency {currency!r} (committed assets: {','.join(currencies)})")
             continue
         if isinstance(raw, bool) or isinstance(raw, float) or not isinstance(raw, (int, str)):
             errors.append(f"{where}: user {user_id!r}: amount {raw!r} is not an integer in minor units (floats are rejected)")
@@ -137,13 +140,13 @@ def from_rows(
     negative_users = {n.user_id for n in negatives}
     keep = [u for u in index if u not in negative_users]
     amounts = np.array([values[index[u]] for u in keep], dtype=np.uint64).reshape(len(keep), m)
-    return Balances(assets, tuple(keep), amounts, tuple(negatives))
+    return Balances(currencies, tuple(keep), amounts, tuple(negatives))
 
 
 _MAX_U64 = str(LEAF_VALUE_LIMIT - 1)
 
 
-def _fast_pivot(user_col, currency_col, amount_col, assets: tuple[str, ...]) -> Balances | None:
+def _fast_pivot(user_col, currency_col, amount_col, currencies: tuple[str, ...]) -> Balances | None:
     """Vectorised validation and pivot with pyarrow/numpy for input without any problem.
 
     Returns None as soon as anything is off (a bad id, currency or amount, a negative, a
@@ -162,7 +165,7 @@ def _fast_pivot(user_col, currency_col, amount_col, assets: tuple[str, ...]) -> 
         return None
     if pc.any(pc.match_substring_regex(user_col, r"[\x00-\x1f\x7f]")).as_py():
         return None
-    asset_index = pc.index_in(currency_col, value_set=pa.array(list(assets)))
+    asset_index = pc.index_in(currency_col, value_set=pa.array(list(currencies)))
     if asset_index.null_count:
         return None
     if pa.types.is_string(amount_col.type):
@@ -181,7 +184,7 @@ def _fast_pivot(user_col, currency_col, amount_col, assets: tuple[str, ...]) -> 
         return None
     encoded = pc.dictionary_encode(user_col).combine_chunks() if isinstance(user_col, pa.ChunkedArray) else pc.dictionary_encode(user_col)
     user_index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    m = len(assets)
+    m = len(currencies)
     j = asset_index.to_numpy(zero_copy_only=False).astype(np.int64)
     combined = np.sort(user_index * m + j)
     if n_rows > 1 and (combined[1:] == combined[:-1]).any():
@@ -189,7 +192,33 @@ def _fast_pivot(user_col, currency_col, amount_col, assets: tuple[str, ...]) -> 
     user_ids = tuple(encoded.dictionary.to_pylist())
     amounts = np.zeros((len(user_ids), m), dtype=np.uint64)
     amounts[user_index, j] = values
-    return Balances(assets, user_ids, amounts)
+    return Balances(currencies, user_ids, amounts)
+
+
+def from_ledger_rows(
+    rows: Iterable[tuple[str, str, int]],
+    currencies: tuple[str, ...],
+    *,
+    source: str,
+    exclude_negative: bool = False,
+) -> Balances:
+    """Balances from the ledger's ``(user_id, currency, amount)`` rows (`Store.user_balances`):
+    the vectorised path when every row is fine, else `from_rows`, which names every problem."""
+    import pyarrow as pa
+
+    columns = tuple(zip(*rows)) or ((), (), ())
+    users, codes, amounts = columns
+    fast = None
+    if users:
+        try:
+            arrays = (pa.array(users, pa.string()), pa.array(codes, pa.string()), pa.array(amounts, pa.int64()))
+        except (pa.ArrowException, OverflowError, TypeError):
+            arrays = None
+        if arrays is not None:
+            fast = _fast_pivot(*arrays, currencies)
+    if fast is not None:
+        return fast
+    return from_rows(zip(*columns), currencies, source=source, exclude_negative=exclude_negative, first_line=1)
 
 
 def _arrow_csv(path: str):
@@ -212,13 +241,11 @@ def _arrow_csv(path: str):
     return table
 
 
-def load_csv(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+def load_csv(path: str, currencies: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
     """CSV with header ``user_id,currency,amount`` (extra columns refused)."""
-    import csv
-
     table = _arrow_csv(path)
     if table is not None:
-        fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), assets)
+        fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), currencies)
         if fast is not None:
             return fast
 
@@ -245,12 +272,12 @@ def load_csv(path: str, assets: tuple[str, ...], *, exclude_negative: bool = Fal
                 yield row[0], row[1], row[2].strip()
 
         try:
-            return from_rows(rows(), assets, source=path, exclude_negative=exclude_negative)
+            return from_rows(rows(), currencies, source=path, exclude_negative=exclude_negative)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise BalancesRejected(path, [f"unreadable CSV: {exc}"]) from None
 
 
-def load_parquet(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+def load_parquet(path: str, currencies: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
     """Parquet with columns user_id (string), currency (string), amount (integer or decimal string)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -264,24 +291,24 @@ def load_parquet(path: str, assets: tuple[str, ...], *, exclude_negative: bool =
     amount_type = table.schema.field("amount").type
     if not (pa.types.is_integer(amount_type) or pa.types.is_string(amount_type) or pa.types.is_large_string(amount_type)):
         raise BalancesRejected(path, [f"column amount has type {amount_type}; integers in minor units only (floats are rejected)"])
-    fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), assets)
+    fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), currencies)
     if fast is not None:
         return fast
     rows = zip(table.column("user_id").to_pylist(), table.column("currency").to_pylist(), table.column("amount").to_pylist())
-    return from_rows(rows, assets, source=path, exclude_negative=exclude_negative)
+    return from_rows(rows, currencies, source=path, exclude_negative=exclude_negative)
 
 
-def load_file(path: str, assets: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
+def load_file(path: str, currencies: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
     if path.endswith(".parquet"):
-        return load_parquet(path, assets, exclude_negative=exclude_negative)
-    return load_csv(path, assets, exclude_negative=exclude_negative)
+        return load_parquet(path, currencies, exclude_negative=exclude_negative)
+    return load_csv(path, currencies, exclude_negative=exclude_negative)
 
 
-def from_arrays(user_ids, amounts, assets: tuple[str, ...]) -> Balances:
+def from_arrays(user_ids, amounts, currencies: tuple[str, ...]) -> Balances:
     """Trusted fast path for benchmarks and tests: ids must be unique, amounts uint64 (n, m)."""
     import numpy as np
 
     amounts = np.ascontiguousarray(amounts, dtype=np.uint64)
-    if amounts.shape != (len(user_ids), len(assets)):
-        raise ValueError("amounts must have shape (len(user_ids), len(assets))")
-    return Balances(tuple(assets), tuple(user_ids), amounts)
+    if amounts.shape != (len(user_ids), len(currencies)):
+        raise ValueError("amounts must have shape (len(user_ids), len(currencies))")
+    return Balances(tuple(currencies), tuple(user_ids), amounts)

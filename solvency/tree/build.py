@@ -32,14 +32,21 @@ replace to compare the two backends on the same randomness).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import mmap
+import multiprocessing
 import os
+import queue
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from solvency.atomic import atomic_directory, fsync_file
+from solvency.keys import sign_artifact
 from verifier import canonical
 from verifier.encoding import (
     FORMAT,
@@ -53,6 +60,7 @@ from verifier.encoding import (
     context_hash,
     lp,
 )
+from verifier.signature import key_id
 
 STORE_FORMAT = "pos-mst/1-store"
 CHUNK = 1 << 16
@@ -240,6 +248,13 @@ def _split_parts(amounts, k: int):
     return parts
 
 
+def padded_leaf_count(entries: int, min_leaves: int = 2) -> int:
+    """The leaf count of a tree of `entries` leaves: the next power of two, at least `min_leaves` and 2."""
+    leaf_count = 2
+    while leaf_count < max(entries, min_leaves):
+        leaf_count *= 2
+    return leaf_count
+
 
 def build_tree(
     balances,
@@ -261,24 +276,19 @@ def build_tree(
     `backend` is ``"native"``, ``"python"`` or None for the native one when it is available."""
     import numpy as np
 
-    from solvency.keys import sign_artifact
-    from verifier.signature import key_id
-
     out = Path(out_dir)
     if out.exists():
         raise FileExistsError(f"{out} already exists; refusing to overwrite a built tree")
-    assets = tuple(balances.assets)
-    m = len(assets)
-    ctx = context_hash(epoch, assets)  # validates epoch and asset codes
+    currencies = tuple(balances.currencies)
+    m = len(currencies)
+    ctx = context_hash(epoch, currencies)  # validates epoch and currency codes
     if not 1 <= split <= 64:
         raise ValueError("split must be in 1..64")
     n = len(balances.user_ids)
     amounts = balances.amounts
     parts = amounts if split == 1 else _split_parts(amounts, split)
     n_entries = n * split
-    leaf_count = 2
-    while leaf_count < max(n_entries, min_leaves):
-        leaf_count *= 2
+    leaf_count = padded_leaf_count(n_entries, min_leaves)
     height = leaf_count.bit_length() - 1
     if height > MAX_HEIGHT:
         raise ValueError("too many leaves")
@@ -329,8 +339,6 @@ def build_tree(
                 for a in range(0, n, 1 << 20):
                     handle.write("\n".join(balances.user_ids[a : a + (1 << 20)]) + "\n")
             if balances.excluded_negative:
-                import csv
-
                 with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
                     writer = csv.writer(handle)
                     writer.writerow(["user_id", "currency", "amount"])
@@ -354,7 +362,7 @@ def build_tree(
 
         body = {
             "as_of": as_of,
-            "assets": list(assets),
+            "assets": list(currencies),
             "balance_definition": balance_definition,
             "epoch": epoch,
             "format": FORMAT,
@@ -370,7 +378,7 @@ def build_tree(
         meta = {
             "format": STORE_FORMAT,
             "epoch": epoch,
-            "assets": list(assets),
+            "assets": list(currencies),
             "height": height,
             "leaf_count": leaf_count,
             "users": n,
@@ -401,9 +409,6 @@ def _id_blob(user_ids):
 
 def _build_native(mst, job, regions, progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
     """Hash every level into a shared memory map of nodes.bin; returns (keys, root record)."""
-    import mmap
-    import threading
-
     import numpy as np
 
     m, height, k, n_entries = job["m"], job["height"], job["k"], job["entries"]
@@ -436,8 +441,6 @@ def _build_native(mst, job, regions, progress, meanwhile: Callable[[], None]) ->
                 region(*regions[0])
                 meanwhile()
             else:
-                from concurrent.futures import ThreadPoolExecutor
-
                 with ThreadPoolExecutor(len(regions)) as pool:
                     futures = [pool.submit(region, *r) for r in regions]
                     meanwhile()
@@ -493,9 +496,6 @@ def _build_with_progress(regions, progress):
 
 
 def _build_parallel(regions, progress, meanwhile: Callable[[], None]) -> list[tuple[list[int], bytes]]:
-    import multiprocessing
-    import queue
-
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue() if progress is not None else None
     _JOB["progress_queue"] = q

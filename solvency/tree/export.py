@@ -46,7 +46,7 @@ def write_leaves_parquet(store, handle) -> None:
         "index": pa.array(np.arange(count, dtype=np.uint64)),
         "hash": pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), count, [None, pa.py_buffer(np.ascontiguousarray(hashes).tobytes())]),
     }
-    for j, code in enumerate(store.assets):
+    for j, code in enumerate(store.currencies):
         columns[code] = pa.array(values[:, j].astype(np.uint64))
     table = pa.table(columns).replace_schema_metadata({"pos-mst/format": "pos-mst/1", "pos-mst/epoch": store.epoch})
     pq.write_table(table, handle)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import mmap
+import multiprocessing
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from solvency.tree.build import STORE_FORMAT, level_offsets
 from verifier import canonical
 from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitment
+from verifier.proof import verify_proof
 
 EXPORT_CHUNK = 2048
 _EXPORT_STORE: TreeStore | None = None
@@ -32,6 +35,7 @@ def _plain(value: Any) -> bytes:
 def _export_chunk(job: tuple[int, list[str]]) -> bytes:
     start, ids = job
     store = _EXPORT_STORE
+    assert store is not None, "set by TreeStore.export_proofs before the workers fork"
     return b"".join(store.proof_line(start + k, uid) + b"\n" for k, uid in enumerate(ids))
 
 
@@ -63,13 +67,13 @@ class TreeStore:
             raise TreeStoreError(f"{self.directory}: unknown store format {self.meta.get('format')!r}")
         self._nodes = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         self.epoch = self.meta["epoch"]
-        self.assets = tuple(self.meta["assets"])
-        self.m = len(self.assets)
+        self.currencies = tuple(self.meta["assets"])
+        self.m = len(self.currencies)
         self.height = self.meta["height"]
         self.size = self.meta["record_size"]
         self.split = self.meta["split"]
         self.offsets = level_offsets(self.height)
-        self.ctx = context_hash(self.epoch, self.assets)
+        self.ctx = context_hash(self.epoch, self.currencies)
         self._commitment_bytes = canonical.dumps(self.commitment)
         self._sum_slots = [(32 + 16 * j, 48 + 16 * j) for j in range(self.m)]
         root_hash, root_sums = self._record(self.height, 0)
@@ -78,9 +82,13 @@ class TreeStore:
 
     def self_check(self, proof: dict[str, Any]) -> None:
         """Verify a proof with the verifier before handing it out (raises VerificationError)."""
-        from verifier.proof import verify_proof
-
         verify_proof(proof, bytes.fromhex(self.meta["public_key"]), expected_epoch=self.epoch, expected_user=proof["user_id"])
+
+    def self_check_sample(self, count: int = 100) -> None:
+        """`self_check` the proofs of up to `count` users drawn at random (before a bulk export)."""
+        ids = list(self.user_ids())
+        for i in sorted(random.SystemRandom().sample(range(len(ids)), min(count, len(ids)))):
+            self.self_check(self.proof_for_index(i, ids[i]))
 
     def close(self) -> None:
         self._nodes.close()
@@ -177,8 +185,6 @@ class TreeStore:
                     if progress is not None:
                         progress(len(chunk))
             else:
-                import multiprocessing
-
                 with multiprocessing.get_context("fork").Pool(nworkers) as pool:
                     for (_, chunk), data in zip(chunks, pool.imap(_export_chunk, chunks)):
                         handle.write(data)

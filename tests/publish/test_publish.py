@@ -23,7 +23,6 @@ from solvency.keys import generate_key, public_key_of
 from solvency.publish.bundle import bundle_for_user, make_bundle
 from solvency.publish.control import SignerFailed
 from solvency.publish.epochs import PublishError
-from solvency.publish.ledger_cut import digest_as_of
 from solvency.publish.pipeline import (
     LOCK_FILE,
     load_prepared,
@@ -34,6 +33,7 @@ from solvency.publish.pipeline import (
     seal,
     sign_with,
 )
+from solvency.tree.ledger_cut import digest_as_of
 from solvency.tree.store import TreeStore
 from verifier import canonical
 from verifier.bundle import verify_bundle

@@ -1,0 +1,121 @@
+"""The liabilities an epoch commits to: per-user balances and the hash-chain digest at one cut-off.
+
+`read_liabilities` is the one way to read them, used by `solvency tree build --db` and by
+`solvency publish` (docs/SPEC.md section 11.5, phase 1):
+
+* the store is opened without creating it (a missing or unreadable ledger is a `LedgerCutError`
+  naming it, never a new empty ledger);
+* a cut-off in the future is refused (`CutOffError`): the committed axis is assigned by the store
+  from the wall clock, so an entry committed later could still fall before a future cut-off and
+  the balances would change after publication;
+* the balances are those of the balance definition as of the cut-off on the definition's axis
+  (`Store.user_balances`);
+* the digest is the one *at the cut-off* on the committed axis -- the last entry with
+  ``committed_at <= as_of`` -- not the head at build time, or an auditor replaying the chain to
+  that digest would find other balances than the committed ones. Each store answers it from its
+  own index (`Store.digest_as_of`; the store contract tests check it against a replay).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.chain import LedgerDigest
+from ledger.clock import now_us, parse_time
+from ledger.definitions import BalanceDefinition, load_definitions
+from ledger.errors import DefinitionError, LedgerError
+from ledger.open import open_store
+from ledger.store import Store
+from solvency.tree.balances import Balances, BalancesRejected, from_ledger_rows
+
+
+class LedgerCutError(ValueError):
+    """The liabilities cannot be read at this cut-off; the message says why, in one line (or the
+    list of rejected balances)."""
+
+
+class CutOffError(LedgerCutError):
+    """The cut-off cannot be committed to (it lies in the future)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Liabilities:
+    """What a commitment built from the ledger binds: the balances, the definition and the digest."""
+
+    as_of: str
+    definition: BalanceDefinition
+    digest: LedgerDigest
+    balances: Balances
+
+    @property
+    def balance_definition(self) -> dict[str, str]:
+        """The commitment's ``balance_definition`` member (SPEC 4)."""
+        return {"content_hash": self.definition.content_hash, "name": self.definition.name}
+
+    @property
+    def ledger_digest(self) -> dict[str, int | str]:
+        """The commitment's ``ledger_digest`` member (SPEC 4): the digest at the cut-off."""
+        return {"entry_count": self.digest.entry_count, "head_hash": self.digest.head_hash}
+
+
+def digest_as_of(store: Store, as_of: str) -> LedgerDigest:
+    """Entry count and head hash of the ledger restricted to entries committed at or before `as_of`."""
+    cut = parse_time(as_of)
+    if cut > now_us():
+        raise CutOffError(f"the cut-off {as_of} is in the future; entries committed before it could still arrive")
+    return store.digest_as_of(cut)
+
+
+def choose_definition(name: str, definitions_file: str | None = None) -> BalanceDefinition:
+    """The named balance definition of `definitions_file` (default: the packaged one)."""
+    try:
+        definitions = load_definitions(definitions_file)
+    except (DefinitionError, OSError) as exc:
+        raise LedgerCutError(str(exc)) from None
+    if name not in definitions:
+        raise LedgerCutError(f"unknown balance definition {name!r} (known: {', '.join(sorted(definitions))})")
+    return definitions[name]
+
+
+def read_liabilities(
+    db: str,
+    definition: str,
+    as_of: str,
+    currencies: tuple[str, ...],
+    *,
+    definitions_file: str | None = None,
+    exclude_negative: bool = False,
+    lap: Callable[[str], None] | None = None,
+) -> Liabilities:
+    """The per-user balances of `definition` and the ledger digest, both at the cut-off `as_of`
+    (``YYYY-MM-DDTHH:MM:SSZ``). `lap`, when given, is called after each step with its name (timings)."""
+    step = lap or (lambda name: None)
+    try:
+        cut = parse_time(as_of)
+    except ValueError as exc:
+        raise LedgerCutError(str(exc)) from None
+    if cut > now_us():
+        raise CutOffError(f"the cut-off {as_of} is in the future; entries committed before it could still arrive")
+    chosen = choose_definition(definition, definitions_file)
+    try:
+        with open_store(db, create=False) as store:
+            digest = store.digest_as_of(cut)
+            step("ledger digest at the cut-off")
+            rows = list(store.user_balances(chosen, as_of))
+            step("ledger per-user balances")
+    except (LedgerError, OSError, ValueError, sqlite3.Error) as exc:
+        raise LedgerCutError(f"cannot read the ledger {db}: {_without_path(str(exc), db)}") from None
+    try:
+        balances = from_ledger_rows(rows, currencies, source=f"{db} ({definition} as of {as_of})", exclude_negative=exclude_negative)
+    except BalancesRejected as exc:
+        raise LedgerCutError(str(exc)) from None
+    step("validation and pivot")
+    return Liabilities(as_of, chosen, digest, balances)
+
+
+def _without_path(message: str, db: str) -> str:
+    for path in (db, db.removeprefix("sqlite:///")):
+        message = message.removeprefix(f"{path}: ")
+    return message
