@@ -169,7 +169,7 @@ class Store(ABC):
 
     def _check_reversals(
         self, tx: Any, batch: list[JournalEntry], bad: set[int], replays: Mapping[int, Any], errors: list[EntryError]
-    ) -> dict[str, ReversalTarget]:
+    ) -> Mapping[str, ReversalTarget]:
         """The reversal rules for the batch's new entries: the target exists, is not a reversal,
         is reversed at most once (by the ledger and the batch together), and the reversal's
         postings mirror the target's exactly (as a multiset). Returns the targets by entry id."""

@@ -44,8 +44,9 @@ def connect(uri: str) -> Any:
     mongomock client, since mongomock cannot be reached through a URI."""
     from pymongo import MongoClient
 
-    options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
-    return MongoClient(uri, tz_aware=True, **options)
+    if "serverselectiontimeoutms=" in uri.lower():
+        return MongoClient(uri, tz_aware=True)
+    return MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
 
 
 def open_store(uri: str, *, create: bool = True) -> MongoStore:

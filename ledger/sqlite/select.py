@@ -17,6 +17,7 @@ character is special to GLOB other than the wildcards.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from ledger.definitions import BalanceDefinition, Selector, glob_to_regex
@@ -25,13 +26,13 @@ _COLONS = "(length({col}) - length(replace({col}, ':', '')))"
 
 
 def register_functions(db: sqlite3.Connection) -> None:
-    cache: dict[str, object] = {}
+    cache: dict[str, re.Pattern[str]] = {}
 
     def pos_glob(pattern: str, text: str) -> int:
         regex = cache.get(pattern)
         if regex is None:
             regex = cache[pattern] = glob_to_regex(pattern)
-        return 1 if regex.fullmatch(text) else 0  # type: ignore[union-attr]
+        return 1 if regex.fullmatch(text) else 0
 
     db.create_function("pos_glob", 2, pos_glob, deterministic=True)
 

@@ -278,7 +278,7 @@ class SQLiteStore(Store):
     def get_entry(self, entry_id: str) -> PostedEntry:
         seq = seq_of_entry_id(entry_id)
         row = self._db.execute(f"SELECT {self._ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone() if seq else None
-        if row is None or make_entry_id(row[1], seq) != entry_id:
+        if seq is None or row is None or make_entry_id(row[1], seq) != entry_id:
             raise UnknownEntry(f"no entry {entry_id!r} in the ledger")
         return self._build(row, self._postings_of(seq))
 
@@ -430,9 +430,9 @@ class SQLiteStore(Store):
         condition, params = definition_condition(definition, self._currency_ids)
         indexed_to = int(meta(db, "indexed_to"))
         if definition.time_axis == "committed":
-            cut = self._seq_cut(as_of, db)
-            main = (f"p.entry_seq <= ? AND {condition}", [cut, *params])
-            tail = (f"p.entry_seq > ? AND p.entry_seq <= ? AND {condition}", [indexed_to, cut, *params])
+            seq = self._seq_cut(as_of, db)
+            main = (f"p.entry_seq <= ? AND {condition}", [seq, *params])
+            tail = (f"p.entry_seq > ? AND p.entry_seq <= ? AND {condition}", [indexed_to, seq, *params])
         else:
             cut = as_time_us(as_of)
             axis, axis_params = ("p.reporting_at <= ?", [cut]) if cut is not None else ("1", [])
