@@ -1,67 +1,89 @@
 """Build the asset attestation ``assets.json`` from a snapshot directory (SPEC 8.6-8.7).
 
-Steps (the CLI in `solvency.cli.assets` runs them):
+Steps (the CLI in `solvency.cli.assets` and `solvency.publish` run them):
 
 1. `load_snapshot` reads and cross-checks the raw outputs (one anchor block for all files).
-2. `challenge_for` gives the challenge text that the cold-storage keys and lnd's wallet sign;
-   the operator puts the signatures in ``proofs.json``.
-3. `build_body` assembles the attestation without its two signatures, verifies every proof of
-   control with the verifier's own code, recomputes totals and the statement with the verifier's
-   functions; `node_message` of the body is what ``lncli signmessage`` must sign.
-4. `finish` checks lnd's signature over that digest against ``identity_pubkey`` and signs the
-   whole with the bank's Ed25519 key.
+2. `commitment_copy` checks this epoch's signed liabilities commitment and copies what the
+   attestation binds; `challenge_for` gives the challenge text that the cold-storage keys and
+   lnd's wallet sign; the operator puts the signatures in ``proofs.json``.
+3. `build_attestation` assembles the typed `Attestation` without its two signatures, verifying
+   every proof of control with the verifier's own code and computing totals and statement with
+   the verifier's functions; its `node_message()` is what ``lncli signmessage`` must sign.
+4. `read_node_signature` checks lnd's signature over that digest against ``identity_pubkey``;
+   `sign` adds the bank's Ed25519 signature. `attest` runs 3-4; `to_bytes()` is the file.
 
 Invariant: the prover never writes an attestation that the verifier would reject; it refuses
-with `SnapshotError` naming the file and field instead.
+with `SnapshotError` naming the file and field instead. The published artifact is only ever the
+verifier's typed `Attestation`, so its bytes are the ones the verifier parses back.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
 from verifier.assets.address import descriptor_script, script_address
-from verifier.assets.attestation import (
+from verifier.assets.artifact import (
     PROOF_FORMATS,
-    TYPE,
-    InvalidAttestation,
-    check_price,
-    compute_statement,
-    compute_totals,
-    verify_proof_of_control,
+    Anchor,
+    Attestation,
+    Channel,
+    CommitmentCopy,
+    NodeSignature,
+    Onchain,
+    PendingChannel,
+    Price,
+    ProofOfControl,
+    Statement,
+    Totals,
+    Utxo,
 )
-from verifier.assets.challenge import FORMAT, challenge_message, node_message
+from verifier.assets.attestation import verify_proof_of_control
+from verifier.assets.challenge import challenge_message, node_message
 from verifier.assets.rules import COMMITMENT_TYPES
 from verifier.assets.signmessage import verify_lnd_node
-from verifier.commitment import commitment_hash, parse_commitment
+from verifier.assets.statement import attestation_statement, attestation_totals
+from verifier.commitment import commitment_hash, verify_commitment
 from verifier.errors import CannotVerify, VerificationError
-from verifier.signature import verify_signature
+from verifier.signature import Signature, key_id
+
+# Placeholders of a draft: the totals and statement are computed from the draft's own lists.
+_EMPTY_TOTALS = Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
-def commitment_summary(commitment: dict[str, Any], epoch: str, public_key) -> dict[str, Any]:
+def commitment_copy(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -> CommitmentCopy:
     """The attestation's copy of the liabilities commitment; it must be this epoch's, signed by us."""
     try:
-        parsed = parse_commitment(commitment)
-        verify_signature(commitment, public_key)
+        parsed = verify_commitment(commitment, public_key)
     except (VerificationError, CannotVerify) as exc:
         raise SnapshotError("commitment", None, f"not a valid commitment signed by this bank key ({exc})") from None
     if parsed.epoch != epoch:
         raise SnapshotError("commitment", "epoch", f"the commitment is for epoch {parsed.epoch!r}, not {epoch!r}")
-    return {
-        "hash": commitment_hash(commitment).hex(),
-        "epoch": parsed.epoch,
-        "assets": list(parsed.assets),
-        "root_sums": [str(s) for s in parsed.root_sums],
-    }
+    return CommitmentCopy(commitment_hash(parsed).hex(), parsed.epoch, tuple(parsed.assets), tuple(parsed.root_sums))
 
 
-def challenge_for(s: snap.Snapshot, epoch: str, summary: dict[str, Any]) -> str:
-    return challenge_message(epoch, s.anchor.height, s.anchor.hash, summary["hash"])
+def commitment_summary(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """`commitment_copy` as the JSON object of the attestation's ``commitment`` member."""
+    return commitment_copy(commitment, epoch, public_key).to_json()
 
 
-def _utxo(txid: str, vout: int, amount: int, script: str, address: str | None, descriptor: str | None, height: int | None, network: str, file: str) -> dict:
+def _copy(summary: CommitmentCopy | Mapping[str, Any]) -> CommitmentCopy:
+    return summary if isinstance(summary, CommitmentCopy) else CommitmentCopy.parse(dict(summary))
+
+
+def challenge_for(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any]) -> str:
+    return challenge_message(epoch, s.anchor.height, s.anchor.hash, _copy(summary).hash)
+
+
+def _utxo(txid: str, vout: int, amount: int, script: str, address: str | None, descriptor: str | None,
+          height: int | None, network: str, file: str) -> Utxo:
     name = f"{txid}:{vout}"
     try:
         derived = script_address(bytes.fromhex(script), network)
@@ -71,108 +93,106 @@ def _utxo(txid: str, vout: int, amount: int, script: str, address: str | None, d
             raise SnapshotError(file, name, f"descriptor {descriptor} does not derive the scriptPubKey {script}")
     except (VerificationError, CannotVerify) as exc:
         raise SnapshotError(file, name, exc.message) from None
-    return {"txid": txid, "vout": vout, "amount": amount, "script_pubkey": script, "address": derived,
-            "descriptor": descriptor, "height": height}
+    return Utxo(txid, vout, amount, script, derived, descriptor, height)
 
 
-def load_proofs(directory) -> list[dict[str, str]]:
+def load_proofs(directory: Path) -> tuple[ProofOfControl, ...]:
     f = Fields(read_json(directory, snap.PROOFS), snap.PROOFS)
     proofs = []
     for p in f.objects("proofs"):
         fmt = p.string("format")
         if fmt not in PROOF_FORMATS:
             raise p.error("format", f"{fmt!r} is not one of {', '.join(PROOF_FORMATS)}")
-        proofs.append({"address": p.string("address"), "format": fmt, "signature": p.string("signature")})
+        proofs.append(ProofOfControl(p.string("address"), fmt, p.string("signature")))
         if set(p.data) != {"address", "format", "signature"}:
             raise p.error(None, "a proof has exactly the members address, format and signature")
-    return proofs
+    return tuple(proofs)
 
 
-def load_price(directory) -> dict[str, Any] | None:
+def load_price(directory: Path) -> Price | None:
     raw = read_json(directory, snap.PRICE, required=False)
     if raw is None:
         return None
     try:
-        return check_price(raw, "price")
-    except InvalidAttestation as exc:
+        return Price.parse(raw, "price")
+    except VerificationError as exc:
         detail = " (prices are integers, not decimals)" if isinstance(raw, dict) and isinstance(raw.get("usd_cents_per_btc"), Decimal) else ""
         raise SnapshotError(snap.PRICE, None, exc.message + detail) from None
 
 
-def build_body(s: snap.Snapshot, epoch: str, summary: dict[str, Any], proofs: list[dict[str, str]], price: dict[str, Any] | None) -> dict[str, Any]:
-    """The attestation without ``node_signature`` and ``signature``; refuses anything invalid."""
+def _cold_utxos(s: snap.Snapshot) -> tuple[Utxo, ...]:
     network = s.node.network
-    for ch in s.channels:
-        if ch.commitment_type not in COMMITMENT_TYPES:
-            raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
-    cold = [_utxo(u.txid, u.vout, u.amount, u.script_pubkey, None, u.descriptor, u.height, network, s.cold_source) for u in s.cold]
-    onchain_utxos = None
-    if s.lnd_utxos is not None:
-        onchain_utxos = []
-        for u in s.lnd_utxos:
-            if u.confirmations < 1:
-                raise SnapshotError(snap.LND_LISTUNSPENT, f"{u.txid}:{u.vout}", "unconfirmed UTXO; run lncli listunspent --min_confs 1")
-            onchain_utxos.append(
-                _utxo(u.txid, u.vout, u.amount, u.script_pubkey, u.address, None, s.anchor.height - u.confirmations + 1, network, snap.LND_LISTUNSPENT)
-            )
-        if sum(u["amount"] for u in onchain_utxos) != s.wallet.confirmed:
-            raise SnapshotError(
-                f"{snap.LND_LISTUNSPENT} / {snap.WALLETBALANCE}", "confirmed_balance",
-                f"the listed UTXOs add up to {sum(u['amount'] for u in onchain_utxos)} sats, confirmed_balance is {s.wallet.confirmed}",
-            )
-    challenge = challenge_for(s, epoch, summary)
-    by_address = {}
+    return tuple(_utxo(u.txid, u.vout, u.amount, u.script_pubkey, None, u.descriptor, u.height, network, s.cold_source) for u in s.cold)
+
+
+def _lnd_utxos(s: snap.Snapshot) -> tuple[Utxo, ...] | None:
+    if s.lnd_utxos is None:
+        return None
+    utxos = []
+    for u in s.lnd_utxos:
+        if u.confirmations < 1:
+            raise SnapshotError(snap.LND_LISTUNSPENT, f"{u.txid}:{u.vout}", "unconfirmed UTXO; run lncli listunspent --min_confs 1")
+        height = s.anchor.height - u.confirmations + 1
+        utxos.append(_utxo(u.txid, u.vout, u.amount, u.script_pubkey, u.address, None, height, s.node.network, snap.LND_LISTUNSPENT))
+    listed = sum(u.amount for u in utxos)
+    if listed != s.wallet.confirmed:
+        raise SnapshotError(f"{snap.LND_LISTUNSPENT} / {snap.WALLETBALANCE}", "confirmed_balance",
+                            f"the listed UTXOs add up to {listed} sats, confirmed_balance is {s.wallet.confirmed}")
+    return tuple(utxos)
+
+
+def _check_proofs(proofs: tuple[ProofOfControl, ...], utxos: tuple[Utxo, ...], challenge: str, network: str) -> None:
+    proven: set[str] = set()
     for p in proofs:
-        if p["address"] in by_address:
-            raise SnapshotError(snap.PROOFS, p["address"], "two proofs for one address")
+        if p.address in proven:
+            raise SnapshotError(snap.PROOFS, p.address, "two proofs for one address")
         try:
             verify_proof_of_control(p, challenge, network)
         except (VerificationError, CannotVerify) as exc:
-            raise SnapshotError(snap.PROOFS, p["address"], f"proof of control does not verify over this epoch's challenge: {exc}") from None
-        by_address[p["address"]] = p
-    for u in cold + (onchain_utxos or []):
-        if u["address"] not in by_address:
-            raise SnapshotError(snap.PROOFS, u["address"], f"no proof of control for the UTXO {u['txid']}:{u['vout']}")
-    body: dict[str, Any] = {
-        "format": FORMAT,
-        "type": TYPE,
-        "epoch": epoch,
-        "network": network,
-        "anchor": {"height": s.anchor.height, "hash": s.anchor.hash},
-        "commitment": summary,
-        "challenge": challenge,
-        "node": {"identity_pubkey": s.node.identity_pubkey},
-        "channels": [
-            {"channel_point": c.channel_point, "scid": c.scid, "remote_pubkey": c.remote_pubkey, "active": c.active,
-             "capacity": c.capacity, "local": c.local, "remote": c.remote, "unsettled": c.unsettled,
-             "commit_fee": c.commit_fee, "commitment_type": c.commitment_type, "initiator": c.initiator,
-             "pending_htlcs": c.pending_htlcs}
-            for c in s.channels
-        ],
-        "pending_channels": [
-            {"kind": p.kind, "channel_point": p.channel_point, "capacity": p.capacity, "local": p.local,
-             "remote": p.remote, "initiator": p.initiator, "commitment_type": p.commitment_type, "limbo": p.limbo}
-            for p in s.pending.channels
-        ],
-        "onchain": {"confirmed": s.wallet.confirmed, "unconfirmed": s.wallet.unconfirmed, "locked": s.wallet.locked, "total": s.wallet.total},
-        "onchain_utxos": onchain_utxos,
-        "cold_utxos": cold,
-        "proofs": proofs,
-    }
+            raise SnapshotError(snap.PROOFS, p.address, f"proof of control does not verify over this epoch's challenge: {exc}") from None
+        proven.add(p.address)
+    for u in utxos:
+        if u.address not in proven:
+            raise SnapshotError(snap.PROOFS, u.address, f"no proof of control for the UTXO {u.outpoint}")
+
+
+def build_attestation(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any],
+                      proofs: tuple[ProofOfControl, ...], price: Price | None) -> Attestation:
+    """The attestation without ``node_signature`` and ``signature``; refuses anything invalid."""
+    for ch in s.channels:
+        if ch.commitment_type not in COMMITMENT_TYPES:
+            raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
+    copy, cold, lnd = _copy(summary), _cold_utxos(s), _lnd_utxos(s)
+    challenge = challenge_for(s, epoch, copy)
+    _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
+    draft = Attestation(
+        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash), commitment=copy,
+        challenge=challenge, node_pubkey=s.node.identity_pubkey,
+        channels=tuple(Channel(c.channel_point, c.scid, c.remote_pubkey, c.active, c.capacity, c.local, c.remote, c.unsettled,
+                               c.commit_fee, c.commitment_type, c.initiator, c.pending_htlcs) for c in s.channels),
+        pending_channels=tuple(PendingChannel(p.kind, p.channel_point, p.capacity, p.local, p.remote, p.initiator,
+                                              p.commitment_type, p.limbo) for p in s.pending.channels),
+        onchain=Onchain(s.wallet.confirmed, s.wallet.unconfirmed, s.wallet.locked, s.wallet.total),
+        onchain_utxos=lnd, cold_utxos=cold, proofs=proofs, totals=_EMPTY_TOTALS,
+        statement=Statement((), price, None),
+    )
     try:
-        totals = compute_totals(body)
+        totals = attestation_totals(draft)
     except (VerificationError, CannotVerify) as exc:
         raise SnapshotError(snap.LISTCHANNELS, None, exc.message) from None
-    body["totals"] = totals
-    body["statement"] = compute_statement(totals, summary, price)
-    return body
+    draft = dataclasses.replace(draft, totals=totals)
+    return dataclasses.replace(draft, statement=attestation_statement(draft, totals))
 
 
-def load_node_signature(directory, body: dict[str, Any], identity_pubkey: str) -> dict[str, str]:
-    """Read ``lncli signmessage`` output and check it signs this body's digest with the node key."""
+def build_body(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any],
+               proofs: tuple[ProofOfControl, ...], price: Price | None) -> dict[str, Any]:
+    """`build_attestation` as a JSON object (the body the node signs), for callers holding dicts."""
+    return build_attestation(s, epoch, summary, proofs, price).node_body()
+
+
+def _node_signature(directory: Path, message: str, identity_pubkey: str) -> NodeSignature:
     f = Fields(read_json(directory, snap.NODE_SIGNATURE), snap.NODE_SIGNATURE)
     signature = f.string("signature")
-    message = node_message(body)
     try:
         verify_lnd_node(identity_pubkey, message.encode(), signature)
     except (VerificationError, CannotVerify) as exc:
@@ -181,4 +201,29 @@ def load_node_signature(directory, body: dict[str, Any], identity_pubkey: str) -
             f"does not sign this attestation's digest with node {identity_pubkey} ({exc.message}); "
             f"run: lncli signmessage --msg '{message}'",
         ) from None
-    return {"message": message, "signature": signature}
+    return NodeSignature(message, signature)
+
+
+def read_node_signature(directory: Path, attestation: Attestation) -> NodeSignature:
+    """Read ``lncli signmessage`` output and check it signs this attestation's digest with the node key."""
+    return _node_signature(directory, attestation.node_message(), attestation.node_pubkey)
+
+
+def load_node_signature(directory: Path, body: Mapping[str, Any], identity_pubkey: str) -> dict[str, Any]:
+    """`read_node_signature` for a body held as a JSON object; returns the member's JSON."""
+    return _node_signature(directory, node_message(dict(body)), identity_pubkey).to_json()
+
+
+def sign(attestation: Attestation, private_key: Ed25519PrivateKey) -> Attestation:
+    """The bank's Ed25519 signature over the attestation, node signature included (SPEC 2.3, 8.6)."""
+    signature = Signature(key_id(private_key.public_key()), private_key.sign(attestation.signed_message()))
+    return attestation.with_signature(signature)
+
+
+def attest(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any], private_key: Ed25519PrivateKey,
+           directory: Path | None = None) -> Attestation:
+    """The signed attestation of snapshot `s`: proofs, price and node signature read from `directory`
+    (default: the snapshot's own directory)."""
+    directory = s.directory if directory is None else directory
+    draft = build_attestation(s, epoch, summary, load_proofs(directory), load_price(directory))
+    return sign(draft.with_node_signature(read_node_signature(directory, draft)), private_key)

@@ -12,6 +12,7 @@ accepted as an integer; negative amounts are refused; a BTC amount must be a who
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:80]
 
 
-def btc_to_sats(value: Any, error, key: str) -> int:
+def btc_to_sats(value: Any, error: Callable[[str, str], Exception], key: str) -> int:
     """Convert a BTC amount parsed as `Decimal` (or `int`) to integer sats, exactly
     (`verifier.assets.btc_json.btc_to_sats`), reporting failures through `error(key, reason)`."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):

@@ -1,5 +1,6 @@
 """Snapshot ingestion: real lncli/bitcoind formats, the anchor rule, the escrow identity, bad inputs."""
 
+import contextlib
 import json
 from decimal import Decimal
 
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves.fields import Fields, SnapshotError, btc_to_sats
 from solvency.reserves.snapshot import load_snapshot
-from verifier.assets.rules import ChannelFigures, EscrowMismatch, channel_escrow, our_escrow
-from verifier.errors import CannotVerify
+from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
+from verifier.assets.rules import ChannelFigures, channel_escrow, our_escrow
 
 
 def test_published_escrow_values(snapshot, tmp_path):
@@ -39,12 +40,19 @@ def _fig(**kw):
     return ChannelFigures(**base)
 
 
+@contextlib.contextmanager
+def escrow_mismatch(match=None):
+    with pytest.raises(InvalidAttestation, match=match) as info:
+        yield info
+    assert info.value.reason == Reason.ESCROW_MISMATCH
+
+
 def test_escrow_rule_failures():
-    with pytest.raises(EscrowMismatch, match="commit_fee"):
+    with escrow_mismatch(match="commit_fee"):
         channel_escrow(_fig(commit_fee=2811))
-    with pytest.raises(EscrowMismatch, match="exceeds capacity"):
+    with escrow_mismatch(match="exceeds capacity"):
         channel_escrow(_fig(local=500001))
-    with pytest.raises(EscrowMismatch, match="exceed capacity"):
+    with escrow_mismatch(match="exceed capacity"):
         channel_escrow(_fig(remote=250001))
     with pytest.raises(CannotVerify):
         channel_escrow(_fig(commitment_type="FUTURE_TYPE"))
@@ -62,7 +70,7 @@ def test_escrow_identity_property(capacity, local_share, fee, anchors):
     local = max(1, min(spendable - 1, int(spendable * local_share)))
     ch = _fig(capacity=capacity, local=local, remote=spendable - local, commit_fee=fee, commitment_type=kind)
     assert channel_escrow(ch) == escrow
-    with pytest.raises(EscrowMismatch):
+    with escrow_mismatch():
         channel_escrow(_fig(capacity=capacity, local=local, remote=spendable - local - 1, commit_fee=fee, commitment_type=kind))
 
 

@@ -12,15 +12,16 @@ from assets_cli import EPOCH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvency.reserves.attest import build_body
+from solvency.reserves.attest import build_attestation
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
+from verifier.assets.artifact import CommitmentCopy, ProofOfControl
 
 FILES = b.snapshot_files()
 JSON_FILES = {name: (json.loads(v, parse_float=Decimal) if isinstance(v, str) else v) for name, v in FILES.items()}
 
-SUMMARY = {"hash": "ab" * 32, "epoch": EPOCH, "assets": ["BTC", "USD"], "root_sums": ["150000000", "3000000"]}
-PROOFS = b.proofs_for(b.challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, SUMMARY["hash"]))["proofs"]
+SUMMARY = CommitmentCopy("ab" * 32, EPOCH, ("BTC", "USD"), (150_000_000, 3_000_000))
+PROOFS = tuple(ProofOfControl(**p) for p in b.proofs_for(b.challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, SUMMARY.hash))["proofs"])
 
 REPLACEMENTS = st.sampled_from([None, True, 1.5, -1, 0, 2**70, "", "-5", "x", "00", [], {}, [1], {"a": 1}])
 
@@ -61,7 +62,7 @@ def test_corrupted_value_is_a_named_error_or_harmless(tmp_path_factory, data):
     try:
         snapshot = load_snapshot(directory)
         # The prover's next step must not crash on what loading let through either.
-        build_body(snapshot, EPOCH, SUMMARY, PROOFS, None)
+        build_attestation(snapshot, EPOCH, SUMMARY, PROOFS, None)
     except SnapshotError as exc:
         assert exc.file and str(exc)
 
@@ -80,5 +81,5 @@ def test_uncorrupted_baseline_builds(tmp_path):
     # Without this, the property above could pass vacuously by failing early on every example.
     for file_name, value in FILES.items():
         (tmp_path / file_name).write_text(value if isinstance(value, str) else json.dumps(value))
-    body = build_body(load_snapshot(tmp_path), EPOCH, SUMMARY, PROOFS, None)
-    assert body["totals"]["cold_storage"] == 187_345_678
+    attestation = build_attestation(load_snapshot(tmp_path), EPOCH, SUMMARY, PROOFS, None)
+    assert attestation.totals.cold_storage == 187_345_678

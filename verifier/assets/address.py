@@ -9,50 +9,54 @@ given, and derive exactly the UTXO's scriptPubKey (``addr()`` and ``raw()`` name
 
 from __future__ import annotations
 
+from typing import Any
+
 from embit.descriptor import Descriptor
 from embit.descriptor.checksum import checksum as descriptor_checksum
 from embit.networks import NETWORKS
 from embit.script import Script, address_to_scriptpubkey
 
-from verifier.errors import CannotVerify, VerificationError
+from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
 
 # lnd `getinfo.chains[].network` names -> embit network parameters.
 NETWORK_NAMES = {"mainnet": "main", "testnet": "test", "testnet4": "test", "signet": "signet", "regtest": "regtest"}
 
 
-class AddressMismatch(VerificationError):
-    """An address, script or descriptor does not match what it is claimed to match."""
-
-    default_reason = "ADDRESS_MISMATCH"
+def _mismatch(message: str) -> InvalidAttestation:
+    return InvalidAttestation(message, reason=Reason.ADDRESS_MISMATCH)
 
 
-def network_params(network: str) -> dict:
+def network_params(network: str) -> dict[str, Any]:
+    """embit's parameters of an lnd network name; an unknown name is undecidable."""
     if network not in NETWORK_NAMES:
-        raise CannotVerify(f"unknown network {network!r}; expected one of {sorted(NETWORK_NAMES)}", reason="UNSUPPORTED_NETWORK")
-    return NETWORKS[NETWORK_NAMES[network]]
+        raise CannotVerify(f"unknown network {network!r}; expected one of {sorted(NETWORK_NAMES)}", reason=Reason.UNSUPPORTED_NETWORK)
+    params: dict[str, Any] = NETWORKS[NETWORK_NAMES[network]]
+    return params
 
 
 def script_address(script_pubkey: bytes, network: str) -> str:
-    """The address of a standard scriptPubKey on `network`; `AddressMismatch` if it has none."""
+    """The address of a standard scriptPubKey on `network`; ``ADDRESS_MISMATCH`` if it has none."""
     try:
-        return Script(script_pubkey).address(network_params(network))
+        address: str = Script(script_pubkey).address(network_params(network))
     except ValueError:
-        raise AddressMismatch(f"scriptPubKey {script_pubkey.hex()} has no standard address") from None
+        raise _mismatch(f"scriptPubKey {script_pubkey.hex()} has no standard address") from None
+    return address
 
 
 def address_script(address: str, network: str) -> bytes:
-    """The scriptPubKey of a canonical `address` on `network`, else `AddressMismatch`."""
+    """The scriptPubKey of a canonical `address` on `network`, else ``ADDRESS_MISMATCH``."""
     params = network_params(network)
     if not isinstance(address, str) or not address.isascii():
-        raise AddressMismatch(f"address {address!r} is not an ASCII string")
+        raise _mismatch(f"address {address!r} is not an ASCII string")
     try:
         script = address_to_scriptpubkey(address)
         again = script.address(params)
     except Exception:  # noqa: BLE001 - every decoding failure means "not a valid address"
-        raise AddressMismatch(f"{address!r} is not a valid {network} address") from None
+        raise _mismatch(f"{address!r} is not a valid {network} address") from None
     if again != address:
-        raise AddressMismatch(f"{address!r} is not a canonical {network} address (re-encodes as {again!r})")
-    return script.data
+        raise _mismatch(f"{address!r} is not a canonical {network} address (re-encodes as {again!r})")
+    data: bytes = script.data
+    return data
 
 
 def descriptor_script(descriptor: str, network: str) -> bytes:
@@ -65,20 +69,21 @@ def descriptor_script(descriptor: str, network: str) -> bytes:
     try:
         expected = descriptor_checksum(body)
     except Exception:  # noqa: BLE001 - characters outside the descriptor alphabet
-        raise AddressMismatch(f"descriptor {descriptor!r} has characters no descriptor can have") from None
+        raise _mismatch(f"descriptor {descriptor!r} has characters no descriptor can have") from None
     if check and expected != check:
-        raise AddressMismatch(f"descriptor {descriptor!r} has a wrong checksum")
+        raise _mismatch(f"descriptor {descriptor!r} has a wrong checksum")
     if body.startswith("addr(") and body.endswith(")"):
         return address_script(body[5:-1], network)
     if body.startswith("raw(") and body.endswith(")"):
         hex_text = body[4:-1]
         if not hex_text or len(hex_text) % 2 or any(c not in "0123456789abcdef" for c in hex_text):
-            raise AddressMismatch(f"descriptor {descriptor!r}: raw() needs lower-case hex")
+            raise _mismatch(f"descriptor {descriptor!r}: raw() needs lower-case hex")
         return bytes.fromhex(hex_text)
     try:
         parsed = Descriptor.from_string(body)
     except Exception as exc:  # noqa: BLE001
-        raise CannotVerify(f"descriptor {body!r} cannot be parsed ({exc})", reason="UNSUPPORTED_DESCRIPTOR") from None
+        raise CannotVerify(f"descriptor {body!r} cannot be parsed ({exc})", reason=Reason.UNSUPPORTED_DESCRIPTOR) from None
     if parsed.is_wildcard:
-        raise AddressMismatch(f"descriptor {body!r} is ranged (has a wildcard); give the derived descriptor of the UTXO")
-    return parsed.script_pubkey().data
+        raise _mismatch(f"descriptor {body!r} is ranged (has a wildcard); give the derived descriptor of the UTXO")
+    derived: bytes = parsed.script_pubkey().data
+    return derived

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable
 from io import BytesIO
 
 from coincurve import PublicKey, PublicKeyXOnly
@@ -38,7 +39,7 @@ from embit.script import Script, Witness
 from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 
 from verifier.assets.address import address_script
-from verifier.errors import CannotVerify, VerificationError
+from verifier.assets.errors import CannotVerify, Reason, bad_proof
 
 MESSAGE_TAG = "BIP0322-signed-message"
 OP_0, OP_RETURN, OP_CHECKMULTISIG = 0x00, 0x6A, 0xAE
@@ -46,14 +47,9 @@ _SEGWIT_HASHTYPES = {SIGHASH.ALL, SIGHASH.NONE, SIGHASH.SINGLE, 0x81, 0x82, 0x83
 _TAPROOT_HASHTYPES = {SIGHASH.DEFAULT} | _SEGWIT_HASHTYPES
 
 
-class InvalidMessageSignature(VerificationError):
-    """A message signature (BIP-322, BIP-137 or lnd) does not verify."""
-
-    default_reason = "BAD_PROOF_OF_CONTROL"
-
-
 def message_hash(message: bytes) -> bytes:
-    return tagged_hash(MESSAGE_TAG, message)
+    digest: bytes = tagged_hash(MESSAGE_TAG, message)
+    return digest
 
 
 def to_spend(message: bytes, script_pubkey: bytes) -> Transaction:
@@ -83,9 +79,9 @@ def decode_witness(data: bytes) -> list[bytes]:
             raise ValueError("too many witness items")
         items = [_read_exact(stream, compact.read_from(stream)) for _ in range(count)]
     except Exception as exc:  # noqa: BLE001 - any decoding failure is a malformed signature
-        raise InvalidMessageSignature(f"signature is not a witness stack ({exc})", reason="MALFORMED_PROOF") from None
+        raise bad_proof(f"signature is not a witness stack ({exc})", Reason.MALFORMED_PROOF) from None
     if stream.read(1):
-        raise InvalidMessageSignature("signature has trailing bytes after the witness stack", reason="MALFORMED_PROOF")
+        raise bad_proof("signature has trailing bytes after the witness stack", Reason.MALFORMED_PROOF)
     return items
 
 
@@ -93,10 +89,10 @@ def _b64(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise InvalidMessageSignature(f"error decoding signature as base64 ({what})", reason="MALFORMED_PROOF") from None
+        raise bad_proof(f"error decoding signature as base64 ({what})", Reason.MALFORMED_PROOF) from None
 
 
-def _ecdsa_ok(pubkey: bytes, sig_with_type: bytes, sighash_of) -> bool:
+def _ecdsa_ok(pubkey: bytes, sig_with_type: bytes, sighash_of: Callable[[int], bytes]) -> bool:
     if len(sig_with_type) < 9:
         return False
     der, hashtype = sig_with_type[:-1], sig_with_type[-1]
@@ -130,31 +126,31 @@ def _parse_multisig(script: bytes) -> tuple[int, list[bytes]] | None:
 
 def _verify_p2wpkh(program: bytes, witness: list[bytes], tx: Transaction) -> None:
     if len(witness) != 2:
-        raise InvalidMessageSignature("invalid signature: a P2WPKH witness has exactly 2 items")
+        raise bad_proof("invalid signature: a P2WPKH witness has exactly 2 items")
     sig, pubkey = witness
     if not _is_compressed(pubkey) or hashlib.new("ripemd160", hashlib.sha256(pubkey).digest()).digest() != program:
-        raise InvalidMessageSignature("invalid signature: the witness public key does not match the address")
+        raise bad_proof("invalid signature: the witness public key does not match the address")
     script_code = Script(b"\x76\xa9\x14" + program + b"\x88\xac")
     if not _ecdsa_ok(pubkey, sig, lambda ht: tx.sighash_segwit(0, script_code, 0, sighash=ht)):
-        raise InvalidMessageSignature("invalid signature: ECDSA check failed for the P2WPKH key")
+        raise bad_proof("invalid signature: ECDSA check failed for the P2WPKH key")
 
 
 def _verify_p2wsh(program: bytes, witness: list[bytes], tx: Transaction) -> None:
     if not witness:
-        raise InvalidMessageSignature("invalid signature: empty P2WSH witness")
+        raise bad_proof("invalid signature: empty P2WSH witness")
     script = witness[-1]
     if hashlib.sha256(script).digest() != program:
-        raise InvalidMessageSignature("invalid signature: the witness script does not hash to the address")
+        raise bad_proof("invalid signature: the witness script does not hash to the address")
     parsed = _parse_multisig(script)
     if parsed is None:
         raise CannotVerify(
             "the witness script is not a plain multisig (OP_m keys OP_n OP_CHECKMULTISIG); other scripts are not supported",
-            reason="UNSUPPORTED_PROOF",
+            reason=Reason.UNSUPPORTED_PROOF,
         )
     m, keys = parsed
     stack = witness[:-1]
     if len(stack) != m + 1 or stack[0] != b"":
-        raise InvalidMessageSignature(f"invalid signature: a {m}-of-{len(keys)} witness holds an empty dummy and {m} signatures")
+        raise bad_proof(f"invalid signature: a {m}-of-{len(keys)} witness holds an empty dummy and {m} signatures")
     sigs = stack[1:]
     script_code = Script(script)
     # OP_CHECKMULTISIG: signatures in key order, each key used at most once; NULLFAIL means no
@@ -166,29 +162,29 @@ def _verify_p2wsh(program: bytes, witness: list[bytes], tx: Transaction) -> None
         ):
             key_index += 1
         if key_index == len(keys):
-            raise InvalidMessageSignature(f"invalid signature: fewer than {m} valid signatures for the multisig keys")
+            raise bad_proof(f"invalid signature: fewer than {m} valid signatures for the multisig keys")
         key_index += 1
 
 
 def _verify_p2tr(program: bytes, witness: list[bytes], tx: Transaction, script_pubkey: bytes) -> None:
     if len(witness) >= 2 and witness[-1][:1] == b"\x50":
-        raise CannotVerify("taproot witness with an annex is not supported", reason="UNSUPPORTED_PROOF")
+        raise CannotVerify("taproot witness with an annex is not supported", reason=Reason.UNSUPPORTED_PROOF)
     if len(witness) != 1:
-        raise CannotVerify("taproot script-path spends are not supported; only key-path", reason="UNSUPPORTED_PROOF")
+        raise CannotVerify("taproot script-path spends are not supported; only key-path", reason=Reason.UNSUPPORTED_PROOF)
     sig = witness[0]
     if len(sig) == 64:
         hashtype = SIGHASH.DEFAULT
     elif len(sig) == 65 and sig[-1] in _TAPROOT_HASHTYPES - {SIGHASH.DEFAULT}:
         hashtype, sig = sig[-1], sig[:64]
     else:
-        raise InvalidMessageSignature("invalid signature: a taproot key-path signature is 64 or 65 bytes")
+        raise bad_proof("invalid signature: a taproot key-path signature is 64 or 65 bytes")
     digest = tx.sighash_taproot(0, [Script(script_pubkey)], [0], sighash=hashtype)
     try:
         ok = PublicKeyXOnly(program).verify(sig, digest)
     except Exception:  # noqa: BLE001 - not a valid x-only key: cannot be valid
         ok = False
     if not ok:
-        raise InvalidMessageSignature("invalid signature: Schnorr check failed for the taproot output key")
+        raise bad_proof("invalid signature: Schnorr check failed for the taproot output key")
 
 
 def _check_full(raw: bytes, spend: Transaction) -> None:
@@ -198,18 +194,18 @@ def _check_full(raw: bytes, spend: Transaction) -> None:
         if stream.read(1):
             raise ValueError("trailing bytes")
     except Exception:  # noqa: BLE001
-        raise InvalidMessageSignature("error parsing signature as full variant", reason="MALFORMED_PROOF") from None
+        raise bad_proof("error parsing signature as full variant", Reason.MALFORMED_PROOF) from None
     if len(tx.vin) != 1 or tx.vin[0].txid != spend.txid() or tx.vin[0].vout != 0:
-        raise InvalidMessageSignature(
+        raise bad_proof(
             "invalid signature: the full signature's transaction does not spend to_spend of this message and address"
         )
-    raise CannotVerify("BIP-322 full signatures are not supported by this verifier", reason="UNSUPPORTED_PROOF")
+    raise CannotVerify("BIP-322 full signatures are not supported by this verifier", reason=Reason.UNSUPPORTED_PROOF)
 
 
 def verify_simple(address: str, message: bytes, signature: str, network: str = "mainnet") -> str:
     """Verify a BIP-322 signature for `address` over `message`; return the script type verified.
 
-    Raises `InvalidMessageSignature` when it does not verify and `CannotVerify` when the address
+    Raises `InvalidAttestation` (``BAD_PROOF_OF_CONTROL``, ``MALFORMED_PROOF``) when it does not verify and `CannotVerify` when the address
     type or signature variant is outside what this module implements.
     """
     script_pubkey = address_script(address, network)
@@ -217,13 +213,13 @@ def verify_simple(address: str, message: bytes, signature: str, network: str = "
     if signature.startswith("ful"):
         _check_full(_b64(signature[3:], "full"), spend)
     if signature.startswith("pof"):
-        raise CannotVerify("BIP-322 proof-of-funds signatures are not supported", reason="UNSUPPORTED_PROOF")
+        raise CannotVerify("BIP-322 proof-of-funds signatures are not supported", reason=Reason.UNSUPPORTED_PROOF)
     body = signature[3:] if signature.startswith("smp") else signature
     if not body:
-        raise InvalidMessageSignature("signature too short", reason="MALFORMED_PROOF")
+        raise bad_proof("signature too short", Reason.MALFORMED_PROOF)
     witness = decode_witness(_b64(body, "simple"))
     if not witness:
-        raise InvalidMessageSignature("invalid signature: empty witness stack")
+        raise bad_proof("invalid signature: empty witness stack")
     tx = to_sign(spend, witness)
     version, program = script_pubkey[0], script_pubkey[2:]
     if version == 0x00 and len(script_pubkey) == 22:
@@ -237,5 +233,5 @@ def verify_simple(address: str, message: bytes, signature: str, network: str = "
         return "p2tr"
     raise CannotVerify(
         "BIP-322 simple signatures are verified for P2WPKH, P2WSH multisig and P2TR key path only",
-        reason="UNSUPPORTED_PROOF",
+        reason=Reason.UNSUPPORTED_PROOF,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verifier.errors import CannotVerify, VerificationError
+from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
 
 ANCHOR_OUTPUT_SAT = 330
 MAX_SAT = 21_000_000 * 100_000_000
@@ -54,10 +54,8 @@ COUNTED = frozenset(name for name, counted in CATEGORIES if counted)
 CATEGORY_NAMES = tuple(name for name, _ in CATEGORIES)
 
 
-class EscrowMismatch(VerificationError):
-    """A channel's balances break the escrow identity or a bound."""
-
-    default_reason = "ESCROW_MISMATCH"
+def _escrow_mismatch(message: str) -> InvalidAttestation:
+    return InvalidAttestation(message, reason=Reason.ESCROW_MISMATCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +84,7 @@ def anchor_count(ch: ChannelFigures) -> int:
 def channel_escrow(ch: ChannelFigures) -> int:
     """Check every bound and the escrow identity of `ch`; return its escrow in sats.
 
-    Raises `EscrowMismatch` naming the channel and the failed rule, or `CannotVerify` for an
+    Raises `InvalidAttestation` (``ESCROW_MISMATCH``) naming the channel and the failed rule, or `CannotVerify` for an
     unknown commitment type.
     """
     where = f"channel {ch.channel_point}"
@@ -94,24 +92,24 @@ def channel_escrow(ch: ChannelFigures) -> int:
         raise CannotVerify(
             f"{where}: unknown commitment_type {ch.commitment_type!r}; the escrow rule is defined for "
             + ", ".join(COMMITMENT_TYPES),
-            reason="UNSUPPORTED_COMMITMENT_TYPE",
+            reason=Reason.UNSUPPORTED_COMMITMENT_TYPE,
         )
     for name in ("capacity", "local", "remote", "unsettled", "commit_fee"):
         value = getattr(ch, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SAT:
-            raise EscrowMismatch(f"{where}: {name} {value!r} is not an amount in sats")
+            raise _escrow_mismatch(f"{where}: {name} {value!r} is not an amount in sats")
     for name in ("local", "remote", "unsettled"):
         if getattr(ch, name) > ch.capacity:
-            raise EscrowMismatch(f"{where}: {name} {getattr(ch, name)} exceeds capacity {ch.capacity}")
+            raise _escrow_mismatch(f"{where}: {name} {getattr(ch, name)} exceeds capacity {ch.capacity}")
     escrow = ch.capacity - ch.local - ch.remote - ch.unsettled
     if escrow < 0:
-        raise EscrowMismatch(
+        raise _escrow_mismatch(
             f"{where}: local {ch.local} + remote {ch.remote} + unsettled {ch.unsettled} exceed capacity {ch.capacity}"
         )
     anchors = anchor_count(ch)
     expected = ch.commit_fee + ANCHOR_OUTPUT_SAT * anchors
     if escrow != expected:
-        raise EscrowMismatch(
+        raise _escrow_mismatch(
             f"{where}: capacity - local - remote - unsettled = {escrow} but commit_fee {ch.commit_fee}"
             f" + {anchors} x {ANCHOR_OUTPUT_SAT} (anchor outputs of a {ch.commitment_type} channel) = {expected}"
         )

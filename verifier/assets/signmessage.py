@@ -31,8 +31,7 @@ from embit.hashes import hash160, tagged_hash
 
 from verifier.assets import zbase32
 from verifier.assets.address import address_script
-from verifier.assets.bip322 import InvalidMessageSignature
-from verifier.errors import CannotVerify
+from verifier.assets.errors import CannotVerify, Reason, bad_proof
 
 BITCOIN_PREFIX = b"Bitcoin Signed Message:\n"
 LIGHTNING_PREFIX = b"Lightning Signed Message:"
@@ -53,15 +52,15 @@ def lightning_message_digest(message: bytes) -> bytes:
 def _recover(sig65: bytes, digest: bytes) -> tuple[int, PublicKey]:
     """Recover the signing key; return (header, key). The header's recid selects the key."""
     if len(sig65) != 65:
-        raise InvalidMessageSignature(f"a compact signature is 65 bytes, got {len(sig65)}", reason="MALFORMED_PROOF")
+        raise bad_proof(f"a compact signature is 65 bytes, got {len(sig65)}", Reason.MALFORMED_PROOF)
     header = sig65[0]
     if not 27 <= header <= 42:
-        raise InvalidMessageSignature(f"signature header byte {header} is outside 27..42", reason="MALFORMED_PROOF")
+        raise bad_proof(f"signature header byte {header} is outside 27..42", Reason.MALFORMED_PROOF)
     recid = (header - 27) & 3
     try:
         key = PublicKey.from_signature_and_message(sig65[1:] + bytes([recid]), digest, hasher=None)
     except Exception:  # noqa: BLE001 - r or s out of range, or no point with that x
-        raise InvalidMessageSignature("invalid signature: no public key can be recovered from it") from None
+        raise bad_proof("invalid signature: no public key can be recovered from it") from None
     return header, key
 
 
@@ -69,7 +68,7 @@ def _b64_sig(signature: str) -> bytes:
     try:
         return base64.b64decode(signature.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise InvalidMessageSignature("malformed base64 encoding of the signature", reason="MALFORMED_PROOF") from None
+        raise bad_proof("malformed base64 encoding of the signature", Reason.MALFORMED_PROOF) from None
 
 
 def _p2tr_key_path(key: PublicKey) -> bytes:
@@ -99,7 +98,7 @@ def verify_bip137(address: str, message: bytes, signature: str, network: str = "
     kind = {0: "p2pkh", 1: "p2pkh", 2: "p2sh-p2wpkh", 3: "p2wpkh"}[(header - 27) // 4]
     scripts = _scripts(key, compressed=header >= 31)
     if scripts.get(kind) != target:
-        raise InvalidMessageSignature(f"invalid signature: the recovered key's {kind} address is not {address}")
+        raise bad_proof(f"invalid signature: the recovered key's {kind} address is not {address}")
     return kind
 
 
@@ -108,26 +107,26 @@ def verify_lnd_address(address: str, message: bytes, signature: str, network: st
     target = address_script(address, network)
     header, key = _recover(_b64_sig(signature), bitcoin_message_digest(message))
     if not 31 <= header <= 34:
-        raise InvalidMessageSignature(f"lnd address signatures use header 31..34, got {header}", reason="MALFORMED_PROOF")
+        raise bad_proof(f"lnd address signatures use header 31..34, got {header}", Reason.MALFORMED_PROOF)
     for kind, script in _scripts(key, compressed=True).items():
         if script == target:
             return kind
     if target[:2] not in (b"\x00\x14", b"\xa9\x14", b"\x51\x20") and target[:3] != b"\x76\xa9\x14":
-        raise CannotVerify(f"address {address} is not a single-key type lnd can sign for", reason="UNSUPPORTED_PROOF")
-    raise InvalidMessageSignature(f"invalid signature: the recovered key does not derive {address}")
+        raise CannotVerify(f"address {address} is not a single-key type lnd can sign for", reason=Reason.UNSUPPORTED_PROOF)
+    raise bad_proof(f"invalid signature: the recovered key does not derive {address}")
 
 
 def recover_lnd_node_key(message: bytes, signature: str) -> bytes:
     """The compressed public key that produced lnd node signature `signature` over `message`."""
     if not isinstance(signature, str) or len(signature) != 104:
-        raise InvalidMessageSignature("an lnd signmessage signature is 104 z-base-32 characters", reason="MALFORMED_PROOF")
+        raise bad_proof("an lnd signmessage signature is 104 z-base-32 characters", Reason.MALFORMED_PROOF)
     try:
         raw = zbase32.decode(signature)
     except zbase32.ZBase32Error as exc:
-        raise InvalidMessageSignature(f"malformed z-base-32 signature: {exc}", reason="MALFORMED_PROOF") from None
+        raise bad_proof(f"malformed z-base-32 signature: {exc}", Reason.MALFORMED_PROOF) from None
     header, key = _recover(raw, lightning_message_digest(message))
     if not 31 <= header <= 34:
-        raise InvalidMessageSignature(f"lnd node signatures use header 31..34, got {header}", reason="MALFORMED_PROOF")
+        raise bad_proof(f"lnd node signatures use header 31..34, got {header}", Reason.MALFORMED_PROOF)
     return key.format(compressed=True)
 
 
@@ -135,6 +134,4 @@ def verify_lnd_node(identity_pubkey: str, message: bytes, signature: str) -> Non
     """Require that the lnd node with `identity_pubkey` (hex) signed `message`."""
     recovered = recover_lnd_node_key(message, signature).hex()
     if recovered != identity_pubkey:
-        raise InvalidMessageSignature(
-            f"the node signature was made by {recovered}, not by the node {identity_pubkey}", reason="WRONG_NODE_KEY"
-        )
+        raise bad_proof(f"the node signature was made by {recovered}, not by the node {identity_pubkey}", Reason.WRONG_NODE_KEY)
