@@ -1,8 +1,8 @@
-"""Per-user balances as a pandas DataFrame, and written to CSV or Parquet files.
+"""Per-user balances as a pandas DataFrame, and encoded as CSV or Parquet.
 
 pandas and pyarrow are imported inside the functions: `ledger` must stay importable (and the CLI's
-``--help`` fast) without them. Files are written to a temporary name in the target directory,
-fsynced and renamed, so a reader never sees a half-written balances file.
+``--help`` fast) without them. The writers here encode rows into an open binary handle; putting the
+file in place atomically is the caller's job (`solvency.ledger_files.write_balances`).
 
 Columns, in this order: ``user_id`` (text), ``currency`` (text), ``balance`` (int64, minor units).
 """
@@ -10,17 +10,20 @@ Columns, in this order: ``user_id`` (text), ``currency`` (text), ``balance`` (in
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 from ledger.definitions import BalanceDefinition
 from ledger.store import AsOf, Store
 
 COLUMNS = ("user_id", "currency", "balance")
 
+Rows = Iterable[tuple[str, str, int]]
+Totals = tuple[int, dict[str, int]]
 
-def user_balances_frame(store: Store, definition: BalanceDefinition, as_of: AsOf = None):
+
+def user_balances_frame(store: Store, definition: BalanceDefinition, as_of: AsOf = None) -> Any:
     """`Store.user_balances` as a DataFrame with the columns above."""
     import pandas as pd
 
@@ -34,7 +37,7 @@ def user_balances_frame(store: Store, definition: BalanceDefinition, as_of: AsOf
     )
 
 
-def _columns(rows: Iterable[tuple[str, str, int]]) -> tuple[list[str], list[str], list[int]]:
+def _columns(rows: Rows) -> tuple[list[str], list[str], list[int]]:
     users: list[str] = []
     currencies: list[str] = []
     amounts: list[int] = []
@@ -46,7 +49,7 @@ def _columns(rows: Iterable[tuple[str, str, int]]) -> tuple[list[str], list[str]
 
 
 class _Counter:
-    def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
+    def __init__(self, rows: Rows) -> None:
         self.rows = rows
         self.count = 0
         self.totals: dict[str, int] = {}
@@ -57,43 +60,41 @@ class _Counter:
             self.totals[row[1]] = self.totals.get(row[1], 0) + row[2]
             yield row
 
+    def result(self) -> Totals:
+        return self.count, dict(sorted(self.totals.items()))
 
-def write_balances(rows: Iterable[tuple[str, str, int]], path: str) -> tuple[int, dict[str, int]]:
-    """Write rows to `path` (``.csv`` or ``.parquet``) atomically; returns (row count, totals)."""
-    lower = path.lower()
-    if not (lower.endswith(".csv") or lower.endswith(".parquet")):
-        raise ValueError(f"{path}: the output file must end in .csv or .parquet")
-    directory = os.path.dirname(os.path.abspath(path))
+
+def write_csv(rows: Rows, handle: BinaryIO) -> Totals:
+    """Encode rows as UTF-8 CSV with a header line into `handle`; returns (row count, totals)."""
     counted = _Counter(rows)
-    fd, tmp = tempfile.mkstemp(prefix=".balances-", dir=directory)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w" if lower.endswith(".csv") else "wb", **({"newline": "", "encoding": "utf-8"} if lower.endswith(".csv") else {})) as handle:
-            if lower.endswith(".csv"):
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(COLUMNS)
-                writer.writerows(counted)
-            else:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(counted)
+    text.flush()
+    text.detach()
+    return counted.result()
 
-                users, currencies, amounts = _columns(counted)
-                table = pa.table(
-                    {"user_id": pa.array(users, pa.string()), "currency": pa.array(currencies, pa.string()), "balance": pa.array(amounts, pa.int64())}
-                )
-                pq.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return counted.count, dict(sorted(counted.totals.items()))
+
+def write_parquet(rows: Rows, handle: BinaryIO) -> Totals:
+    """Encode rows as a Parquet table into `handle`; returns (row count, totals)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    counted = _Counter(rows)
+    users, currencies, amounts = _columns(counted)
+    table = pa.table(
+        {"user_id": pa.array(users, pa.string()), "currency": pa.array(currencies, pa.string()), "balance": pa.array(amounts, pa.int64())}
+    )
+    pq.write_table(table, handle)
+    return counted.result()
+
+
+def writer_for(path: str) -> Callable[[Rows, BinaryIO], Totals]:
+    """`write_csv` or `write_parquet` by the extension of `path` (ValueError for any other)."""
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        return write_csv
+    if lower.endswith(".parquet"):
+        return write_parquet
+    raise ValueError(f"{path}: the output file must end in .csv or .parquet")

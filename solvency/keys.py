@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from solvency.atomic import atomic_write
 from verifier import canonical
 from verifier.signature import ALG, KEY_FORMAT, SIGNATURE_FIELD, key_id, public_key_document, signed_message
 
@@ -33,25 +33,10 @@ class KeyFileError(Exception):
 
 def _write_new_file(path: Path, data: bytes, mode: int) -> None:
     """Create `path` with `data` atomically; refuse to replace an existing file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise KeyFileError(f"{path} already exists; refusing to overwrite a key") from None
-    finally:
-        os.unlink(tmp)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        atomic_write(path, data, mode=mode, overwrite=False)
+    except FileExistsError:
+        raise KeyFileError(f"{path} already exists; refusing to overwrite a key") from None
 
 
 def generate_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:

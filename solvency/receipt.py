@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from solvency.keys import public_key_of, sign_artifact
+from solvency.tree.store import TreeStore
 from verifier.commitment import commitment_hash
 from verifier.proof import verify_proof
 from verifier.receipt import RECEIPT_FORMAT, verify_receipt
@@ -45,3 +46,14 @@ def issue_receipt(proof_doc: dict[str, Any], private_key, issued_at: str | None 
     receipt = sign_artifact(body, private_key)
     verify_receipt(receipt, public_key, commitment=proof_doc["commitment"], proof_facts=facts)
     return receipt
+
+
+def receipt_for_user(tree: Path, user_id: str, private_key) -> dict[str, Any]:
+    """Issue the receipt of `user_id` from a tree directory or an epoch directory holding one.
+
+    Raises FileNotFoundError (no tree there), `solvency.tree.store.TreeStoreError` (an unreadable
+    tree) or `solvency.tree.store.UnknownUser` (no leaf of the user).
+    """
+    with TreeStore(tree_dir_of(Path(tree))) as store:
+        proof = store.proof(user_id)
+    return issue_receipt(proof, private_key)

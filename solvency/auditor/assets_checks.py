@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from solvency.auditor.context import Audit, AuditMismatch, Skip
+from verifier.assets.attestation import compute_statement, compute_totals, verify_attestation
 
 
 def check_attestation(audit: Audit) -> str:
-    from verifier.assets.attestation import verify_attestation
-
     doc = audit.public.assets
     if doc is None:
         raise Skip("the epoch binds no asset attestation")
@@ -24,8 +23,6 @@ def check_attestation(audit: Audit) -> str:
 
 
 def check_statement(audit: Audit) -> str:
-    from verifier.assets.attestation import compute_statement, compute_totals
-
     public = audit.public
     if public.assets is None:
         raise Skip("the epoch binds no asset attestation")

@@ -13,8 +13,11 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from ledger.definitions import load_definitions
+from ledger.open import open_store
 from solvency.auditor.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
 from verifier.errors import VerificationError
+from verifier.signature import load_public_key
 
 
 class AuditMismatch(VerificationError):
@@ -44,8 +47,6 @@ class Audit:
         sample: int = 20,
         seed: int = 0,
     ) -> None:
-        from verifier.signature import load_public_key
-
         self.pubdir = Path(pubdir)
         self.key = load_public_key(key)
         self.paths: EpochPaths = locate_epoch(self.pubdir, epoch)
@@ -88,16 +89,12 @@ class Audit:
         if self.ledger_uri is None:
             raise Skip("no ledger was given")
         if self._store is None:
-            from ledger.store import open_store
-
             self._store = open_store(self.ledger_uri, create=False)
         return self._store
 
     @cached_property
     def definition(self):
         """The ledger's balance definition the commitment names (checked against its hash)."""
-        from ledger.definitions import load_definitions
-
         named = self.public.commitment["balance_definition"]
         if named is None:
             raise AuditMismatch("the commitment names no balance definition: it cannot be tied to the ledger",

@@ -16,13 +16,18 @@ things happened), as `solvency.books.pnl` does.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.clock import format_time, parse_time
 from solvency.auditor.publication import list_epochs
 from solvency.books.layout import GALOY, BooksLayout
+from solvency.books.reconcile import reconcile
+from solvency.books.sheet import balance_sheet
 from verifier.assets.rules import CATEGORIES
 from verifier.history import read_artifact
 
@@ -120,9 +125,9 @@ def distribution_summary(distribution):
     rows = []
     for currency, group in distribution.groupby("currency", sort=True):
         values = sorted(int(v) for v in group["amount"])
-        pick = lambda q: values[min(len(values) - 1, (len(values) * q) // 100)]  # noqa: E731
-        rows.append({"currency": currency, "count": len(values), "total": sum(values), "median": pick(50),
-                     "p90": pick(90), "p99": pick(99), "max": values[-1]})
+        median, p90, p99 = (values[min(len(values) - 1, (len(values) * q) // 100)] for q in (50, 90, 99))
+        rows.append({"currency": currency, "count": len(values), "total": sum(values), "median": median,
+                     "p90": p90, "p99": p99, "max": values[-1]})
     return _frame(rows, ["currency", "count", "total", "median", "p90", "p99", "max"])
 
 
@@ -130,9 +135,6 @@ def log_histogram(amounts, bins_per_decade: int = 4):
     """Counts of positive integer amounts in logarithmic bins [low, high) with integer edges
     (``ceil(10^(k / bins_per_decade))``, equal edges merged), from the power of ten at or below
     the smallest amount to the one above the largest."""
-    import bisect
-    import math
-
     values = sorted(int(v) for v in amounts if int(v) > 0)
     if not values:
         return _frame([], ["low", "high", "count"])
@@ -151,8 +153,6 @@ def log_histogram(amounts, bins_per_decade: int = 4):
 def period(store, start: str | None = None, end: str | None = None) -> tuple[int | None, int, int]:
     """(P&L start or None, first, last) in microseconds for a period given as RFC 3339 texts;
     None means the ledger's first (for the P&L: from the beginning) or last reporting time."""
-    from ledger.clock import parse_time
-
     first, last = reporting_period(store) if start is None or end is None else (0, 0)
     begin = parse_time(start) if start is not None else None
     finish = parse_time(end) if end is not None else last
@@ -209,8 +209,6 @@ def reserves_over_time(store, definitions: Mapping[str, Any], start: int, end: i
                        layout: BooksLayout = GALOY):
     """BTC held on each asset line of the layout at `points` evenly spaced cut-offs in [start,
     end] (microseconds) on the reporting axis: (time, line, sat)."""
-    from ledger.clock import format_time
-
     if points < 2 or end <= start:
         raise ValueError("need at least 2 points and start < end")
     lines = [dataclasses.replace(definitions[n], time_axis="reporting") for n in layout.asset_lines if n in definitions]
@@ -225,9 +223,6 @@ def reserves_over_time(store, definitions: Mapping[str, Any], start: int, end: i
 def reconciliation_by_epoch(store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str], layout: BooksLayout = GALOY):
     """Each epoch's reconciliation (`solvency.books.reconcile`) of the ledger's reserve lines at its
     cut-off with the categories the epoch's signed attestation states: one row per line."""
-    from solvency.books.reconcile import reconcile
-    from solvency.books.sheet import balance_sheet
-
     rows = []
     for epoch, assets in _epoch_docs(pubdir):
         if assets is None:
@@ -242,8 +237,6 @@ def reconciliation_by_epoch(store, definitions: Mapping[str, Any], pubdir: str |
 def equity_by_epoch(store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str], layout: BooksLayout = GALOY):
     """Per epoch and currency: the owner's equity in the balance sheet at the cut-off, its change
     since the previous epoch, and whether that change is equity earned or consumed."""
-    from solvency.books.sheet import balance_sheet
-
     rows = []
     previous: dict[str, int] = {}
     for epoch, _ in _epoch_docs(pubdir):

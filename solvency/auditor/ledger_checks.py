@@ -7,9 +7,11 @@ multisets, so no user id is needed). Without a ledger they are skipped, never pa
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from solvency.auditor.context import Audit, AuditMismatch, Skip, sums_text
+from solvency.tree.ledger_cut import digest_as_of
 
 
 def check_definition(audit: Audit) -> str:
@@ -19,8 +21,6 @@ def check_definition(audit: Audit) -> str:
 
 
 def check_ledger_digest(audit: Audit) -> str:
-    from solvency.tree.ledger_cut import digest_as_of
-
     store = audit.store
     head = store.verify()
     com = audit.public.commitment
@@ -63,8 +63,6 @@ def check_liabilities(audit: Audit) -> str:
 
 
 def _tree_split(audit: Audit) -> int | None:
-    import json
-
     if audit.paths.tree is None:
         return None
     try:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from verifier import canonical
+from verifier.commitment import InvalidCommitment, parse_commitment
+from verifier.full_tree import InvalidTree, load_leaf_layer
 from verifier.history import epoch_dirs, public_dir, read_artifact
 
 LEAF_EXPORTS = ("leaves.bin", "leaves.parquet")
@@ -143,9 +145,6 @@ def describe(files: PublicFiles):
 
 def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
     """The auditor's leaf layer (`verifier.full_tree.LeafLayer`) for this commitment, strictly parsed."""
-    from verifier.commitment import InvalidCommitment, parse_commitment
-    from verifier.full_tree import InvalidTree, load_leaf_layer
-
     try:
         commitment = parse_commitment(commitment_doc)
     except InvalidCommitment as exc:

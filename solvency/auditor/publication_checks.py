@@ -7,15 +7,25 @@ a one-line detail or raises; verdicts come from the verifier's own functions.
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 from solvency.auditor.context import Audit, AuditMismatch, Skip, sums_text
+from solvency.auditor.publication import list_epochs
+from solvency.translog import TransparencyLog
+from solvency.tree.store import TreeStore
+from verifier import canonical
+from verifier.bundle import is_bundle, verify_bundle
+from verifier.commitment import verify_commitment
+from verifier.epoch import artifact_hash
 from verifier.errors import CannotVerify, VerificationError
+from verifier.full_tree import verify_tree
+from verifier.history import read_artifact, verify_epoch_dir, verify_history
+from verifier.proof import verify_proof
 
 
 def check_commitment(audit: Audit) -> str:
-    from verifier.commitment import verify_commitment
-
     com = verify_commitment(audit.public.commitment, audit.key)
     if com.epoch != audit.epoch:
         raise AuditMismatch(f"commitment.json is for epoch {com.epoch!r}, published as {audit.epoch!r}", reason="EPOCH_MISMATCH")
@@ -24,8 +34,6 @@ def check_commitment(audit: Audit) -> str:
 
 
 def check_epoch(audit: Audit) -> str:
-    from verifier.history import verify_epoch_dir
-
     epoch, head = verify_epoch_dir(audit.paths.directory, audit.key)
     bound = "commitment and asset attestation" if epoch.asset_attestation is not None else "commitment (no attestation)"
     return (f"epoch.json (sequence {epoch.sequence}) and log-head.json signed; they bind the {bound} beside them; "
@@ -33,8 +41,6 @@ def check_epoch(audit: Audit) -> str:
 
 
 def check_history(audit: Audit) -> str:
-    from verifier.history import read_artifact, verify_history
-
     heads = tuple(read_artifact(Path(p)) for p in audit.trusted_heads)
     facts = verify_history(audit.pubdir, audit.key, heads)
     if audit.epoch not in facts["epochs"]:
@@ -47,14 +53,6 @@ def check_history(audit: Audit) -> str:
 def check_log_store(audit: Audit) -> str:
     """The bank's own log database (``private/log.db``, read from a copy) holds exactly the
     published epochs' hashes, in sequence order, under the signed head's size and root."""
-    import shutil
-    import tempfile
-
-    from solvency.auditor.publication import list_epochs
-    from solvency.translog import TransparencyLog
-    from verifier.epoch import artifact_hash
-    from verifier.history import read_artifact
-
     private = audit.paths.private
     if private is None or not (private / "log.db").is_file():
         raise Skip("no transparency log database (private/log.db) was given")
@@ -76,8 +74,6 @@ def check_log_store(audit: Audit) -> str:
 
 
 def check_tree(audit: Audit) -> str:
-    from verifier.full_tree import verify_tree
-
     audit.caveats.append("the tree audit proves the sums are consistent, not that every user is included: "
                          "that needs user proofs (sampled here, checked by users themselves)")
     facts = verify_tree(audit.layer, audit.public.commitment, audit.key, expected_epoch=audit.epoch)
@@ -101,10 +97,6 @@ def sample_lines(path: Path, k: int, seed: int) -> list[tuple[int, bytes]]:
 
 
 def _verify_export_line(audit: Audit, data: bytes) -> str:
-    from verifier import canonical
-    from verifier.bundle import is_bundle, verify_bundle
-    from verifier.proof import verify_proof
-
     public = audit.public
     doc = canonical.loads(data)
     if is_bundle(doc):
@@ -136,8 +128,6 @@ def check_proofs(audit: Audit) -> str:
         return f"{len(lines)} proof bundle(s) verified (seed {audit.seed}: {where}); each binds the published epoch and log head"
     if audit.paths.tree is None:
         raise Skip("neither a proof export (private/proofs.jsonl) nor the tree (private/tree/) was given")
-    from solvency.tree.store import TreeStore
-    from verifier.proof import verify_proof
 
     with TreeStore(audit.paths.tree) as store:
         ids = list(store.user_ids())

@@ -62,7 +62,7 @@ class Reconciliation:
             "ledger_total_sat": str(self.ledger_total), "node_total_sat": str(self.node_total),
             "difference_sat": str(self.difference),
             "not_counted": {name: str(v) for name, v in self.uncounted},
-            "not_attested_by_a_node": [{"line": l, "currency": c, "amount": str(v)} for l, c, v in self.unattested],
+            "not_attested_by_a_node": [{"line": n, "currency": c, "amount": str(v)} for n, c, v in self.unattested],
         }
 
 
@@ -91,7 +91,7 @@ def reconcile(sheet: BalanceSheet, totals: dict[str, int], layout: BooksLayout =
     claimed = {c for cats in mapped.values() for c in cats}
     uncounted = tuple((name, totals[name]) for name, _ in CATEGORIES if name not in COUNTED or name not in claimed)
     unattested = tuple(
-        (l.name, c, v) for l in sheet.lines if l.section == "assets" for c, v in l.amounts
-        if v and (l.name not in mapped or c != "BTC")
+        (line.name, c, v) for line in sheet.lines if line.section == "assets" for c, v in line.amounts
+        if v and (line.name not in mapped or c != "BTC")
     )
     return Reconciliation(items, uncounted, unattested)

@@ -83,8 +83,8 @@ class BalanceSheet:
                 }
                 for c in self.currencies
             },
-            "lines": [{"section": l.section, "name": l.name, "accounts": l.accounts,
-                       "amounts": {c: str(v) for c, v in l.amounts}} for l in self.lines],
+            "lines": [{"section": line.section, "name": line.name, "accounts": line.accounts,
+                       "amounts": {c: str(v) for c, v in line.amounts}} for line in self.lines],
         }
 
 

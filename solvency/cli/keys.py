@@ -6,6 +6,11 @@ import json
 
 import click
 
+from solvency.cli.common import Rejected, rejecting
+from solvency.keys import KeyFileError, generate_key, load_private_key
+from verifier.errors import CannotVerify
+from verifier.signature import key_id, load_public_key, public_key_document
+
 
 @click.group()
 def keys() -> None:
@@ -16,13 +21,8 @@ def keys() -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Private key file to create (mode 0600); KEYFILE.pub is written next to it.")
 def generate(out: str) -> None:
     """Create a new signing key. Refuses to overwrite an existing key."""
-    from solvency.keys import KeyFileError, generate_key
-    from verifier.signature import key_id
-
-    try:
+    with rejecting(KeyFileError, OSError):
         private = generate_key(out)
-    except (KeyFileError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"private key: {out} (mode 0600; keep it secret)")
     click.echo(f"public key:  {out}.pub (publish it; users pin it)")
     click.echo(f"key id:      {key_id(private.public_key())}")
@@ -33,17 +33,13 @@ def generate(out: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the public key document as JSON.")
 def show(keyfile: str, as_json: bool) -> None:
     """Show the key id and public key of a private or public key file (never the private key)."""
-    from solvency.keys import KeyFileError, load_private_key
-    from verifier.errors import CannotVerify
-    from verifier.signature import load_public_key, public_key_document
-
     try:
         public = load_private_key(keyfile).public_key()
     except KeyFileError as first:
         try:
             public = load_public_key(keyfile)
         except CannotVerify:
-            raise click.ClickException(str(first)) from None
+            raise Rejected(str(first)) from None
     doc = public_key_document(public)
     if as_json:
         click.echo(json.dumps(doc, sort_keys=True))

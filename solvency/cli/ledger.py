@@ -12,9 +12,21 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
+from ledger.accounts import legal_entity_problem, path_problem
+from ledger.clock import format_time, parse_time
+from ledger.definitions import BalanceDefinition, Selector, load_definitions
+from ledger.entries import entry_id_problem
+from ledger.errors import BatchRejected, ChainBroken, DefinitionError, LedgerError, TrialBalanceNotZero
+from ledger.jsonl import parse_lines
+from ledger.open import open_store
+from ledger.sqlite.store import SQLiteStore
+from ledger.store import Store
+from solvency.cli.common import Rejected
+from solvency.ledger_files import write_balances
 from verifier.lazyclick import LazyGroup
 
 DEFAULT_DB = "./solvency.db"
@@ -23,30 +35,21 @@ LAZY = {
 }
 
 
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
 def _user_errors(func: Callable) -> Callable:
     """Report the ledger's exceptions as one-line errors with exit 1, never as tracebacks."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from ledger.definitions import DefinitionError
-        from ledger.entries import BatchRejected, LedgerError
-        from ledger.sqlite.store import StoreFormatError
-
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except BatchRejected as exc:
             for error in exc.errors:
-                click.echo(f"error: {error}", err=True)
-            _fail(f"rejected: {len(exc.errors)} problem(s); nothing was written")
-        except (LedgerError, DefinitionError, StoreFormatError) as exc:
-            _fail(str(exc))
+                click.echo(str(error), err=True)
+            raise Rejected(f"rejected: {len(exc.errors)} problem(s); nothing was written") from None
+        except (LedgerError, DefinitionError) as exc:
+            raise Rejected(str(exc)) from None
         except OSError as exc:
-            _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+            raise Rejected(f"{exc.filename or ''}: {exc.strerror or exc}") from None
 
     return wrapper
 
@@ -66,17 +69,13 @@ def _json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
 
 
-def _open(db: str, create: bool = False):
-    from ledger.store import open_store
-
+def _open(db: str, create: bool = False) -> Store:
     if not create and "://" not in db.removeprefix("sqlite:///") and not os.path.exists(db.removeprefix("sqlite:///")):
-        _fail(f"{db}: no ledger here (run `solvency ledger init --db {db}`)")
+        raise Rejected(f"{db}: no ledger here (run `solvency ledger init --db {db}`)")
     return open_store(db, create=create)
 
 
 def _as_of(value: str | None) -> int | None:
-    from ledger.clock import parse_time
-
     if value is None:
         return None
     try:
@@ -85,16 +84,14 @@ def _as_of(value: str | None) -> int | None:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
-def _definition(name: str, definitions_file: str | None):
-    from ledger.definitions import load_definitions
-
+def _definition(name: str, definitions_file: str | None) -> BalanceDefinition:
     table = load_definitions(definitions_file)
     if name not in table:
         raise click.BadParameter(f"unknown definition {name!r} (known: {', '.join(table)})", param_hint="--definition")
     return table[name]
 
 
-def _emit(as_json: bool, payload: dict, lines: list[str]) -> None:
+def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
         click.echo(json.dumps(payload, sort_keys=True, indent=2))
     else:
@@ -114,9 +111,6 @@ def ledger() -> None:
 @_user_errors
 def init(db: str, legal_entity: str, as_json: bool) -> None:
     """Create an empty SQLite ledger (a no-op on an existing one)."""
-    from ledger.accounts import legal_entity_problem
-    from ledger.sqlite.store import SQLiteStore
-
     problem = legal_entity_problem(legal_entity)
     if problem:
         raise click.BadParameter(problem, param_hint="--legal-entity")
@@ -144,8 +138,6 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
     is all-or-nothing: any bad line rejects everything, and every problem is reported as
     FILE:LINE: FIELD: REASON.
     """
-    from ledger.entries import BatchRejected
-    from ledger.jsonl import parse_lines
 
     entries, where, errors = [], [], []
     for name in files:
@@ -156,13 +148,13 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
                 with open(name, "rb") as handle:
                     data = handle.read()
         except OSError as exc:
-            _fail(f"{name}: cannot read: {exc.strerror}")
+            raise Rejected(f"{name}: cannot read: {exc.strerror}") from None
         found, numbers, problems = parse_lines(data.splitlines(), "<stdin>" if name == "-" else name)
         entries.extend(found)
         where.extend((name, n) for n in numbers)
         errors.extend(problems)
     if not entries and not errors:
-        _fail("no entries in the input")
+        raise Rejected("no entries in the input")
     store = _open(db)
     try:
         before = store.digest().entry_count
@@ -179,8 +171,8 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
             posted = ()
         if errors:
             for error in errors:
-                click.echo(f"error: {error}", err=True)
-            _fail(f"rejected: {len(errors)} problem(s); nothing was written")
+                click.echo(str(error), err=True)
+            raise Rejected(f"rejected: {len(errors)} problem(s); nothing was written")
         digest = store.digest()
     finally:
         store.close()
@@ -204,9 +196,6 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
 @_user_errors
 def reverse(entry_id: str, memo: str | None, reporting_at: str | None, idempotency_key: str | None, db: str, as_json: bool) -> None:
     """Post the reversal of ENTRY_ID (its postings with sides swapped, linked to it)."""
-    from ledger.clock import format_time, parse_time
-    from ledger.entries import entry_id_problem
-
     problem = entry_id_problem(entry_id)
     if problem:
         raise click.BadParameter(problem, param_hint="ENTRY_ID")
@@ -249,9 +238,6 @@ def _with(options: list[Callable]) -> Callable:
 @_user_errors
 def balance(account: str, definition_name: str | None, definitions_file: str | None, as_of: str | None, db: str, as_json: bool) -> None:
     """Balance of ACCOUNT (normal side: liabilities and assets positive) per currency."""
-    from ledger.accounts import path_problem
-    from ledger.definitions import BalanceDefinition, Selector
-
     problem = path_problem(account)
     if problem:
         raise click.BadParameter(problem, param_hint="ACCOUNT")
@@ -275,8 +261,6 @@ def balance(account: str, definition_name: str | None, definitions_file: str | N
 @_user_errors
 def balances(definition_name: str, definitions_file: str | None, as_of: str | None, out: str, db: str, as_json: bool) -> None:
     """Write per-user balances (user_id, currency, balance) of a definition as of a cut-off."""
-    from ledger.frames import write_balances
-
     if not out.lower().endswith((".csv", ".parquet")):
         raise click.BadParameter("must end in .csv or .parquet", param_hint="--out")
     cut = _as_of(as_of)
@@ -309,16 +293,13 @@ def balances(definition_name: str, definitions_file: str | None, as_of: str | No
 @_user_errors
 def check(db: str, as_json: bool) -> None:
     """Verify the hash chain and that every currency's trial balance is zero; print the digest."""
-    from ledger.chain import ChainBroken
-    from ledger.store import TrialBalanceNotZero
-
     with _open(db) as store:
         try:
             digest = store.verify()
         except (ChainBroken, TrialBalanceNotZero) as exc:
             if as_json:
                 click.echo(json.dumps({"ok": False, "error": str(exc)}, sort_keys=True, indent=2))
-            _fail(f"check failed: {exc}")
+            raise Rejected(f"check failed: {exc}") from None
         trial = dict(store.trial_balance())
     _emit(as_json, {"ok": True, "entry_count": digest.entry_count, "head_hash": digest.head_hash, "trial_balance": trial}, [
         "ok  hash chain verified",

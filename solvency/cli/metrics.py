@@ -12,9 +12,19 @@ is reported through ``solvency_source_up`` and never stops the exporter. Exit 2:
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
 
 import click
+
+from ledger.definitions import load_definitions
+from ledger.errors import DefinitionError
+from solvency.cli.common import Rejected
+from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
+from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource
+from verifier.signature import load_public_key
 
 SOURCE_CHOICES = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
 
@@ -67,33 +77,28 @@ def _build_collector(db, snapshots, snapshot_cmd, snapshot_timeout, publication,
         raise click.UsageError("give exactly one of --snapshots DIR and --snapshot-cmd CMD")
     if publication_key is not None and publication is None:
         raise click.UsageError("--publication-key needs --publication")
-    from ledger.definitions import DefinitionError, load_definitions
     from solvency.metrics.collector import SolvencyCollector
-    from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
-    from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource
 
     try:
         loaded = load_definitions(definitions)
     except DefinitionError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise Rejected(str(exc)) from None
     config = FigureConfig(liabilities_definition, equity_definition, _source_mapping(source_definitions, DEFAULT_SOURCE_DEFINITIONS))
     wanted = [("--liabilities-definition", liabilities_definition), ("--equity-definition", equity_definition)]
     wanted += [(f"--source-definition {source}", name) for source, name in config.source_definitions]
     for option, name in wanted:
         if name not in loaded:
-            raise click.ClickException(
+            raise Rejected(
                 f"{option}: no definition {name!r} in {definitions or 'the packaged definitions'} (known: {', '.join(loaded)})"
             )
     if "://" not in db and not os.path.isfile(db):
-        raise click.ClickException(f"--db {db}: no ledger file here (create one with `solvency ledger init`)")
+        raise Rejected(f"--db {db}: no ledger file here (create one with `solvency ledger init`)")
     key = None
     if publication_key is not None:
-        from verifier.signature import load_public_key
-
         try:
             key = load_public_key(publication_key)
         except Exception as exc:  # noqa: BLE001 - any key problem is a rejected input
-            raise click.ClickException(f"--publication-key: {exc}") from None
+            raise Rejected(f"--publication-key: {exc}") from None
     return SolvencyCollector(
         LedgerSource(db, loaded),
         SnapshotSource(snapshots, snapshot_cmd, snapshot_timeout),
@@ -103,8 +108,6 @@ def _build_collector(db, snapshots, snapshot_cmd, snapshot_timeout, publication,
 
 
 def _log_to_stderr() -> None:
-    import logging
-
     logging.basicConfig(level=logging.WARNING, format="solvency metrics: %(message)s")
 
 
@@ -119,9 +122,6 @@ def metrics() -> None:
 @click.option("--addr", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless you mean to expose it.")
 def serve(port: int, addr: str, **data) -> None:
     """Serve /metrics over HTTP until interrupted (SIGINT or SIGTERM)."""
-    import signal
-    import threading
-
     from solvency.metrics.collector import make_registry
     from solvency.metrics.server import start_server
 
@@ -131,7 +131,7 @@ def serve(port: int, addr: str, **data) -> None:
         try:
             server = start_server(make_registry(collector), addr, port)
         except OSError as exc:
-            raise click.ClickException(f"cannot listen on {addr}:{port}: {exc.strerror or exc}") from None
+            raise Rejected(f"cannot listen on {addr}:{port}: {exc.strerror or exc}") from None
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -161,6 +161,6 @@ def write(file: str, **data) -> None:
         try:
             write_textfile(file, make_registry(collector))
         except OSError as exc:
-            raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from None
+            raise Rejected(f"cannot write {file}: {exc.strerror or exc}") from None
     finally:
         collector.close()

@@ -7,6 +7,12 @@ from pathlib import Path
 
 import click
 
+from solvency.cli.common import Rejected, load_signing_key, rejecting
+from solvency.publish.epochs import write_artifact
+from solvency.receipt import receipt_for_user
+from solvency.tree.store import TreeStoreError, UnknownUser
+from verifier import canonical
+
 
 @click.command()
 @click.option("--tree", "tree", required=True, type=click.Path(file_okay=False, exists=True),
@@ -16,23 +22,12 @@ import click
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the receipt here (default: stdout).")
 def receipt(tree: str, user_id: str, key_path: str, out: str | None) -> None:
     """Issue a signed balance receipt for one user (verify it with `solvency-verify receipt`)."""
-    from solvency.keys import KeyFileError, load_private_key
-    from solvency.publish.epochs import write_artifact
-    from solvency.receipt import issue_receipt, tree_dir_of
-    from solvency.tree.store import TreeStore, TreeStoreError, UnknownUser
-    from verifier import canonical
-
+    private_key = load_signing_key(key_path)
     try:
-        private_key = load_private_key(key_path)
-        with TreeStore(tree_dir_of(Path(tree))) as store:
-            proof = store.proof(user_id)
-        doc = issue_receipt(proof, private_key)
+        with rejecting(TreeStoreError, FileNotFoundError):
+            doc = receipt_for_user(Path(tree), user_id, private_key)
     except UnknownUser:
-        click.echo(f"error: user {user_id!r} has no leaf in {tree}", err=True)
-        sys.exit(1)
-    except (KeyFileError, TreeStoreError, FileNotFoundError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        raise Rejected(f"user {user_id!r} has no leaf in {tree}") from None
     if out:
         write_artifact(Path(out), doc)
     else:

@@ -99,7 +99,7 @@ class NodePlan:
         """A node whose channel local balances add up to `lightning`, whose on-chain wallet holds
         `onchain` and whose vaults hold `cold` (sats); escrow is what `commit_fees` imply."""
         locals_ = _split(lightning, len(commit_fees), rng, minimum=10_000)
-        channels = tuple(Channel(l, rng.randrange(50_000, max(50_001, l // 2)), f) for l, f in zip(locals_, commit_fees))
+        channels = tuple(Channel(local, rng.randrange(50_000, max(50_001, local // 2)), f) for local, f in zip(locals_, commit_fees))
         return cls(label, height, channels, tuple(_split(onchain, 2, rng, 1_000)), tuple(_split(cold, 3, rng, 10_000)),
                    usd_cents_per_btc, price_time)
 

@@ -20,12 +20,13 @@ import os
 import sys
 from pathlib import Path
 
+from solvency.demo.wallets import DemoWallets
+from solvency.reserves.snapshot import load_snapshot
+from verifier.assets.address import script_address
+
 
 def utxo_addresses(directory: Path, network: str) -> list[str]:
     """Every address holding a UTXO in the snapshot (cold storage and lnd's wallet), in order."""
-    from solvency.reserves.snapshot import load_snapshot
-    from verifier.assets.address import script_address
-
     snap = load_snapshot(directory)
     seen: dict[str, None] = {}
     for u in snap.cold:
@@ -36,8 +37,6 @@ def utxo_addresses(directory: Path, network: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from solvency.demo.wallets import DemoWallets
-
     parser = argparse.ArgumentParser(prog="python -m solvency.demo.signer", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2026, help="seed of the demo keys")
     args = parser.parse_args(argv)

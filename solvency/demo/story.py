@@ -33,8 +33,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting, transfer
+from ledger.sqlite.store import SQLiteStore
+from solvency.books.holdings import snapshot_totals
+from solvency.books.pnl import profit_and_loss
+from solvency.books.reconcile import reconcile
+from solvency.books.sheet import balance_sheet
+from solvency.books.text import print_balance_sheet, print_pnl, print_reconciliation
 from solvency.demo.bank import BANKOWNER, DAY_START, DAY_US, ESCROW, FUNDER, LIGHTNING, BankDay
+from solvency.demo.nodes import NodePlan, write_snapshot
+from solvency.demo.wallets import DemoWallets
+from solvency.keys import generate_key, load_private_key
+from solvency.publish.bundle import bundle_for_user
+from solvency.publish.epochs import write_artifact
+from solvency.publish.pipeline import prepare, seal, sign_with
+from solvency.reserves.snapshot import load_snapshot
+from solvency.tree.store import TreeStore
+from verifier import canonical
 
 MARKER = ".solvency-demo"
 PRICE_CENTS = 9_500_000
@@ -128,13 +144,6 @@ def _prepare_out(out: Path) -> None:
 
 def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026, *, echo=print, progress=None) -> DemoResult:
     """Run every step; `progress(total, label)` is a context manager yielding an update callback."""
-    from ledger.definitions import load_definitions
-    from ledger.sqlite.store import SQLiteStore
-    from solvency.demo.nodes import NodePlan, write_snapshot
-    from solvency.demo.wallets import DemoWallets
-    from solvency.keys import generate_key
-    from solvency.publish.pipeline import prepare, seal, sign_with
-
     started = time.perf_counter()
     out = Path(out)
     _prepare_out(out)
@@ -222,7 +231,7 @@ def _run(argv: list[str], echo) -> int:
     lines = done.stdout.rstrip().splitlines()
     shown = [line for line in lines if not line.startswith("  ok")]
     echo(f"   $ {' '.join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))}")
-    for line in [l for l in lines if l.startswith("  ok")][-3:] + shown[-2:]:
+    for line in [text for text in lines if text.startswith("  ok")][-3:] + shown[-2:]:
         echo(f"   {line}")
     if done.returncode not in (0, 1, 3) or done.stderr.strip():
         echo(f"   (stderr) {done.stderr.strip()[-500:]}")
@@ -230,10 +239,6 @@ def _run(argv: list[str], echo) -> int:
 
 
 def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, echo) -> None:
-    from solvency.publish.bundle import bundle_for_user
-    from solvency.publish.epochs import write_artifact
-    from solvency.tree.store import TreeStore
-
     epoch = result.epochs[-1]
     with TreeStore(pubdir / epoch / "private" / "tree") as store:
         ids = list(store.user_ids())
@@ -242,7 +247,6 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
     users_dir = out / "for-users"
     users_dir.mkdir()
     bundle_file = users_dir / f"{user}.bundle.json"
-    from solvency.keys import load_private_key
 
     write_artifact(bundle_file, bundle_for_user(pubdir / epoch, user, load_private_key(out / "bank.key").public_key()))
     trusted = users_dir / "log-head-seen-at-epoch-1.json"
@@ -260,15 +264,6 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
 
 
 def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
-    from ledger.definitions import load_definitions
-    from ledger.sqlite.store import SQLiteStore
-    from solvency.books.holdings import snapshot_totals
-    from solvency.books.pnl import profit_and_loss
-    from solvency.books.reconcile import reconcile
-    from solvency.books.sheet import balance_sheet
-    from solvency.cli.report import print_balance_sheet, print_pnl, print_reconciliation
-    from solvency.reserves.snapshot import load_snapshot
-
     definitions = load_definitions()
     as_of = result.as_of[-1]
     with SQLiteStore(str(db)) as store:
@@ -287,8 +282,6 @@ def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
 
 
 def _statement(result: DemoResult, pubdir: Path, echo) -> None:
-    from verifier import canonical
-
     epoch = canonical.loads((pubdir / result.epochs[-1] / "public" / "epoch.json").read_bytes())
     statement = epoch["solvency"]
     echo(f"\nSolvency statement of epoch {epoch['epoch']} (signed in epoch.json, bound into the transparency log)")

@@ -22,6 +22,11 @@ import hashlib
 from dataclasses import dataclass
 
 from coincurve import PrivateKey
+from embit import compact
+from embit.descriptor.checksum import checksum
+from embit.hashes import hash160, tagged_hash
+from embit.script import Script
+from embit.transaction import SIGHASH
 
 from verifier.assets import bip322, signmessage, zbase32
 from verifier.assets.address import script_address
@@ -35,8 +40,6 @@ def demo_key(seed: int, label: str) -> PrivateKey:
 
 
 def _hash160(data: bytes) -> bytes:
-    from embit.hashes import hash160
-
     return hash160(data)
 
 
@@ -56,8 +59,6 @@ def p2wpkh(pubkey: bytes) -> bytes:
 
 def taproot_tweak(priv: PrivateKey) -> tuple[PrivateKey, bytes]:
     """BIP-86 key-path tweak of `priv` (no script tree): the tweaked key and the x-only output key."""
-    from embit.hashes import tagged_hash
-
     d = priv.to_int()
     pub = priv.public_key.format()
     if pub[0] == 3:
@@ -72,16 +73,11 @@ def p2tr(priv: PrivateKey) -> bytes:
 
 
 def _witness_bytes(items: list[bytes]) -> bytes:
-    from embit import compact
-
     return compact.to_bytes(len(items)) + b"".join(compact.to_bytes(len(w)) + w for w in items)
 
 
 def bip322_sign_multisig(witness_script: bytes, message: str, keys: list[PrivateKey]) -> str:
     """A BIP-322 simple signature of `message` for the P2WSH of `witness_script` by `keys`."""
-    from embit.script import Script
-    from embit.transaction import SIGHASH
-
     script_pubkey = p2wsh(witness_script)
     spend = bip322.to_spend(message.encode(), script_pubkey)
     tx = bip322.to_sign(spend, [])
@@ -124,7 +120,7 @@ class DemoWallets:
         self.node = demo_key(seed, "lnd node")
         self.cold_signers = tuple(tuple(demo_key(seed, f"cold vault {v} signer {i}") for i in range(3)) for v in range(2))
         self.addresses: dict[str, Address] = {}
-        for v, signers in enumerate(self.cold_signers):
+        for signers in self.cold_signers:
             script = multisig_script(2, [k.public_key.format() for k in signers])
             self._add(p2wsh(script), "cold-multisig", signers, script)
         wpkh = demo_key(seed, "lnd wallet p2wpkh")
@@ -140,8 +136,6 @@ class DemoWallets:
         return [a for a in self.addresses.values() if a.kind.startswith(prefix)]
 
     def cold_descriptor(self, address: Address) -> str:
-        from embit.descriptor.checksum import checksum
-
         keys = ",".join(k.public_key.format().hex() for k in address.keys)
         body = f"wsh(sortedmulti(2,{keys}))"
         return body + "#" + checksum(body)

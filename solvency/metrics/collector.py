@@ -55,9 +55,10 @@ class SolvencyCollector(Collector):
         ledger: LedgerSource,
         snapshots: SnapshotSource,
         publication: PublicationSource | None = None,
-        config: FigureConfig = FigureConfig(),
+        config: FigureConfig | None = None,
     ) -> None:
-        self.ledger, self.snapshots, self.publication, self.config = ledger, snapshots, publication, config
+        self.ledger, self.snapshots, self.publication = ledger, snapshots, publication
+        self.config = config if config is not None else FigureConfig()
         sources = [LEDGER_SOURCE, *ASSET_SOURCES] + ([PUBLICATION_SOURCE] if publication is not None else [])
         self._errors = {source: 0 for source in sources}
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="solvency-scrape")

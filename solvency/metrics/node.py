@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeRead
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves import snapshot as layout
 from solvency.reserves.fields import SnapshotError, read_json
+from verifier.assets.attestation import check_price
 from verifier.assets.rules import ChannelFigures, our_escrow
 
 log = logging.getLogger(__name__)
@@ -166,10 +167,6 @@ def _price(files: _Files) -> PriceReading | Failure | None:
         raw = files.get(layout.PRICE, required=False)
         if raw is None:
             return None
-        from datetime import datetime
-
-        from verifier.assets.attestation import check_price
-
         price = check_price(raw, layout.PRICE)
         moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return PriceReading(price["usd_cents_per_btc"], int(moment.timestamp()))

@@ -40,9 +40,13 @@ from pathlib import Path
 
 from ledger.definitions import BalanceDefinition
 from ledger.money import CURRENCIES
+from ledger.open import open_store
 from solvency.metrics.catalog import LEDGER_SOURCE, PUBLICATION_SOURCE
 from solvency.metrics.node import node_down, read_node
 from solvency.metrics.readings import Failure, LedgerReading, NodeReading, PublicationReading
+from verifier.commitment import parse_commitment, verify_commitment
+from verifier.epoch import verify_epoch
+from verifier.history import read_artifact
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,6 @@ class LedgerSource:
 
     def _open(self):
         if self._store is None:
-            from ledger.store import open_store
-
             self._store = open_store(self.uri, create=False)
         return self._store
 
@@ -214,17 +216,12 @@ class PublicationSource:
         return out
 
     def _read_epoch(self, public: Path):
-        from verifier.commitment import parse_commitment, verify_commitment
-        from verifier.history import read_artifact
-
         document = read_artifact(public / "commitment.json")
         commitment = verify_commitment(document, self.public_key) if self.public_key is not None else parse_commitment(document)
         sequence = None
         if (public / "epoch.json").is_file():
             epoch_doc = read_artifact(public / "epoch.json")
             if self.public_key is not None:
-                from verifier.epoch import verify_epoch
-
                 sequence = verify_epoch(epoch_doc, self.public_key).sequence
             else:
                 raw = epoch_doc.get("sequence") if isinstance(epoch_doc, dict) else None

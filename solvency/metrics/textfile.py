@@ -1,45 +1,20 @@
 """The node_exporter textfile collector output: one scrape written atomically.
 
 node_exporter reads ``*.prom`` files from its ``--collector.textfile.directory`` at its own pace,
-so a half-written file must never be visible: the text goes to a temporary file in the same
-directory (whose name does not end in ``.prom``, so it is never read), is flushed and fsynced,
-renamed over the target, and the directory is fsynced so the rename survives a crash. The file is
+so a half-written file must never be visible: it is written with `solvency.atomic.atomic_write`
+(a staging file in the same directory whose name does not end in ``.prom``, so it is never read,
+fsynced, renamed over the target, the directory fsynced). The file is
 world-readable (0644) because node_exporter usually runs as another user.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-
-def write_atomic(path: str | Path, data: bytes, mode: int = 0o644) -> None:
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    temp = directory / f".{target.name}.{os.getpid()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+from solvency.atomic import atomic_write
 
 
 def write_textfile(path: str, registry: CollectorRegistry) -> bytes:
@@ -49,5 +24,5 @@ def write_textfile(path: str, registry: CollectorRegistry) -> bytes:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        write_atomic(path, data)
+        atomic_write(path, data, mode=0o644)
     return data

@@ -163,7 +163,8 @@ def test_user_balances_streams_a_snapshot(store):
 
 
 def test_user_balances_frame_and_files(store, tmp_path):
-    from ledger.frames import user_balances_frame, write_balances
+    from ledger.frames import user_balances_frame
+    from solvency.ledger_files import write_balances  # the file is put in place by the prover side
 
     store.post_batch([deposit("w2", 5), deposit("w1", 7), deposit("u", 3, "USD")])
     frame = user_balances_frame(store, CUSTOMERS)
