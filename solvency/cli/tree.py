@@ -12,6 +12,7 @@ import os
 
 import click
 
+from solvency.atomic import atomic_write
 from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
 from solvency.tree.balances import parse_currencies
 from solvency.tree.build import hashing_backend
@@ -105,22 +106,13 @@ def proof(directory: str, user: str, out: str | None) -> None:
 
 
 def _atomic_write(path: str, write) -> None:
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
+    # Exports carry per-user data: owner-only (0600), and an existing file is never replaced.
     if os.path.exists(path):
         raise Rejected(f"{path} already exists")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        atomic_write(path, write, mode=0o600, overwrite=False)
+    except FileExistsError:
+        raise Rejected(f"{path} already exists") from None
 
 
 @tree.command("export-proofs")
