@@ -2,8 +2,9 @@
 (docs/SPEC.md section 13, format `pos-proof-bundle/1`).
 
 A bundle is ``{"epoch": <epoch.json>, "format": "pos-proof-bundle/1", "log_head": <log-head.json>,
-"proof": <proof.json>, "type": "proof-bundle"}``, canonical JSON. `verify_bundle` runs the proof's
-own check list (SPEC 6) and then binds it to the bank's published history:
+"proof": <proof.json>, "type": "proof-bundle"}``, canonical JSON. `Bundle` is the typed artifact;
+`verify_bundle` runs `BUNDLE_CHECKS` (SPEC 13, in order): the bundle's own encoding and members,
+the proof's whole check list (SPEC 6), then the binding to the bank's published history:
 
 1. ``epoch`` is a valid signed epoch commitment (SPEC 11.2) under the pinned key, for the
    proof's epoch, whose ``liabilities_commitment`` is ``commitment_hash`` of the proof's
@@ -11,6 +12,9 @@ own check list (SPEC 6) and then binds it to the bank's published history:
 2. ``log_head`` is a valid signed log head (SPEC 11.3) for that epoch whose inclusion proof shows
    the epoch's hash at its leaf of the transparency log (SPEC 10), and whose leaf index is the
    epoch's sequence (`BUNDLE_MISMATCH`).
+
+Every failure is an `InvalidBundle` whose reason is the failed check's code (a proof that fails
+SPEC 6 gives that check's code, e.g. ``ROOT_SUM_MISMATCH``).
 
 Threat model: a bank that hands a user a proof against a commitment it never published in its
 history (a per-user fork) must also produce a signed epoch and a log head including it; the log
@@ -20,23 +24,48 @@ head's root is what users compare (`--trusted-head`, or across users), so the fo
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from verifier import canonical
-from verifier.commitment import commitment_hash, members
+from verifier.commitment import commitment_hash
 from verifier.epoch import Epoch, LogHead, verify_epoch, verify_log_head
-from verifier.errors import CannotVerify, VerificationError
-from verifier.proof import ProofFacts, verify_proof
+from verifier.errors import InvalidBundle, InvalidEpoch, InvalidLogHead, InvalidProof, Reason, rebrand
+from verifier.proof import Proof, ProofFacts, verify_proof
+from verifier.schema import JSON, JSONObject, check_format, members
+from verifier.signature import PublicKey
+from verifier.steps import Step, run_steps
+
+__all__ = ["BUNDLE_CHECKS", "Bundle", "BundleFacts", "InvalidBundle", "is_bundle", "parse_bundle", "verify_bundle"]
 
 BUNDLE_FORMAT = "pos-proof-bundle/1"
 BUNDLE_MEMBERS = frozenset({"epoch", "format", "log_head", "proof", "type"})
 
 
-class InvalidBundle(VerificationError):
-    """The bundle is malformed or its parts do not belong together."""
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """A proof bundle (SPEC 13): the user's proof, its signed epoch and the signed log head."""
 
-    default_reason = "BUNDLE_SCHEMA"
+    epoch: Epoch
+    log_head: LogHead
+    proof: Proof
+
+    TYPE = "proof-bundle"
+
+    def to_json(self) -> JSONObject:
+        return {"epoch": self.epoch.to_json(), "format": BUNDLE_FORMAT, "log_head": self.log_head.to_json(),
+                "proof": self.proof.to_json(), "type": self.TYPE}
+
+    def to_bytes(self) -> bytes:
+        return canonical.dump_file_bytes(self.to_json())
+
+    @classmethod
+    def parse(cls, doc: JSON) -> Bundle:
+        """The bundle's members, then each part's own schema (errors keep the part's reason)."""
+        members(check_format(doc, BUNDLE_FORMAT, cls.TYPE, InvalidBundle), BUNDLE_MEMBERS, "bundle", InvalidBundle)
+        try:
+            return cls(Epoch.parse(doc["epoch"]), LogHead.parse(doc["log_head"]), Proof.parse(doc["proof"]))
+        except (InvalidEpoch, InvalidLogHead, InvalidProof) as exc:
+            raise rebrand(exc, InvalidBundle) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,53 +73,92 @@ class BundleFacts:
     proof: ProofFacts
     epoch: Epoch
     log_head: LogHead
+    checked: tuple[str, ...] = field(default=(), compare=False)
 
 
-def is_bundle(doc: Any) -> bool:
+def is_bundle(doc: JSON) -> bool:
     return isinstance(doc, dict) and doc.get("type") == "proof-bundle"
 
 
-def parse_bundle(data: bytes | dict[str, Any]) -> dict[str, Any]:
+def parse_bundle(data: bytes | JSONObject) -> JSONObject:
     """Canonical encoding, version and members of a bundle (not its parts)."""
-    doc = canonical.loads(data) if isinstance(data, (bytes, bytearray)) else data
-    if not isinstance(doc, dict):
-        raise InvalidBundle("a proof bundle must be a JSON object")
-    if doc.get("format") != BUNDLE_FORMAT:
-        raise CannotVerify(f"unsupported proof bundle format {doc.get('format')!r}; this verifier knows {BUNDLE_FORMAT!r}",
-                           reason="UNSUPPORTED_VERSION")
-    if doc.get("type") != "proof-bundle":
-        raise InvalidBundle(f"type is {doc.get('type')!r}, expected 'proof-bundle'")
-    members(doc, BUNDLE_MEMBERS, "bundle", InvalidBundle)
-    return doc
+    doc = canonical.loads(bytes(data)) if isinstance(data, (bytes, bytearray)) else data
+    return members(check_format(doc, BUNDLE_FORMAT, "proof-bundle", InvalidBundle), BUNDLE_MEMBERS, "bundle", InvalidBundle)
+
+
+@dataclass
+class BundleCheck:
+    """Working state of SPEC 13's check list."""
+
+    data: bytes | JSONObject | Bundle
+    key: PublicKey
+    commitment: bytes | JSONObject | None = None
+    expected_epoch: str | None = None
+    expected_user: str | None = None
+    doc: JSONObject = field(default_factory=dict)
+    facts: ProofFacts | None = None
+    epoch: Epoch | None = None
+    head: LogHead | None = None
+
+    def parts(self) -> tuple[ProofFacts, Epoch, LogHead]:
+        assert self.facts is not None and self.epoch is not None and self.head is not None, "every step ran"
+        return self.facts, self.epoch, self.head
+
+
+def check_bundle_members(state: BundleCheck) -> None:
+    state.doc = state.data.to_json() if isinstance(state.data, Bundle) else parse_bundle(state.data)
+
+
+def check_proof(state: BundleCheck) -> tuple[str, ...]:
+    state.facts = verify_proof(state.doc["proof"], state.key, commitment=state.commitment,
+                               expected_epoch=state.expected_epoch, expected_user=state.expected_user)
+    return state.facts.checked
+
+
+def check_epoch(state: BundleCheck) -> str:
+    assert state.facts is not None
+    epoch = state.epoch = verify_epoch(state.doc["epoch"], state.key)
+    if epoch.epoch != state.facts.epoch:
+        raise InvalidBundle(f"the bundle's epoch.json is for {epoch.epoch!r}, the proof for {state.facts.epoch!r}",
+                            reason=Reason.BUNDLE_MISMATCH)
+    if not hmac.compare_digest(epoch.liabilities_commitment, commitment_hash(state.doc["proof"]["commitment"])):
+        raise InvalidBundle("epoch.json does not bind the commitment of this proof (liabilities_commitment differs)",
+                            reason=Reason.BUNDLE_MISMATCH)
+    return f"epoch {epoch.epoch} (sequence {epoch.sequence}) is signed by the bank and binds this proof's commitment"
+
+
+def check_log_head(state: BundleCheck) -> str:
+    epoch = state.epoch
+    assert epoch is not None
+    head = state.head = verify_log_head(state.doc["log_head"], state.key)
+    if head.epoch != epoch.epoch or not hmac.compare_digest(head.epoch_hash, epoch.epoch_hash):
+        raise InvalidBundle("the log head is not the head of this epoch", reason=Reason.BUNDLE_MISMATCH)
+    if head.inclusion.leaf_index != epoch.sequence:
+        raise InvalidBundle(f"the epoch with sequence {epoch.sequence} sits at log leaf {head.inclusion.leaf_index}",
+                            reason=Reason.BUNDLE_MISMATCH)
+    return (f"the epoch is entry {head.inclusion.leaf_index} of the bank's transparency log "
+            f"(size {head.log_size}, root {head.log_root.hex()[:16]}...; RFC 9162 inclusion proof)")
+
+
+# SPEC 13, in its order.
+BUNDLE_CHECKS: tuple[Step[BundleCheck], ...] = (
+    Step(f"proof bundle encoding and members ({BUNDLE_FORMAT})", check_bundle_members),
+    Step("the proof passes every check of SPEC 6", check_proof),
+    Step("epoch.json is signed by the bank and binds this proof's commitment", check_epoch),
+    Step("the epoch is in the bank's transparency log", check_log_head),
+)
 
 
 def verify_bundle(
-    data: bytes | dict[str, Any],
-    pinned_public_key,
+    data: bytes | JSONObject | Bundle,
+    pinned_public_key: PublicKey,
     *,
-    commitment: bytes | dict[str, Any] | None = None,
+    commitment: bytes | JSONObject | None = None,
     expected_epoch: str | None = None,
     expected_user: str | None = None,
-    checked: list[str] | None = None,
 ) -> BundleFacts:
-    """SPEC 13: the proof's check list, then the epoch and log-head bindings. Raises on failure."""
-    done = checked if checked is not None else []
-    doc = parse_bundle(data)
-    facts = verify_proof(doc["proof"], pinned_public_key, commitment=commitment, expected_epoch=expected_epoch,
-                         expected_user=expected_user, checked=done)
-    epoch = verify_epoch(doc["epoch"], pinned_public_key)
-    if epoch.epoch != facts.epoch:
-        raise InvalidBundle(f"the bundle's epoch.json is for {epoch.epoch!r}, the proof for {facts.epoch!r}", reason="BUNDLE_MISMATCH")
-    if not hmac.compare_digest(epoch.liabilities_commitment, commitment_hash(doc["proof"]["commitment"])):
-        raise InvalidBundle("epoch.json does not bind the commitment of this proof (liabilities_commitment differs)",
-                            reason="BUNDLE_MISMATCH")
-    done.append(f"epoch {epoch.epoch} (sequence {epoch.sequence}) is signed by the bank and binds this proof's commitment")
-    head = verify_log_head(doc["log_head"], pinned_public_key)
-    if head.epoch != epoch.epoch or not hmac.compare_digest(head.epoch_hash, epoch.epoch_hash):
-        raise InvalidBundle("the log head is not the head of this epoch", reason="BUNDLE_MISMATCH")
-    if head.inclusion.leaf_index != epoch.sequence:
-        raise InvalidBundle(f"the epoch with sequence {epoch.sequence} sits at log leaf {head.inclusion.leaf_index}",
-                            reason="BUNDLE_MISMATCH")
-    done.append(f"the epoch is entry {head.inclusion.leaf_index} of the bank's transparency log "
-                f"(size {head.log_size}, root {head.log_root.hex()[:16]}...; RFC 9162 inclusion proof)")
-    return BundleFacts(facts, epoch, head)
+    """SPEC 13: the proof's check list, then the epoch and log-head bindings. Raises `InvalidBundle`."""
+    state = BundleCheck(data, pinned_public_key, commitment, expected_epoch, expected_user)
+    checked = run_steps(BUNDLE_CHECKS, state, family=InvalidBundle)
+    facts, epoch, head = state.parts()
+    return BundleFacts(facts, epoch, head, checked)

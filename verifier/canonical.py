@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from verifier.errors import VerificationError
+from verifier.errors import Reason, VerificationError
 
 MAX_SAFE_INT = 2**53 - 1
 
@@ -30,7 +30,7 @@ MAX_SAFE_INT = 2**53 - 1
 class NonCanonical(VerificationError):
     """The bytes are not the canonical encoding of a JSON value allowed by the spec."""
 
-    default_reason = "NON_CANONICAL_ENCODING"
+    default_reason = Reason.NON_CANONICAL_ENCODING
 
 
 def _check(value: Any, path: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import click
 
-from verifier.errors import CannotVerify, VerificationError
+from verifier.errors import CannotVerify, Reason, VerificationError
 from verifier.lazyclick import LazyGroup
 
 RESULT_SCHEMA = "pos-verify-result/1"
@@ -34,7 +34,7 @@ def read_input(path: str, what: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason="UNREADABLE") from None
+        raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason=Reason.UNREADABLE) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +66,10 @@ def run_verification(check: Callable[[], Report], *, json_output: bool, debug: b
         error, verdict, code, reason, message = exc, "inconclusive", EXIT_UNDECIDED, exc.reason, exc.message
     except Exception as exc:  # noqa: BLE001 - an unexpected failure must not look like "valid"
         error, verdict, code = exc, "inconclusive", EXIT_UNDECIDED
-        reason, message = "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"
+        reason, message = Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"
     if debug and error is not None:
         traceback.print_exception(error, file=sys.stderr)
-    checked = list(report.checked) if report else list(getattr(error, "checked", ()) or ())
+    checked = list(report.checked) if report else list(getattr(error, "passed", ()))
     facts = dict(report.facts) if report else {}
     caveats = list(report.caveats) if report else []
     if json_output:

@@ -1,161 +1,192 @@
-"""The signed commitment ``commitment.json`` (docs/SPEC.md section 4).
+"""The signed liabilities commitment ``commitment.json`` (docs/SPEC.md section 4).
 
-`parse_commitment` checks the format marker (unknown versions -> `CannotVerify`,
-``UNSUPPORTED_VERSION``) and the exact schema (``SCHEMA``); `verify_commitment` additionally checks
-the Ed25519 signature against the pinned bank key (SPEC 2.3). `commitment_hash` is the SHA-256
-of the canonical JSON of the whole signed commitment, signature included; other artifacts (the
-asset attestation's challenge) bind a commitment through it.
+`Commitment` is the typed artifact: `Commitment.parse` checks the format marker first (unknown
+versions -> `CannotVerify`, ``UNSUPPORTED_VERSION``) and then the exact schema (``SCHEMA``,
+``BAD_TREE_SHAPE``, ``SUM_OUT_OF_RANGE`` for root sums); `to_json` writes the exact object the SPEC
+defines, so ``Commitment.parse(c.to_json()) == c``. The prover builds one, signs it
+(`with_signature`) and writes `to_bytes()`; `verify_commitment` adds the Ed25519 signature check
+against the pinned bank key (SPEC 2.3). `commitment_hash` is SHA-256 of the canonical JSON of the
+whole signed commitment, signature included; epochs, receipts and the asset attestation's
+challenge bind a commitment through it.
+
+Threat model: the bank chooses every byte. A commitment of another shape (a height the leaf count
+does not match, a root sum outside [0, 2^128), an asset list out of range) is refused before any
+proof is folded against it, and two different documents never parse to equal commitments.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from verifier import canonical
-from verifier.encoding import ASSET_RE, EPOCH_RE, FORMAT, MAX_ASSETS, MAX_HEIGHT, SUM_LIMIT
-from verifier.errors import CannotVerify, VerificationError
-from verifier.signature import SIGNATURE_FIELD, verify_signature
+from verifier.encoding import ASSET_RE, FORMAT, MAX_ASSETS, MAX_HEIGHT, SUM_LIMIT
+from verifier.errors import InvalidCommitment, Reason
+from verifier.schema import (
+    JSON,
+    JSONObject,
+    UtcTime,
+    amounts,
+    check_format,
+    epoch_id,
+    hex_bytes,
+    integer,
+    members,
+    optional,
+    text,
+    utc_time,
+    write_amounts,
+)
+from verifier.signature import SIGNATURE_FIELD, PublicKey, Signature, SignedArtifact, read_signer
 
-HEX64 = re.compile(r"[0-9a-f]{64}")
-HEX32 = re.compile(r"[0-9a-f]{32}")
-# Decimal amount strings: the schema admits a sign and up to 80 digits so that range checks
-# (negative, too wide) can report their own reason codes; canonical form has no leading zeros.
-AMOUNT_RE = re.compile(r"-?(0|[1-9][0-9]{0,79})")
-AS_OF_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+__all__ = ["BalanceDefinition", "Commitment", "InvalidCommitment", "LedgerDigest", "commitment_hash",
+           "parse_commitment", "verify_commitment"]
 
 COMMITMENT_MEMBERS = frozenset(
     {"as_of", "assets", "balance_definition", "epoch", "format", "height", "leaf_count", "ledger_digest",
      "root", "signer_key_id", "signature", "type"}
 )
-
-
-class InvalidCommitment(VerificationError):
-    """The commitment is malformed or its root sums are out of range."""
-
-    default_reason = "SCHEMA"
-
-
-class UnsupportedVersion(CannotVerify):
-    default_reason = "UNSUPPORTED_VERSION"
+LEDGER_HEAD_RE = re.compile(r"(?:[0-9a-f]{2}){1,64}")
 
 
 @dataclass(frozen=True, slots=True)
-class Commitment:
-    """A schema-checked commitment (its signature is checked separately)."""
+class BalanceDefinition:
+    """The ledger balance definition the liabilities were read with: its name and content hash."""
+
+    name: str
+    content_hash: bytes
+
+    @classmethod
+    def parse(cls, doc: JSON) -> BalanceDefinition:
+        where = "commitment.balance_definition"
+        members(doc, {"name", "content_hash"}, where, InvalidCommitment)
+        name = text(doc["name"], f"{where}.name", InvalidCommitment)
+        if not name:
+            raise InvalidCommitment(f"{where}.name must be a non-empty string")
+        return cls(name, hex_bytes(doc["content_hash"], f"{where}.content_hash", InvalidCommitment))
+
+    def to_json(self) -> JSONObject:
+        return {"name": self.name, "content_hash": self.content_hash.hex()}
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerDigest:
+    """The ledger's state at the cut-off: number of entries and the hash-chain head."""
+
+    entry_count: int
+    head_hash: bytes
+
+    @classmethod
+    def parse(cls, doc: JSON) -> LedgerDigest:
+        where = "commitment.ledger_digest"
+        members(doc, {"entry_count", "head_hash"}, where, InvalidCommitment)
+        return cls(integer(doc["entry_count"], f"{where}.entry_count", InvalidCommitment, minimum=0),
+                   hex_bytes(doc["head_hash"], f"{where}.head_hash", InvalidCommitment, LEDGER_HEAD_RE))
+
+    def to_json(self) -> JSONObject:
+        return {"entry_count": self.entry_count, "head_hash": self.head_hash.hex()}
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment(SignedArtifact):
+    """A liabilities commitment (SPEC 4); `signature` is None only before the bank signs it."""
 
     epoch: str
-    as_of: str
+    as_of: UtcTime
     assets: tuple[str, ...]
     height: int
-    leaf_count: int
     root_hash: bytes
     root_sums: tuple[int, ...]
+    balance_definition: BalanceDefinition | None
+    ledger_digest: LedgerDigest | None
     signer_key_id: str
-    document: dict[str, Any]
+    signature: Signature | None = None
+
+    FORMAT = FORMAT
+    TYPE = "commitment"
+
+    @property
+    def leaf_count(self) -> int:
+        return 1 << self.height
+
+    @property
+    def document(self) -> JSONObject:
+        """The commitment's JSON object (as `to_json`)."""
+        return self.to_json()
+
+    def body_json(self) -> JSONObject:
+        return {
+            "format": FORMAT,
+            "type": self.TYPE,
+            "epoch": self.epoch,
+            "as_of": str(self.as_of),
+            "assets": list(self.assets),
+            "height": self.height,
+            "leaf_count": self.leaf_count,
+            "root": {"hash": self.root_hash.hex(), "sums": write_amounts(self.root_sums)},
+            "balance_definition": None if self.balance_definition is None else self.balance_definition.to_json(),
+            "ledger_digest": None if self.ledger_digest is None else self.ledger_digest.to_json(),
+            "signer_key_id": self.signer_key_id,
+        }
+
+    def with_signature(self, signature: Signature) -> Commitment:
+        return dataclasses.replace(self, signature=signature)
+
+    @classmethod
+    def parse(cls, doc: JSON) -> Commitment:
+        """The format marker, then the exact schema of a signed commitment (SPEC 4)."""
+        err = InvalidCommitment
+        check_format(doc, FORMAT, cls.TYPE, err)
+        members(doc, COMMITMENT_MEMBERS, "commitment", err)
+        epoch = epoch_id(doc["epoch"], "commitment.epoch", err)
+        as_of = utc_time(doc["as_of"], "commitment.as_of", err)
+        assets = _assets(doc["assets"])
+        height = integer(doc["height"], "commitment.height", err)
+        leaf_count = integer(doc["leaf_count"], "commitment.leaf_count", err)
+        if not 1 <= height <= MAX_HEIGHT or leaf_count != 1 << height:
+            raise err(f"commitment: height must be in 1..{MAX_HEIGHT} and leaf_count = 2^height", reason=Reason.BAD_TREE_SHAPE)
+        root = members(doc["root"], {"hash", "sums"}, "commitment.root", err)
+        root_hash = hex_bytes(root["hash"], "commitment.root.hash", err)
+        root_sums = amounts(root["sums"], len(assets), "commitment.root.sums", err)
+        if any(not 0 <= s < SUM_LIMIT for s in root_sums):
+            raise err("commitment.root.sums must be in [0, 2^128)", reason=Reason.SUM_OUT_OF_RANGE)
+        definition = optional(doc["balance_definition"], BalanceDefinition.parse)
+        digest = optional(doc["ledger_digest"], LedgerDigest.parse)
+        signer, signature = read_signer(doc, "commitment", err)
+        return cls(epoch, as_of, assets, height, root_hash, root_sums, definition, digest, signer, signature)
 
 
-def check_format(doc: Any, expected_type: str, error: type[VerificationError]) -> None:
-    """Version first (unknown -> exit 3), then the artifact type."""
-    if not isinstance(doc, dict):
-        raise error(f"a {expected_type} is a JSON object", reason="SCHEMA")
-    fmt = doc.get("format")
-    if fmt != FORMAT:
-        raise UnsupportedVersion(f"unsupported format {fmt!r}; this verifier understands {FORMAT!r} only")
-    if doc.get("type") != expected_type:
-        raise error(f"type is {doc.get('type')!r}, expected {expected_type!r}", reason="SCHEMA")
-
-
-def members(doc: dict, expected: frozenset[str] | set[str], where: str, error: type[VerificationError]) -> None:
-    if not isinstance(doc, dict):
-        raise error(f"{where} must be an object", reason="SCHEMA")
-    missing, extra = set(expected) - set(doc), set(doc) - set(expected)
-    if missing or extra:
-        raise error(f"{where}: missing members {sorted(missing)}, unknown members {sorted(extra)}", reason="SCHEMA")
-
-
-def amount(value: Any, where: str, error: type[VerificationError]) -> int:
-    """Parse a decimal amount string (sign allowed here; ranges are checked by the caller)."""
-    if not isinstance(value, str) or not AMOUNT_RE.fullmatch(value) or value == "-0":
-        raise error(f"{where} must be a decimal string without leading zeros, got {value!r}", reason="SCHEMA")
-    return int(value)
-
-
-def hex_bytes(value: Any, where: str, error: type[VerificationError], pattern: re.Pattern = HEX64) -> bytes:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise error(f"{where} must be lower-case hex ({pattern.pattern}), got {value!r}", reason="SCHEMA")
-    return bytes.fromhex(value)
-
-
-def integer(value: Any, where: str, error: type[VerificationError]) -> int:
-    if type(value) is not int:
-        raise error(f"{where} must be an integer, got {value!r}", reason="SCHEMA")
-    return value
-
-
-def parse_commitment(doc: Any) -> Commitment:
-    """Check the format marker and the exact schema of a commitment (SPEC 4)."""
-    err = InvalidCommitment
-    check_format(doc, "commitment", err)
-    members(doc, COMMITMENT_MEMBERS, "commitment", err)
-    epoch = doc["epoch"]
-    if not isinstance(epoch, str) or not EPOCH_RE.fullmatch(epoch):
-        raise err(f"commitment.epoch must match {EPOCH_RE.pattern}")
-    if not isinstance(doc["as_of"], str) or not AS_OF_RE.fullmatch(doc["as_of"]):
-        raise err("commitment.as_of must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ")
-    assets = doc["assets"]
+def _assets(value: JSON) -> tuple[str, ...]:
     if (
-        not isinstance(assets, list)
-        or not 1 <= len(assets) <= MAX_ASSETS
-        or not all(isinstance(a, str) and ASSET_RE.fullmatch(a) for a in assets)
-        or len(set(assets)) != len(assets)
+        not isinstance(value, list)
+        or not 1 <= len(value) <= MAX_ASSETS
+        or not all(isinstance(a, str) and ASSET_RE.fullmatch(a) for a in value)
+        or len(set(value)) != len(value)
     ):
-        raise err(f"commitment.assets must be 1..{MAX_ASSETS} distinct codes matching {ASSET_RE.pattern}")
-    height = integer(doc["height"], "commitment.height", err)
-    leaf_count = integer(doc["leaf_count"], "commitment.leaf_count", err)
-    if not 1 <= height <= MAX_HEIGHT or leaf_count != 1 << height:
-        raise err(f"commitment: height must be in 1..{MAX_HEIGHT} and leaf_count = 2^height", reason="BAD_TREE_SHAPE")
-    root = doc["root"]
-    members(root, {"hash", "sums"}, "commitment.root", err)
-    root_hash = hex_bytes(root["hash"], "commitment.root.hash", err)
-    if not isinstance(root["sums"], list) or len(root["sums"]) != len(assets):
-        raise err("commitment.root.sums must hold one sum per asset")
-    root_sums = tuple(amount(s, f"commitment.root.sums[{i}]", err) for i, s in enumerate(root["sums"]))
-    if any(not 0 <= s < SUM_LIMIT for s in root_sums):
-        raise err("commitment.root.sums must be in [0, 2^128)", reason="SUM_OUT_OF_RANGE")
-    definition = doc["balance_definition"]
-    if definition is not None:
-        members(definition, {"name", "content_hash"}, "commitment.balance_definition", err)
-        if not isinstance(definition["name"], str) or not definition["name"]:
-            raise err("commitment.balance_definition.name must be a non-empty string")
-        hex_bytes(definition["content_hash"], "commitment.balance_definition.content_hash", err)
-    digest = doc["ledger_digest"]
-    if digest is not None:
-        members(digest, {"entry_count", "head_hash"}, "commitment.ledger_digest", err)
-        if integer(digest["entry_count"], "commitment.ledger_digest.entry_count", err) < 0:
-            raise err("commitment.ledger_digest.entry_count must be >= 0")
-        hex_bytes(digest["head_hash"], "commitment.ledger_digest.head_hash", err, re.compile(r"[0-9a-f]{2,128}"))
-    signer = doc["signer_key_id"]
-    if not isinstance(signer, str) or not HEX32.fullmatch(signer):
-        raise err("commitment.signer_key_id must be 32 lower-case hex characters")
-    sig = doc[SIGNATURE_FIELD]
-    if not isinstance(sig, dict) or sig.get("key_id") != signer:
-        raise err("commitment.signature.key_id must equal commitment.signer_key_id")
-    return Commitment(epoch, doc["as_of"], tuple(assets), height, leaf_count, root_hash, root_sums, signer, doc)
+        raise InvalidCommitment(f"commitment.assets must be 1..{MAX_ASSETS} distinct codes matching {ASSET_RE.pattern}")
+    return tuple(value)
 
 
-def verify_commitment(doc: Any, pinned_public_key) -> Commitment:
-    """Schema, then the signature under the pinned key. Raises; returns the parsed commitment."""
-    parsed = parse_commitment(doc)
-    verify_signature(doc, pinned_public_key)
-    return parsed
+def parse_commitment(doc: JSON) -> Commitment:
+    """`Commitment.parse` (kept for callers of the function form)."""
+    return doc if isinstance(doc, Commitment) else Commitment.parse(doc)
 
 
-def commitment_hash(commitment: dict[str, Any]) -> bytes:
+def verify_commitment(doc: JSON, pinned_public_key: PublicKey) -> Commitment:
+    """Schema, then the signature under the pinned key (SPEC 4, 2.3). Raises; returns the commitment."""
+    commitment = parse_commitment(doc)
+    commitment.verify_signature(pinned_public_key)
+    return commitment
+
+
+def commitment_hash(commitment: Commitment | dict[str, Any]) -> bytes:
     """SHA-256 over the canonical JSON of the whole signed commitment (signature included)."""
-    check_format(commitment, "commitment", InvalidCommitment)
+    if isinstance(commitment, Commitment):
+        return commitment.hash()
+    check_format(commitment, FORMAT, "commitment", InvalidCommitment)
     if SIGNATURE_FIELD not in commitment:
         raise InvalidCommitment("commitment_hash binds a *signed* commitment; this one has no signature")
     return hashlib.sha256(canonical.dumps(commitment)).digest()

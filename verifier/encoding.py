@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 
 FORMAT = "pos-mst/1"
 
@@ -72,7 +73,7 @@ def user_id_bytes(user_id: str) -> bytes:
     return data
 
 
-def context_hash(epoch: str, assets: tuple[str, ...] | list[str]) -> bytes:
+def context_hash(epoch: str, assets: Sequence[str]) -> bytes:
     """ctx = SHA-256(TAG_CONTEXT || lp(epoch) || u8(m) || lp(asset_1) || ... || lp(asset_m))."""
     if not EPOCH_RE.fullmatch(epoch):
         raise ValueError(f"epoch id {epoch!r} must match {EPOCH_RE.pattern}")
@@ -104,12 +105,12 @@ def user_commitment(salt: bytes, user_id: str) -> bytes:
     return sha256(TAG_USER + salt + lp(user_id_bytes(user_id)))
 
 
-def leaf_hash(ctx: bytes, commitment: bytes, balances: tuple[int, ...] | list[int]) -> bytes:
+def leaf_hash(ctx: bytes, commitment: bytes, balances: Sequence[int]) -> bytes:
     """leaf = SHA-256(TAG_LEAF || ctx(32) || uc(32) || u64(b_1) || ... || u64(b_m))."""
     return sha256(TAG_LEAF + ctx + commitment + b"".join(u64(b) for b in balances))
 
 
-def node_hash(height: int, left_hash: bytes, left_sums, right_hash: bytes, right_sums) -> bytes:
+def node_hash(height: int, left_hash: bytes, left_sums: Sequence[int], right_hash: bytes, right_sums: Sequence[int]) -> bytes:
     """node = SHA-256(TAG_NODE || u8(height) || h_L || u128(s_L,1..m) || h_R || u128(s_R,1..m))."""
     if not 1 <= height <= MAX_HEIGHT:
         raise ValueError(f"node height {height} out of range")
@@ -123,7 +124,7 @@ def node_hash(height: int, left_hash: bytes, left_sums, right_hash: bytes, right
     )
 
 
-def add_sums(left, right) -> tuple[int, ...]:
+def add_sums(left: Sequence[int], right: Sequence[int]) -> tuple[int, ...]:
     """Per-asset sums of two children; raises ValueError if any sum reaches 2^128 (no wrapping)."""
     out = tuple(a + b for a, b in zip(left, right, strict=True))
     for value in out:

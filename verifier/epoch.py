@@ -1,4 +1,4 @@
-"""Epoch commitments and signed log heads (docs/SPEC.md section 11).
+"""Epoch commitments ``epoch.json`` and signed log heads ``log-head.json`` (docs/SPEC.md 11.2-11.3).
 
 An epoch's signed `epoch.json` binds everything the bank publishes for one period: the hash of
 the liabilities commitment (which binds the root hash and sums, the balance definition hash and
@@ -6,6 +6,9 @@ the ledger digest), the hash of the asset attestation, the solvency statement, a
 the previous epoch's `epoch.json`. Its hash is the entry the bank appends to its transparency
 log; `log-head.json` is the signed log head after that append, carrying the epoch's inclusion
 proof and the consistency proof from the previous head.
+
+`Epoch` and `LogHead` are the typed artifacts (strict `parse`, exact `to_json`);
+`verify_epoch` and `verify_log_head` run their check lists (`EPOCH_CHECKS`, `LOG_HEAD_CHECKS`).
 
 Threat model: a bank that edits a published epoch breaks its signature or the hash link from
 the next epoch; one that re-signs a rewritten history cannot make its new log heads consistent
@@ -15,21 +18,34 @@ is caught as soon as two heads of the same size with different roots meet.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from verifier import canonical
-from verifier.commitment import hex_bytes, integer, members
-from verifier.encoding import EPOCH_RE
-from verifier.errors import CannotVerify, VerificationError
-from verifier.signature import SIGNATURE_FIELD, verify_signature
+from verifier.errors import InvalidEpoch, InvalidLog, InvalidLogHead, Reason, rebrand
+from verifier.schema import (
+    JSON,
+    JSONObject,
+    UtcTime,
+    check_format,
+    epoch_id,
+    hex_bytes,
+    integer,
+    members,
+    optional,
+    utc_time,
+)
+from verifier.signature import SIGNATURE_FIELD, PublicKey, Signature, SignedArtifact, read_signer
+from verifier.steps import Step, run_steps
 from verifier.translog import LogConsistency, LogInclusion
+
+__all__ = ["EPOCH_CHECKS", "LOG_HEAD_CHECKS", "Epoch", "InvalidEpoch", "InvalidLogHead", "LogHead", "Previous",
+           "artifact_hash", "verify_epoch", "verify_log_head"]
 
 EPOCH_FORMAT = "pos-epoch/1"
 LOG_HEAD_FORMAT = "pos-log-head/1"
-HEX32 = re.compile(r"[0-9a-f]{32}")
 
 EPOCH_MEMBERS = frozenset(
     {"format", "type", "epoch", "sequence", "as_of", "liabilities_commitment", "asset_attestation",
@@ -41,79 +57,105 @@ LOG_HEAD_MEMBERS = frozenset(
 )
 
 
-class InvalidEpoch(VerificationError):
-    """An epoch commitment or log head is malformed, unsigned, or does not bind what it should."""
-
-    default_reason = "EPOCH_SCHEMA"
-
-
-def artifact_hash(doc: dict[str, Any]) -> bytes:
+def artifact_hash(doc: dict[str, Any] | SignedArtifact) -> bytes:
     """SHA-256 of the canonical JSON of a whole (signed) artifact."""
+    if isinstance(doc, SignedArtifact):
+        return doc.hash()
     return hashlib.sha256(canonical.dumps(doc)).digest()
 
 
-def _check_format(doc: Any, fmt: str, kind: str) -> None:
-    if not isinstance(doc, dict):
-        raise InvalidEpoch(f"{kind} must be a JSON object")
-    if doc.get("format") != fmt:
-        raise CannotVerify(f"unsupported {kind} format {doc.get('format')!r}; this verifier knows {fmt!r}", reason="UNSUPPORTED_VERSION")
-    if doc.get("type") != kind:
-        raise InvalidEpoch(f"type is {doc.get('type')!r}, expected {kind!r}")
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The link from an epoch to the one before it."""
+
+    epoch: str
+    epoch_hash: bytes
+
+    @classmethod
+    def parse(cls, doc: JSON) -> Previous:
+        members(doc, {"epoch", "epoch_hash"}, "epoch.previous", InvalidEpoch)
+        return cls(epoch_id(doc["epoch"], "epoch.previous.epoch", InvalidEpoch),
+                   hex_bytes(doc["epoch_hash"], "epoch.previous.epoch_hash", InvalidEpoch))
+
+    def to_json(self) -> JSONObject:
+        return {"epoch": self.epoch, "epoch_hash": self.epoch_hash.hex()}
 
 
 @dataclass(frozen=True, slots=True)
-class Epoch:
-    """A schema-checked, signature-checked `epoch.json`."""
+class Epoch(SignedArtifact):
+    """An epoch commitment (SPEC 11.2). `solvency` is the attestation's statement (SPEC 8.7), as JSON."""
 
     epoch: str
     sequence: int
-    as_of: str
+    as_of: UtcTime
     liabilities_commitment: bytes
     asset_attestation: bytes | None
-    solvency: Any
-    previous_epoch: str | None
-    previous_hash: bytes | None
-    epoch_hash: bytes
-    document: dict[str, Any]
+    solvency: JSONObject | None
+    previous: Previous | None
+    signer_key_id: str
+    signature: Signature | None = None
 
+    FORMAT = EPOCH_FORMAT
+    TYPE = "epoch"
 
-def verify_epoch(doc: Any, pinned_public_key) -> Epoch:
-    """Schema (SPEC 11.2), then the signature under the pinned key."""
-    _check_format(doc, EPOCH_FORMAT, "epoch")
-    members(doc, EPOCH_MEMBERS, "epoch", InvalidEpoch)
-    if not isinstance(doc["epoch"], str) or not EPOCH_RE.fullmatch(doc["epoch"]):
-        raise InvalidEpoch(f"epoch.epoch must match {EPOCH_RE.pattern}")
-    sequence = integer(doc["sequence"], "epoch.sequence", InvalidEpoch)
-    if sequence < 0:
-        raise InvalidEpoch("epoch.sequence must be >= 0")
-    if not isinstance(doc["as_of"], str):
-        raise InvalidEpoch("epoch.as_of must be a string")
-    liabilities = hex_bytes(doc["liabilities_commitment"], "epoch.liabilities_commitment", InvalidEpoch)
-    attestation = None
-    if doc["asset_attestation"] is not None:
-        attestation = hex_bytes(doc["asset_attestation"], "epoch.asset_attestation", InvalidEpoch)
-    previous = doc["previous"]
-    previous_epoch = previous_hash = None
-    if sequence == 0:
-        if previous is not None:
-            raise InvalidEpoch("the first epoch (sequence 0) has previous = null", reason="EPOCH_CHAIN_BROKEN")
-    else:
-        members(previous, {"epoch", "epoch_hash"}, "epoch.previous", InvalidEpoch)
-        previous_epoch = previous["epoch"]
-        if not isinstance(previous_epoch, str) or not EPOCH_RE.fullmatch(previous_epoch):
-            raise InvalidEpoch("epoch.previous.epoch must be an epoch id")
-        previous_hash = hex_bytes(previous["epoch_hash"], "epoch.previous.epoch_hash", InvalidEpoch)
-    signer = doc["signer_key_id"]
-    if not isinstance(signer, str) or not HEX32.fullmatch(signer) or doc[SIGNATURE_FIELD].get("key_id") != signer:
-        raise InvalidEpoch("epoch.signer_key_id must be 32 hex characters equal to signature.key_id")
-    verify_signature(doc, pinned_public_key)
-    return Epoch(doc["epoch"], sequence, doc["as_of"], liabilities, attestation, doc["solvency"],
-                 previous_epoch, previous_hash, artifact_hash(doc), doc)
+    @property
+    def epoch_hash(self) -> bytes:
+        """The entry the bank appends to its transparency log."""
+        return self.hash()
+
+    @property
+    def previous_epoch(self) -> str | None:
+        return None if self.previous is None else self.previous.epoch
+
+    @property
+    def previous_hash(self) -> bytes | None:
+        return None if self.previous is None else self.previous.epoch_hash
+
+    @property
+    def document(self) -> JSONObject:
+        return self.to_json()
+
+    def body_json(self) -> JSONObject:
+        return {
+            "format": EPOCH_FORMAT,
+            "type": self.TYPE,
+            "epoch": self.epoch,
+            "sequence": self.sequence,
+            "as_of": str(self.as_of),
+            "liabilities_commitment": self.liabilities_commitment.hex(),
+            "asset_attestation": None if self.asset_attestation is None else self.asset_attestation.hex(),
+            "solvency": self.solvency,
+            "previous": None if self.previous is None else self.previous.to_json(),
+            "signer_key_id": self.signer_key_id,
+        }
+
+    def with_signature(self, signature: Signature) -> Epoch:
+        return dataclasses.replace(self, signature=signature)
+
+    @classmethod
+    def parse(cls, doc: JSON) -> Epoch:
+        """The format marker, then the exact schema of SPEC 11.2."""
+        err = InvalidEpoch
+        check_format(doc, EPOCH_FORMAT, cls.TYPE, err)
+        members(doc, EPOCH_MEMBERS, "epoch", err)
+        epoch = epoch_id(doc["epoch"], "epoch.epoch", err)
+        sequence = integer(doc["sequence"], "epoch.sequence", err, minimum=0)
+        as_of = utc_time(doc["as_of"], "epoch.as_of", err)
+        liabilities = hex_bytes(doc["liabilities_commitment"], "epoch.liabilities_commitment", err)
+        attestation = optional(doc["asset_attestation"], lambda v: hex_bytes(v, "epoch.asset_attestation", err))
+        solvency = doc["solvency"]
+        if solvency is not None and not isinstance(solvency, dict):
+            raise err("epoch.solvency must be the solvency statement object or null")
+        if (sequence == 0) != (doc["previous"] is None):
+            raise err("epoch.previous is null exactly for the first epoch (sequence 0)", reason=Reason.EPOCH_CHAIN_BROKEN)
+        previous = optional(doc["previous"], Previous.parse)
+        signer, signature = read_signer(doc, "epoch", err)
+        return cls(epoch, sequence, as_of, liabilities, attestation, solvency, previous, signer, signature)
 
 
 @dataclass(frozen=True, slots=True)
-class LogHead:
-    """A schema-checked, signature-checked `log-head.json` whose proofs verify."""
+class LogHead(SignedArtifact):
+    """A signed log head (SPEC 11.3): the log after appending `epoch_hash`, with its proofs."""
 
     epoch: str
     epoch_hash: bytes
@@ -121,32 +163,138 @@ class LogHead:
     log_root: bytes
     inclusion: LogInclusion
     consistency: LogConsistency | None
-    document: dict[str, Any]
+    signer_key_id: str
+    signature: Signature | None = None
+
+    FORMAT = LOG_HEAD_FORMAT
+    TYPE = "log-head"
+
+    @property
+    def document(self) -> JSONObject:
+        return self.to_json()
+
+    def body_json(self) -> JSONObject:
+        return {
+            "format": LOG_HEAD_FORMAT,
+            "type": self.TYPE,
+            "epoch": self.epoch,
+            "epoch_hash": self.epoch_hash.hex(),
+            "log_size": self.log_size,
+            "log_root": self.log_root.hex(),
+            "inclusion": self.inclusion.to_json(),
+            "consistency": None if self.consistency is None else self.consistency.to_json(),
+            "signer_key_id": self.signer_key_id,
+        }
+
+    def with_signature(self, signature: Signature) -> LogHead:
+        return dataclasses.replace(self, signature=signature)
+
+    @classmethod
+    def parse(cls, doc: JSON) -> LogHead:
+        """The format marker, then the exact schema of SPEC 11.3 (the proofs' own schema, SPEC 10.3)."""
+        err = InvalidLogHead
+        check_format(doc, LOG_HEAD_FORMAT, cls.TYPE, err)
+        members(doc, LOG_HEAD_MEMBERS, "log-head", err)
+        epoch = epoch_id(doc["epoch"], "log-head.epoch", err)
+        epoch_hash = hex_bytes(doc["epoch_hash"], "log-head.epoch_hash", err)
+        size = integer(doc["log_size"], "log-head.log_size", err, minimum=1)
+        root = hex_bytes(doc["log_root"], "log-head.log_root", err)
+        try:
+            inclusion = LogInclusion.parse(doc["inclusion"])
+            consistency = optional(doc["consistency"], LogConsistency.parse)
+        except InvalidLog as exc:
+            raise rebrand(exc, err, "log-head: ") from None
+        signer, signature = read_signer(doc, "log-head", err)
+        return cls(epoch, epoch_hash, size, root, inclusion, consistency, signer, signature)
 
 
-def verify_log_head(doc: Any, pinned_public_key) -> LogHead:
+@dataclass
+class EpochCheck:
+    """Working state of the epoch check list."""
+
+    doc: JSON
+    key: PublicKey
+    parsed: Epoch | None = None
+
+    @property
+    def epoch(self) -> Epoch:
+        assert self.parsed is not None, "the schema step runs first"
+        return self.parsed
+
+
+def _epoch_schema(state: EpochCheck) -> None:
+    state.parsed = state.doc if isinstance(state.doc, Epoch) else Epoch.parse(state.doc)
+
+
+def _epoch_signature(state: EpochCheck) -> None:
+    state.epoch.verify_signature(state.key)
+
+
+# SPEC 11.2 (the first check of 11.4 for one epoch.json).
+EPOCH_CHECKS: tuple[Step[EpochCheck], ...] = (
+    Step(f"epoch.json schema ({EPOCH_FORMAT})", _epoch_schema),
+    Step("epoch.json signed by the pinned bank key", _epoch_signature),
+)
+
+
+def verify_epoch(doc: JSON, pinned_public_key: PublicKey) -> Epoch:
+    """Schema (SPEC 11.2), then the signature under the pinned key."""
+    state = EpochCheck(doc, pinned_public_key)
+    run_steps(EPOCH_CHECKS, state, family=InvalidEpoch)
+    return state.epoch
+
+
+@dataclass
+class LogHeadCheck:
+    """Working state of the log-head check list."""
+
+    doc: JSON
+    key: PublicKey
+    parsed: LogHead | None = None
+
+    @property
+    def head(self) -> LogHead:
+        assert self.parsed is not None, "the schema step runs first"
+        return self.parsed
+
+
+def _head_schema(state: LogHeadCheck) -> None:
+    state.parsed = state.doc if isinstance(state.doc, LogHead) else LogHead.parse(state.doc)
+
+
+def _head_signature(state: LogHeadCheck) -> None:
+    state.head.verify_signature(state.key)
+
+
+def _head_inclusion(state: LogHeadCheck) -> None:
+    head = state.head
+    if (head.inclusion.log_size, head.inclusion.log_root, head.inclusion.entry) != (head.log_size, head.log_root, head.epoch_hash):
+        raise InvalidLogHead("the inclusion proof is not for this head's size, root and epoch hash", reason=Reason.LOG_HEAD_MISMATCH)
+    head.inclusion.verify()
+
+
+def _head_consistency(state: LogHeadCheck) -> None:
+    head = state.head
+    if head.consistency is None:
+        if head.log_size != 1:
+            raise InvalidLogHead("only the head of a one-entry log may omit its consistency proof", reason=Reason.LOG_HEAD_MISMATCH)
+        return
+    if (head.consistency.second_size, head.consistency.second_root) != (head.log_size, head.log_root):
+        raise InvalidLogHead("the consistency proof does not end at this head", reason=Reason.LOG_HEAD_MISMATCH)
+    head.consistency.verify()
+
+
+# SPEC 11.3: the head's schema and signature, then its two proofs against its own size and root.
+LOG_HEAD_CHECKS: tuple[Step[LogHeadCheck], ...] = (
+    Step(f"log-head.json schema ({LOG_HEAD_FORMAT})", _head_schema),
+    Step("log-head.json signed by the pinned bank key", _head_signature),
+    Step("the epoch's inclusion proof in the log verifies (RFC 9162)", _head_inclusion),
+    Step("the consistency proof from the previous head verifies (RFC 9162)", _head_consistency),
+)
+
+
+def verify_log_head(doc: JSON, pinned_public_key: PublicKey) -> LogHead:
     """Schema, signature, and both proofs against the head's own size and root (SPEC 11.3)."""
-    _check_format(doc, LOG_HEAD_FORMAT, "log-head")
-    members(doc, LOG_HEAD_MEMBERS, "log-head", InvalidEpoch)
-    if not isinstance(doc["epoch"], str) or not EPOCH_RE.fullmatch(doc["epoch"]):
-        raise InvalidEpoch(f"log-head.epoch must match {EPOCH_RE.pattern}")
-    epoch_hash = hex_bytes(doc["epoch_hash"], "log-head.epoch_hash", InvalidEpoch)
-    size = integer(doc["log_size"], "log-head.log_size", InvalidEpoch)
-    root = hex_bytes(doc["log_root"], "log-head.log_root", InvalidEpoch)
-    signer = doc["signer_key_id"]
-    if not isinstance(signer, str) or not HEX32.fullmatch(signer) or doc[SIGNATURE_FIELD].get("key_id") != signer:
-        raise InvalidEpoch("log-head.signer_key_id must be 32 hex characters equal to signature.key_id")
-    verify_signature(doc, pinned_public_key)
-    inclusion = LogInclusion.from_json(doc["inclusion"])
-    if (inclusion.log_size, inclusion.log_root, inclusion.entry) != (size, root, epoch_hash):
-        raise InvalidEpoch("the inclusion proof is not for this head's size, root and epoch hash", reason="LOG_HEAD_MISMATCH")
-    inclusion.verify()
-    consistency = None
-    if doc["consistency"] is not None:
-        consistency = LogConsistency.from_json(doc["consistency"])
-        if (consistency.second_size, consistency.second_root) != (size, root):
-            raise InvalidEpoch("the consistency proof does not end at this head", reason="LOG_HEAD_MISMATCH")
-        consistency.verify()
-    elif size != 1:
-        raise InvalidEpoch("only the head of a one-entry log may omit its consistency proof", reason="LOG_HEAD_MISMATCH")
-    return LogHead(doc["epoch"], epoch_hash, size, root, inclusion, consistency, doc)
+    state = LogHeadCheck(doc, pinned_public_key)
+    run_steps(LOG_HEAD_CHECKS, state, family=InvalidLogHead)
+    return state.head

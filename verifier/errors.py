@@ -5,9 +5,10 @@ listed here, so a misspelt code fails where it is raised, not in a user's script
 to the CLI exit codes of SPEC 9:
 
 * `VerificationError` (exit 1): the artifact was read and is *invalid*. Each artifact family
-  (proof, commitment, epoch, log, bundle, receipt, tree, attestation, history) subclasses it once;
-  the instance carries the failed check's `reason` and the names of the checks that passed before
-  it (`passed`, filled in by `verifier.steps.run_steps`).
+  (proof, commitment, epoch, log head, log proof, bundle, receipt, tree, history; the attestation
+  in `verifier.assets`) subclasses it exactly once and is never subclassed further: the failed
+  check is told by `reason`, not by the class. The instance carries the names of the checks that
+  passed before it (`passed`, filled in by `verifier.steps.run_steps`).
 * `CannotVerify` (exit 3): no verdict can be given: the file is unreadable, its format version is
   unknown, or it uses a feature this verifier does not support. Never treated as valid.
 """
@@ -120,6 +121,11 @@ class _Reasoned(Exception):
         self.message = message
         self.passed = passed
 
+    @property
+    def checked(self) -> tuple[str, ...]:
+        """The checks passed before this failure (an older name of `passed`)."""
+        return self.passed
+
     def __str__(self) -> str:
         return f"{self.reason}: {self.message}"
 
@@ -134,3 +140,68 @@ class CannotVerify(_Reasoned):
     """No verdict: unreadable input, unknown format version, or an unsupported feature."""
 
     default_reason = Reason.CANNOT_VERIFY
+
+
+class InvalidCommitment(VerificationError):
+    """A liabilities commitment is malformed or its root sums are out of range (SPEC 4)."""
+
+    default_reason = Reason.SCHEMA
+
+
+class InvalidProof(VerificationError):
+    """An inclusion proof fails a check of SPEC 6; `reason` names which."""
+
+    default_reason = Reason.SCHEMA
+
+
+class InvalidTree(VerificationError):
+    """The full-tree recomputation from the leaf layer fails (SPEC 7)."""
+
+    default_reason = Reason.SCHEMA
+
+
+class InvalidLog(VerificationError):
+    """A transparency-log inclusion or consistency proof is malformed or does not hold (SPEC 10)."""
+
+    default_reason = Reason.LOG_PROOF_MALFORMED
+
+
+class InvalidEpoch(VerificationError):
+    """An epoch commitment ``epoch.json`` is malformed or unsigned (SPEC 11.2)."""
+
+    default_reason = Reason.EPOCH_SCHEMA
+
+
+class InvalidLogHead(VerificationError):
+    """A signed log head ``log-head.json`` is malformed, unsigned or its proofs fail (SPEC 11.3)."""
+
+    default_reason = Reason.EPOCH_SCHEMA
+
+
+class InvalidHistory(VerificationError):
+    """A publication history fails a check of SPEC 11.4."""
+
+    default_reason = Reason.EPOCH_SCHEMA
+
+
+class InvalidReceipt(VerificationError):
+    """A balance receipt fails a check of SPEC 12."""
+
+    default_reason = Reason.RECEIPT_SCHEMA
+
+
+class InvalidBundle(VerificationError):
+    """A proof bundle fails a check of SPEC 13 (its proof's own failures are `InvalidProof`)."""
+
+    default_reason = Reason.BUNDLE_SCHEMA
+
+
+def rebrand(exc: VerificationError, family: type[VerificationError], prefix: str = "") -> VerificationError:
+    """`exc` as an error of `family` with the same reason and passed checks (`exc` itself if it is one).
+
+    A check list reports every failure in its own family: a bad signature inside a proof is an
+    `InvalidProof` with reason ``BAD_SIGNATURE``, not a `SignatureInvalid`.
+    """
+    if type(exc) is family and not prefix:
+        return exc
+    return family(prefix + exc.message, reason=exc.reason, passed=exc.passed)

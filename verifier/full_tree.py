@@ -18,20 +18,22 @@ Two leaf layer formats are accepted:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from verifier.commitment import Commitment, InvalidCommitment, parse_commitment
+from verifier.commitment import Commitment, parse_commitment
 from verifier.encoding import LEAF_VALUE_LIMIT
-from verifier.errors import CannotVerify, VerificationError
+from verifier.errors import CannotVerify, InvalidCommitment, InvalidTree, Reason, rebrand
 from verifier.merkle import SumOverflow, root_of_leaves
-from verifier.signature import verify_signature
+from verifier.schema import JSON
+from verifier.signature import PublicKey
+from verifier.steps import SKIPPED, Step, run_steps
+
+__all__ = ["TREE_CHECKS", "AuditFacts", "InvalidTree", "LeafLayer", "load_leaf_layer", "parse_leaves_bin",
+           "serialize_leaves_bin", "verify_tree"]
 
 LEAVES_MAGIC = b"pos-mst/1 leaves\x00"
-
-
-class InvalidTree(VerificationError):
-    default_reason = "ROOT_HASH_MISMATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +50,10 @@ class AuditFacts:
     root_hash: str
     root_sums: tuple[int, ...]
     max_leaf: tuple[int, ...]
+    checked: tuple[str, ...] = field(default=(), compare=False)
 
 
-def serialize_leaves_bin(m: int, height: int, records) -> bytes:
+def serialize_leaves_bin(m: int, height: int, records: Iterable[tuple[bytes, tuple[int, ...]]]) -> bytes:
     """Encode a leaf layer: `records` yields (hash, values)."""
     out = bytearray(LEAVES_MAGIC + bytes([m, height]))
     for h, values in records:
@@ -62,18 +65,18 @@ def parse_leaves_bin(data: bytes) -> tuple[int, int, LeafLayer]:
     """Strict parse of ``leaves.bin``; returns (m, height, layer)."""
     if not data.startswith(LEAVES_MAGIC):
         if data.startswith(b"pos-mst/"):
-            raise CannotVerify("unsupported leaf layer version", reason="UNSUPPORTED_VERSION")
-        raise InvalidTree("not a pos-mst/1 leaf layer (bad magic)", reason="SCHEMA")
+            raise CannotVerify("unsupported leaf layer version", reason=Reason.UNSUPPORTED_VERSION)
+        raise InvalidTree("not a pos-mst/1 leaf layer (bad magic)", reason=Reason.SCHEMA)
     head = len(LEAVES_MAGIC)
     if len(data) < head + 2:
-        raise InvalidTree("truncated leaf layer header", reason="SCHEMA")
+        raise InvalidTree("truncated leaf layer header", reason=Reason.SCHEMA)
     m, height = data[head], data[head + 1]
     if not 1 <= m <= 16 or not 1 <= height <= 40:
-        raise InvalidTree("leaf layer header: m must be 1..16 and height 1..40", reason="SCHEMA")
+        raise InvalidTree("leaf layer header: m must be 1..16 and height 1..40", reason=Reason.SCHEMA)
     size = 32 + 8 * m
     body = memoryview(data)[head + 2 :]
     if len(body) != size << height:
-        raise InvalidTree(f"leaf layer holds {len(body)} bytes, expected exactly {size << height} (2^{height} records)", reason="LEAF_COUNT")
+        raise InvalidTree(f"leaf layer holds {len(body)} bytes, expected exactly {size << height} (2^{height} records)", reason=Reason.LEAF_COUNT)
     hashes, values = [], []
     for off in range(0, len(body), size):
         rec = bytes(body[off : off + size])
@@ -86,24 +89,24 @@ def read_leaves_parquet(path: str, assets: tuple[str, ...]) -> LeafLayer:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise CannotVerify("reading Parquet needs pyarrow (pip install pyarrow), or use leaves.bin", reason="UNSUPPORTED_FEATURE") from None
+        raise CannotVerify("reading Parquet needs pyarrow (pip install pyarrow), or use leaves.bin", reason=Reason.UNSUPPORTED_FEATURE) from None
     try:
         table = pq.read_table(path)
     except Exception as exc:  # noqa: BLE001 - any read failure is undecidable input
-        raise CannotVerify(f"cannot read {path}: {exc}", reason="UNREADABLE") from None
+        raise CannotVerify(f"cannot read {path}: {exc}", reason=Reason.UNREADABLE) from None
     expected = ["index", "hash", *assets]
     if table.column_names != expected:
-        raise InvalidTree(f"{path}: columns must be exactly {expected}, got {table.column_names}", reason="SCHEMA")
+        raise InvalidTree(f"{path}: columns must be exactly {expected}, got {table.column_names}", reason=Reason.SCHEMA)
     indexes = table.column("index").to_pylist()
     if indexes != list(range(len(indexes))):
-        raise InvalidTree(f"{path}: leaves must be listed in index order 0..n-1", reason="INDEX_ORDER")
+        raise InvalidTree(f"{path}: leaves must be listed in index order 0..n-1", reason=Reason.INDEX_ORDER)
     hashes = table.column("hash").to_pylist()
     if not all(isinstance(h, bytes) and len(h) == 32 for h in hashes):
-        raise InvalidTree(f"{path}: every hash must be 32 bytes", reason="SCHEMA")
+        raise InvalidTree(f"{path}: every hash must be 32 bytes", reason=Reason.SCHEMA)
     cols = [table.column(a).to_pylist() for a in assets]
     for a, col in zip(assets, cols):
         if not all(type(v) is int for v in col):
-            raise InvalidTree(f"{path}: column {a} must hold integers only", reason="SCHEMA")
+            raise InvalidTree(f"{path}: column {a} must hold integers only", reason=Reason.SCHEMA)
     return LeafLayer(hashes, list(zip(*cols)) if cols else [])
 
 
@@ -115,55 +118,107 @@ def load_leaf_layer(path: str | os.PathLike[str], commitment: Commitment) -> Lea
                 p = p / name
                 break
         else:
-            raise CannotVerify(f"{path} holds neither leaves.bin nor leaves.parquet", reason="UNREADABLE")
+            raise CannotVerify(f"{path} holds neither leaves.bin nor leaves.parquet", reason=Reason.UNREADABLE)
     if p.suffix == ".parquet":
         return read_leaves_parquet(str(p), commitment.assets)
     try:
         data = p.read_bytes()
     except OSError as exc:
-        raise CannotVerify(f"cannot read {p}: {exc.strerror or exc}", reason="UNREADABLE") from None
+        raise CannotVerify(f"cannot read {p}: {exc.strerror or exc}", reason=Reason.UNREADABLE) from None
     m, height, layer = parse_leaves_bin(data)
     if m != len(commitment.assets) or height != commitment.height:
-        raise InvalidTree(f"leaf layer has {m} assets and height {height}; the commitment {len(commitment.assets)} and {commitment.height}", reason="LEAF_COUNT")
+        raise InvalidTree(f"leaf layer has {m} assets and height {height}; the commitment {len(commitment.assets)} and {commitment.height}", reason=Reason.LEAF_COUNT)
     return layer
 
 
-def verify_tree(layer: LeafLayer, commitment_doc: dict, pinned_public_key, *, expected_epoch: str | None = None, checked: list[str] | None = None) -> AuditFacts:
-    """SPEC 7: commitment, signature, leaf count, leaf ranges, recompute, compare root, epoch."""
-    done = checked if checked is not None else []
+@dataclass
+class TreeCheck:
+    """Working state of SPEC 7's check list."""
+
+    layer: LeafLayer
+    commitment_doc: JSON | Commitment
+    key: PublicKey
+    expected_epoch: str | None = None
+    parsed: Commitment | None = None
+
+    @property
+    def commitment(self) -> Commitment:
+        assert self.parsed is not None, "the commitment step runs first"
+        return self.parsed
+
+
+def check_commitment(state: TreeCheck) -> None:
     try:
-        com = parse_commitment(commitment_doc)
+        state.parsed = parse_commitment(state.commitment_doc)
     except InvalidCommitment as exc:
-        raise InvalidTree(f"commitment: {exc.message}", reason=exc.reason) from None
-    done.append("commitment schema (format pos-mst/1)")
-    verify_signature(commitment_doc, pinned_public_key)
-    done.append(f"commitment signed by the pinned bank key {com.signer_key_id}")
+        raise rebrand(exc, InvalidTree, "commitment: ") from None
+
+
+def check_signature(state: TreeCheck) -> str:
+    state.commitment.verify_signature(state.key)
+    return f"commitment signed by the pinned bank key {state.commitment.signer_key_id}"
+
+
+def check_leaf_count(state: TreeCheck) -> str:
+    com, layer = state.commitment, state.layer
     if len(layer.hashes) != com.leaf_count or len(layer.values) != com.leaf_count:
-        raise InvalidTree(f"the leaf layer has {len(layer.hashes)} leaves; the commitment says {com.leaf_count}", reason="LEAF_COUNT")
-    done.append(f"{com.leaf_count} leaves (= 2^{com.height}, the committed count)")
-    m = len(com.assets)
-    for i, values in enumerate(layer.values):
+        raise InvalidTree(f"the leaf layer has {len(layer.hashes)} leaves; the commitment says {com.leaf_count}",
+                          reason=Reason.LEAF_COUNT)
+    return f"{com.leaf_count} leaves (= 2^{com.height}, the committed count)"
+
+
+def check_leaf_values(state: TreeCheck) -> None:
+    m = len(state.commitment.assets)
+    for i, values in enumerate(state.layer.values):
         if len(values) != m:
-            raise InvalidTree(f"leaf {i} has {len(values)} values, expected {m}", reason="SCHEMA")
+            raise InvalidTree(f"leaf {i} has {len(values)} values, expected {m}", reason=Reason.SCHEMA)
         for v in values:
             if v < 0:
-                raise InvalidTree(f"leaf {i} has a negative value {v}", reason="NEGATIVE_SUM")
+                raise InvalidTree(f"leaf {i} has a negative value {v}", reason=Reason.NEGATIVE_SUM)
             if v >= LEAF_VALUE_LIMIT:
-                raise InvalidTree(f"leaf {i} has a value >= 2^64", reason="LEAF_VALUE_RANGE")
-    done.append("every leaf value is in [0, 2^64)")
+                raise InvalidTree(f"leaf {i} has a value >= 2^64", reason=Reason.LEAF_VALUE_RANGE)
+
+
+def check_root(state: TreeCheck) -> None:
+    com = state.commitment
     try:
-        root_hash, root_sums = root_of_leaves(list(layer.hashes), list(layer.values))
+        root_hash, root_sums = root_of_leaves(list(state.layer.hashes), list(state.layer.values))
     except SumOverflow as exc:
-        raise InvalidTree(str(exc), reason="SUM_OVERFLOW") from None
+        raise InvalidTree(str(exc), reason=Reason.SUM_OVERFLOW) from None
     if root_hash != com.root_hash:
-        raise InvalidTree(f"recomputed root {root_hash.hex()} differs from the committed {com.root_hash.hex()}", reason="ROOT_HASH_MISMATCH")
+        raise InvalidTree(f"recomputed root {root_hash.hex()} differs from the committed {com.root_hash.hex()}",
+                          reason=Reason.ROOT_HASH_MISMATCH)
     if tuple(root_sums) != com.root_sums:
-        raise InvalidTree(f"recomputed root sums {list(root_sums)} differ from the committed {list(com.root_sums)}", reason="ROOT_SUM_MISMATCH")
-    done.append("every internal node recomputed; root hash and root sums equal the commitment's")
-    if expected_epoch is not None:
-        if com.epoch != expected_epoch:
-            raise InvalidTree(f"the commitment is for epoch {com.epoch!r}, not {expected_epoch!r}", reason="WRONG_EPOCH")
-        done.append(f"epoch is the expected {expected_epoch!r}")
+        raise InvalidTree(f"recomputed root sums {list(root_sums)} differ from the committed {list(com.root_sums)}",
+                          reason=Reason.ROOT_SUM_MISMATCH)
+
+
+def check_epoch(state: TreeCheck) -> str:
+    expected = state.expected_epoch
+    if expected is None:
+        return SKIPPED
+    if state.commitment.epoch != expected:
+        raise InvalidTree(f"the commitment is for epoch {state.commitment.epoch!r}, not {expected!r}", reason=Reason.WRONG_EPOCH)
+    return f"epoch is the expected {expected!r}"
+
+
+# SPEC 7, in its order.
+TREE_CHECKS: tuple[Step[TreeCheck], ...] = (
+    Step("commitment schema (format pos-mst/1)", check_commitment),
+    Step("commitment signed by the pinned bank key", check_signature),
+    Step("the committed number of leaves", check_leaf_count),
+    Step("every leaf value is in [0, 2^64)", check_leaf_values),
+    Step("every internal node recomputed; root hash and root sums equal the commitment's", check_root),
+    Step("epoch is the expected one", check_epoch),
+)
+
+
+def verify_tree(layer: LeafLayer, commitment_doc: JSON | Commitment, pinned_public_key: PublicKey, *,
+                expected_epoch: str | None = None, already_passed: tuple[str, ...] = ()) -> AuditFacts:
+    """SPEC 7: commitment, signature, leaf count, leaf ranges, recompute, compare root, epoch."""
+    state = TreeCheck(layer, commitment_doc, pinned_public_key, expected_epoch)
+    checked = run_steps(TREE_CHECKS, state, already_passed=already_passed, family=InvalidTree)
+    com = state.commitment
     zero = sum(1 for v in layer.values if not any(v))
-    max_leaf = tuple(max(v[j] for v in layer.values) for j in range(m))
-    return AuditFacts(com.epoch, com.leaf_count, zero, com.root_hash.hex(), com.root_sums, max_leaf)
+    max_leaf = tuple(max(v[j] for v in layer.values) for j in range(len(com.assets)))
+    return AuditFacts(com.epoch, com.leaf_count, zero, com.root_hash.hex(), com.root_sums, max_leaf, checked)

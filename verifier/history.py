@@ -1,24 +1,38 @@
 """Checking a bank's whole publication history (docs/SPEC.md section 11.4).
 
-`verify_history(pubdir, key)` reads every epoch under `pubdir` and checks, in order: each
-`epoch.json` and `log-head.json` signature under the pinned key; that each epoch's liabilities
-commitment (and asset attestation, when bound) is the file published beside it; the
-previous-hash chain; that sequence numbers run 0, 1, 2, ... without gaps or duplicates; that
-epoch *i* sits at leaf *i* of a log of size *i + 1*; and every consistency proof from one head to
-the next. It never reads an epoch's `private/` directory.
+`verify_history(pubdir, key)` runs `HISTORY_CHECKS` in SPEC 11.4's order: every epoch's own
+checks (`EPOCH_DIR_CHECKS`: `epoch.json`, `commitment.json` and `log-head.json` parse and are
+signed by the pinned key, they name the directory's epoch, the epoch binds the commitment and
+attestation published beside it, and its head puts it at leaf *i* of a log of size *i + 1*);
+then that sequence numbers run 0, 1, 2, ... without gaps or duplicates; the previous-hash chain
+and every consistency proof from one head to the next; and every trusted head the caller kept.
+Every failure is an `InvalidHistory` carrying the failed check's reason. It never reads an
+epoch's `private/` directory.
+
+Threat model: the bank may edit, drop, reorder or re-sign any published file. An edit breaks a
+signature or a binding hash; a dropped or duplicated epoch breaks the sequence; a rewritten
+epoch breaks the hash chain or the log's consistency; a history rewritten and re-signed whole is
+caught only against a log head the user kept from before (`trusted_heads`).
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from verifier import canonical
-from verifier.commitment import commitment_hash, verify_commitment
-from verifier.epoch import Epoch, InvalidEpoch, LogHead, artifact_hash, verify_epoch, verify_log_head
-from verifier.errors import CannotVerify
+from verifier.commitment import Commitment, verify_commitment
+from verifier.epoch import Epoch, LogHead, artifact_hash, verify_epoch, verify_log_head
+from verifier.errors import CannotVerify, InvalidHistory, Reason, rebrand
+from verifier.schema import JSON
+from verifier.signature import PublicKey
+from verifier.steps import SKIPPED, Step, run_steps
+
+__all__ = ["EPOCH_DIR_CHECKS", "HISTORY_CHECKS", "InvalidHistory", "epoch_dirs", "public_dir", "read_artifact",
+           "verify_epoch_dir", "verify_epoch_public", "verify_history"]
 
 PUBLIC_FILES = ("epoch.json", "log-head.json", "commitment.json")
 
@@ -29,115 +43,193 @@ def public_dir(epoch_dir: Path) -> Path:
     return candidate if candidate.is_dir() else epoch_dir
 
 
-def read_artifact(path: Path) -> Any:
+def read_artifact(path: Path) -> JSON:
     """Read one canonical-JSON artifact; a missing file is an incomplete publication (invalid)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidEpoch(f"{path}: missing from the publication", reason="MISSING_FILE") from None
+        raise InvalidHistory(f"{path}: missing from the publication", reason=Reason.MISSING_FILE) from None
     except OSError as exc:
-        raise CannotVerify(f"{path}: cannot read: {exc.strerror or exc}", reason="UNREADABLE") from None
+        raise CannotVerify(f"{path}: cannot read: {exc.strerror or exc}", reason=Reason.UNREADABLE) from None
     try:
         return canonical.loads(data)
     except canonical.NonCanonical as exc:
-        raise canonical.NonCanonical(f"{path}: {exc.message}") from None
+        raise rebrand(exc, canonical.NonCanonical, f"{path}: ") from None
 
 
 def epoch_dirs(pubdir: Path) -> list[Path]:
     if not pubdir.is_dir():
-        raise CannotVerify(f"{pubdir}: not a directory", reason="UNREADABLE")
+        raise CannotVerify(f"{pubdir}: not a directory", reason=Reason.UNREADABLE)
     # Names starting with "." are the prover's working and staging directories, never epochs.
     found = [p for p in sorted(pubdir.iterdir())
              if p.is_dir() and not p.name.startswith(".") and (public_dir(p) / "epoch.json").is_file()]
     if not found:
-        raise CannotVerify(f"{pubdir}: no epoch directories (expected <epoch>/public/epoch.json)", reason="NO_EPOCHS")
+        raise CannotVerify(f"{pubdir}: no epoch directories (expected <epoch>/public/epoch.json)", reason=Reason.NO_EPOCHS)
     return found
 
 
-def verify_epoch_dir(epoch_dir: Path, pinned_public_key) -> tuple[Epoch, LogHead]:
+@dataclass
+class EpochDirCheck:
+    """Working state of one epoch's checks: its public directory, then its parsed files."""
+
+    public: Path
+    name: str
+    key: PublicKey
+    found_epoch: Epoch | None = None
+    found_commitment: Commitment | None = None
+    found_head: LogHead | None = None
+
+    @property
+    def epoch(self) -> Epoch:
+        assert self.found_epoch is not None, "the epoch.json step runs first"
+        return self.found_epoch
+
+    def result(self) -> tuple[Epoch, LogHead]:
+        assert self.found_head is not None, "every step ran"
+        return self.epoch, self.found_head
+
+
+def check_epoch_file(state: EpochDirCheck) -> None:
+    state.found_epoch = verify_epoch(read_artifact(state.public / "epoch.json"), state.key)
+    if state.epoch.epoch != state.name:
+        raise InvalidHistory(f"{state.public}: directory name differs from epoch id {state.epoch.epoch!r}",
+                             reason=Reason.EPOCH_MISMATCH)
+
+
+def check_commitment_file(state: EpochDirCheck) -> None:
+    commitment = state.found_commitment = verify_commitment(read_artifact(state.public / "commitment.json"), state.key)
+    if commitment.epoch != state.epoch.epoch:
+        raise InvalidHistory(f"{state.public}/commitment.json is for epoch {commitment.epoch!r}", reason=Reason.EPOCH_MISMATCH)
+    if not hmac.compare_digest(commitment.hash(), state.epoch.liabilities_commitment):
+        raise InvalidHistory(f"{state.public}/commitment.json is not the commitment epoch.json binds", reason=Reason.BINDING_MISMATCH)
+
+
+def check_attestation_file(state: EpochDirCheck) -> str:
+    bound = state.epoch.asset_attestation
+    if bound is None:
+        return SKIPPED
+    if not hmac.compare_digest(artifact_hash(read_artifact(state.public / "assets.json")), bound):
+        raise InvalidHistory(f"{state.public}/assets.json is not the attestation epoch.json binds", reason=Reason.BINDING_MISMATCH)
+    return "epoch.json binds the assets.json beside it"
+
+
+def check_log_head_file(state: EpochDirCheck) -> None:
+    epoch = state.epoch
+    head = state.found_head = verify_log_head(read_artifact(state.public / "log-head.json"), state.key)
+    if head.epoch != epoch.epoch or not hmac.compare_digest(head.epoch_hash, epoch.epoch_hash):
+        raise InvalidHistory(f"{state.public}/log-head.json is not the log head of this epoch", reason=Reason.LOG_HEAD_MISMATCH)
+    if head.log_size != epoch.sequence + 1 or head.inclusion.leaf_index != epoch.sequence:
+        raise InvalidHistory(
+            f"{state.public}/log-head.json: epoch {epoch.sequence} must be leaf {epoch.sequence} of a log of "
+            f"{epoch.sequence + 1}, got leaf {head.inclusion.leaf_index} of {head.log_size}",
+            reason=Reason.LOG_HEAD_MISMATCH,
+        )
+
+
+# SPEC 11.4 checks 1-3 for one epoch directory (the prover runs them on its staging directory).
+EPOCH_DIR_CHECKS: tuple[Step[EpochDirCheck], ...] = (
+    Step("epoch.json is signed by the pinned key and names its directory", check_epoch_file),
+    Step("commitment.json is signed by the pinned key and is the one epoch.json binds", check_commitment_file),
+    Step("epoch.json binds the assets.json beside it", check_attestation_file),
+    Step("log-head.json is signed, its proofs verify and it puts epoch i at leaf i of a log of i + 1", check_log_head_file),
+)
+
+
+def verify_epoch_dir(epoch_dir: Path, pinned_public_key: PublicKey) -> tuple[Epoch, LogHead]:
     """One epoch's own checks: signatures, bound files, and its log head."""
     return verify_epoch_public(public_dir(epoch_dir), epoch_dir.name, pinned_public_key)
 
 
-def verify_epoch_public(public: Path, name: str, pinned_public_key) -> tuple[Epoch, LogHead]:
+def verify_epoch_public(public: Path, name: str, pinned_public_key: PublicKey) -> tuple[Epoch, LogHead]:
     """The checks of `verify_epoch_dir` on a directory of public files for the epoch `name`
     (the prover runs them on its staging directory before publishing)."""
-    epoch_dir = public
-    epoch = verify_epoch(read_artifact(public / "epoch.json"), pinned_public_key)
-    if epoch.epoch != name:
-        raise InvalidEpoch(f"{epoch_dir}: directory name differs from epoch id {epoch.epoch!r}", reason="EPOCH_MISMATCH")
-    commitment_doc = read_artifact(public / "commitment.json")
-    commitment = verify_commitment(commitment_doc, pinned_public_key)
-    if commitment.epoch != epoch.epoch:
-        raise InvalidEpoch(f"{public}/commitment.json is for epoch {commitment.epoch!r}", reason="EPOCH_MISMATCH")
-    if not hmac.compare_digest(commitment_hash(commitment_doc), epoch.liabilities_commitment):
-        raise InvalidEpoch(f"{public}/commitment.json is not the commitment epoch.json binds", reason="BINDING_MISMATCH")
-    if epoch.asset_attestation is not None:
-        attestation = read_artifact(public / "assets.json")
-        if not hmac.compare_digest(artifact_hash(attestation), epoch.asset_attestation):
-            raise InvalidEpoch(f"{public}/assets.json is not the attestation epoch.json binds", reason="BINDING_MISMATCH")
-    head = verify_log_head(read_artifact(public / "log-head.json"), pinned_public_key)
-    if head.epoch != epoch.epoch or not hmac.compare_digest(head.epoch_hash, epoch.epoch_hash):
-        raise InvalidEpoch(f"{public}/log-head.json is not the log head of this epoch", reason="LOG_HEAD_MISMATCH")
-    if head.log_size != epoch.sequence + 1 or head.inclusion.leaf_index != epoch.sequence:
-        raise InvalidEpoch(
-            f"{public}/log-head.json: epoch {epoch.sequence} must be leaf {epoch.sequence} of a log of "
-            f"{epoch.sequence + 1}, got leaf {head.inclusion.leaf_index} of {head.log_size}",
-            reason="LOG_HEAD_MISMATCH",
-        )
-    return epoch, head
+    state = EpochDirCheck(public, name, pinned_public_key)
+    run_steps(EPOCH_DIR_CHECKS, state, family=InvalidHistory)
+    return state.result()
 
 
-def verify_history(pubdir: str | os.PathLike[str], pinned_public_key, trusted_heads: tuple[Any, ...] = ()) -> dict[str, Any]:
+@dataclass
+class HistoryCheck:
+    """Working state of SPEC 11.4's check list: the inputs, then every epoch in sequence order."""
+
+    pubdir: Path
+    key: PublicKey
+    trusted_heads: tuple[JSON, ...] = ()
+    epochs: list[tuple[Epoch, LogHead]] = field(default_factory=list)
+
+
+def check_every_epoch(state: HistoryCheck) -> str:
+    found = [verify_epoch_dir(d, state.key) for d in epoch_dirs(state.pubdir)]
+    state.epochs = sorted(found, key=lambda pair: pair[0].sequence)
+    return f"{len(found)} epoch(s): files signed by the pinned key, bound to each other and to their log heads"
+
+
+def check_sequences(state: HistoryCheck) -> None:
+    for position, (epoch, _) in enumerate(state.epochs):
+        if epoch.sequence == position:
+            continue
+        if position and epoch.sequence == state.epochs[position - 1][0].sequence:
+            raise InvalidHistory(f"epochs {state.epochs[position - 1][0].epoch!r} and {epoch.epoch!r} both claim "
+                                 f"sequence {epoch.sequence}", reason=Reason.EPOCH_FORKED)
+        raise InvalidHistory(f"epoch sequence {position} is missing (next is {epoch.sequence})", reason=Reason.EPOCH_GAP)
+
+
+def check_links(state: HistoryCheck) -> None:
+    for (prev_epoch, prev_head), (epoch, head) in zip(state.epochs, state.epochs[1:]):
+        if epoch.previous_epoch != prev_epoch.epoch or not hmac.compare_digest(epoch.previous_hash or b"", prev_epoch.epoch_hash):
+            raise InvalidHistory(
+                f"epoch {epoch.epoch!r} does not link to the published epoch {prev_epoch.epoch!r} "
+                "(it was rewritten, or this epoch belongs to another history)",
+                reason=Reason.EPOCH_CHAIN_BROKEN,
+            )
+        proof = head.consistency
+        if proof is None or proof.first_size != prev_head.log_size or not hmac.compare_digest(proof.first_root, prev_head.log_root):
+            raise InvalidHistory(
+                f"the log head of {epoch.epoch!r} does not prove consistency with the head of {prev_epoch.epoch!r}",
+                reason=Reason.LOG_CONSISTENCY_INVALID,
+            )
+
+
+def check_trusted_heads(state: HistoryCheck) -> str:
+    if not state.trusted_heads:
+        return SKIPPED
+    for doc in state.trusted_heads:
+        seen = verify_log_head(doc, state.key)
+        if seen.log_size > len(state.epochs):
+            raise InvalidHistory(f"a log head of size {seen.log_size} was seen before but only {len(state.epochs)} "
+                                 "epochs are published", reason=Reason.LOG_FORKED)
+        current = state.epochs[seen.log_size - 1][1]
+        if not hmac.compare_digest(current.log_root, seen.log_root):
+            raise InvalidHistory(
+                f"the log of size {seen.log_size} had root {seen.log_root.hex()} when it was seen before, "
+                f"now {current.log_root.hex()}: the published history was rewritten",
+                reason=Reason.LOG_FORKED,
+            )
+    return f"{len(state.trusted_heads)} previously seen log head(s) are still part of this history"
+
+
+# SPEC 11.4, in its order (checks 1-3 run per epoch inside the first step).
+HISTORY_CHECKS: tuple[Step[HistoryCheck], ...] = (
+    Step("every epoch's public files", check_every_epoch),
+    Step("sequences run 0, 1, ..., n-1", check_sequences),
+    Step("each epoch links to the one before it and its log head is consistent with the previous head", check_links),
+    Step("previously seen log heads are part of this history", check_trusted_heads),
+)
+
+
+def verify_history(pubdir: str | os.PathLike[str], pinned_public_key: PublicKey,
+                   trusted_heads: tuple[JSON, ...] = ()) -> dict[str, Any]:
     """Check every epoch and the links between them; return the facts established.
 
     `trusted_heads` are log-head documents the caller saw earlier (kept from a previous check, or
     obtained from another user). Each must be the head of the same-sized log in this history,
     which catches a bank that rewrote its whole history consistently after the fact.
     """
-    pubdir = Path(pubdir)
-    epochs = sorted((verify_epoch_dir(d, pinned_public_key) for d in epoch_dirs(pubdir)), key=lambda pair: pair[0].sequence)
-    previous: tuple[Epoch, LogHead] | None = None
-    for position, (epoch, head) in enumerate(epochs):
-        if epoch.sequence != position:
-            if previous is not None and epoch.sequence == previous[0].sequence:
-                raise InvalidEpoch(
-                    f"epochs {previous[0].epoch!r} and {epoch.epoch!r} both claim sequence {epoch.sequence}",
-                    reason="EPOCH_FORKED",
-                )
-            raise InvalidEpoch(f"epoch sequence {position} is missing (next is {epoch.sequence})", reason="EPOCH_GAP")
-        if previous is not None:
-            prev_epoch, prev_head = previous
-            if epoch.previous_epoch != prev_epoch.epoch or not hmac.compare_digest(epoch.previous_hash, prev_epoch.epoch_hash):
-                raise InvalidEpoch(
-                    f"epoch {epoch.epoch!r} does not link to the published epoch {prev_epoch.epoch!r} "
-                    "(it was rewritten, or this epoch belongs to another history)",
-                    reason="EPOCH_CHAIN_BROKEN",
-                )
-            proof = head.consistency
-            if proof is None or proof.first_size != prev_head.log_size or not hmac.compare_digest(proof.first_root, prev_head.log_root):
-                raise InvalidEpoch(
-                    f"the log head of {epoch.epoch!r} does not prove consistency with the head of {prev_epoch.epoch!r}",
-                    reason="LOG_CONSISTENCY_INVALID",
-                )
-        previous = (epoch, head)
-    for doc in trusted_heads:
-        seen = verify_log_head(doc, pinned_public_key)
-        if seen.log_size > len(epochs):
-            raise InvalidEpoch(
-                f"a log head of size {seen.log_size} was seen before but only {len(epochs)} epochs are published",
-                reason="LOG_FORKED",
-            )
-        _, current = epochs[seen.log_size - 1]
-        if not hmac.compare_digest(current.log_root, seen.log_root):
-            raise InvalidEpoch(
-                f"the log of size {seen.log_size} had root {seen.log_root.hex()} when it was seen before, "
-                f"now {current.log_root.hex()}: the published history was rewritten",
-                reason="LOG_FORKED",
-            )
-    last_epoch, last_head = epochs[-1]
+    state = HistoryCheck(Path(pubdir), pinned_public_key, tuple(trusted_heads))
+    run_steps(HISTORY_CHECKS, state, family=InvalidHistory)
+    last_epoch, last_head = state.epochs[-1]
     return {
-        "epochs": [e.epoch for e, _ in epochs],
+        "epochs": [e.epoch for e, _ in state.epochs],
         "latest_epoch": last_epoch.epoch,
         "log_size": last_head.log_size,
         "log_root": last_head.log_root.hex(),

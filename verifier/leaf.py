@@ -11,9 +11,11 @@ a balance (the Summa v1 weakness), and equal balances never share a leaf (the Kr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from verifier.encoding import context_hash, leaf_hash, user_commitment
 
 
-def user_leaf_hash(epoch: str, assets, user_id: str, salt: bytes, balances) -> bytes:
+def user_leaf_hash(epoch: str, assets: Sequence[str], user_id: str, salt: bytes, balances: Sequence[int]) -> bytes:
     """Recompute a user's leaf hash from the user's own data (SPEC 3.3)."""
     return leaf_hash(context_hash(epoch, assets), user_commitment(salt, user_id), balances)

@@ -15,6 +15,7 @@ the same root.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from verifier.encoding import SUM_LIMIT, TAG_NODE, add_sums, node_hash
@@ -47,7 +48,8 @@ def fold_path(leaf_hash: bytes, leaf_sums: tuple[int, ...], index: int, path: tu
     return current_hash, current_sums
 
 
-def root_of_leaves(hashes: list[bytes], sums: list[tuple[int, ...]], progress=None) -> tuple[bytes, tuple[int, ...]]:
+def root_of_leaves(hashes: list[bytes], sums: list[tuple[int, ...]],
+                   progress: Callable[[int], None] | None = None) -> tuple[bytes, tuple[int, ...]]:
     """Recompute the root of a perfect tree from its leaf layer (SPEC 7). Raises SumOverflow."""
     n = len(hashes)
     if n < 2 or n & (n - 1):

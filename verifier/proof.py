@@ -1,8 +1,10 @@
-"""Verifying a user's inclusion proof ``proof.json`` (docs/SPEC.md sections 5 and 6).
+"""A user's inclusion proof ``proof.json`` (docs/SPEC.md section 5) and its check list (section 6).
 
-`verify_proof` runs the check list of SPEC 6 in order and raises on the first failure with a
-specific `InvalidProof` subclass whose ``reason`` is the spec's reason code; an unknown format
-version raises `CannotVerify` (``UNSUPPORTED_VERSION``). On success it returns `ProofFacts`.
+`Proof` is the typed artifact (strict `parse`, exact `to_json`). `verify_proof` runs `PROOF_CHECKS`,
+the ten checks of SPEC 6 as named steps in the SPEC's order, and raises on the first failure an
+`InvalidProof` whose ``reason`` is the SPEC's reason code and whose ``passed`` lists the checks
+before it; an unknown format version raises `CannotVerify` (``UNSUPPORTED_VERSION``). On success
+it returns `ProofFacts`.
 
 Threat model: the bank (prover) is the adversary. It may hand the user any bytes; it knows every
 salt and chooses the tree. What a valid proof establishes: under the pinned bank key, the bank
@@ -13,170 +15,126 @@ does not prove that other users were included: that needs enough users checking 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from verifier import canonical
-from verifier.commitment import (
+from verifier.commitment import Commitment
+from verifier.encoding import FORMAT, LEAF_VALUE_LIMIT, SUM_LIMIT, user_id_bytes
+from verifier.errors import InvalidCommitment, InvalidProof, Reason, VerificationError, rebrand
+from verifier.leaf import user_leaf_hash
+from verifier.merkle import Sibling, SumOverflow, fold_path
+from verifier.schema import (
     HEX64,
-    Commitment,
-    InvalidCommitment,
-    amount,
+    JSON,
+    JSONObject,
+    amounts,
     check_format,
     hex_bytes,
     integer,
     members,
-    parse_commitment,
+    text,
+    write_amounts,
 )
-from verifier.encoding import LEAF_VALUE_LIMIT, SUM_LIMIT, user_id_bytes
-from verifier.errors import VerificationError
-from verifier.leaf import user_leaf_hash
-from verifier.merkle import Sibling, SumOverflow, fold_path
-from verifier.signature import SignatureInvalid, verify_signature
+from verifier.signature import PublicKey
+from verifier.steps import SKIPPED, Step, run_steps
+
+__all__ = ["PROOF_CHECKS", "InvalidProof", "Proof", "ProofFacts", "ProofLeaf", "Sibling", "verify_proof"]
 
 PROOF_MEMBERS = frozenset({"balances", "commitment", "epoch", "format", "leaves", "type", "user_id"})
 LEAF_MEMBERS = frozenset({"balances", "index", "path", "salt"})
 MAX_LEAVES_PER_USER = 64
 
 
-class InvalidProof(VerificationError):
-    """The proof is invalid; `reason` names the failed check of SPEC 6."""
+@dataclass(frozen=True, slots=True)
+class ProofLeaf:
+    """One of the user's leaves: its position, salt, balances and the siblings up to the root."""
 
-    default_reason = "INVALID_PROOF"
+    index: int
+    salt: bytes
+    balances: tuple[int, ...]
+    path: tuple[Sibling, ...]
 
+    @classmethod
+    def parse(cls, doc: JSON, m: int, where: str) -> ProofLeaf:
+        err = InvalidProof
+        members(doc, LEAF_MEMBERS, where, err)
+        index = integer(doc["index"], f"{where}.index", err)
+        salt = hex_bytes(doc["salt"], f"{where}.salt", err, HEX64)
+        balances = amounts(doc["balances"], m, f"{where}.balances", err)
+        if not isinstance(doc["path"], list):
+            raise err(f"{where}.path must be a list")
+        path = tuple(_sibling(sib, m, f"{where}.path[{level}]") for level, sib in enumerate(doc["path"]))
+        return cls(index, salt, balances, path)
 
-class ProofEncodingError(InvalidProof):
-    default_reason = "NON_CANONICAL_ENCODING"
-
-
-class ProofSchemaError(InvalidProof):
-    """SCHEMA, BAD_TREE_SHAPE, EPOCH_MISMATCH or COMMITMENT_MISMATCH."""
-
-    default_reason = "SCHEMA"
-
-
-class PathLengthError(InvalidProof):
-    default_reason = "PATH_LENGTH"
-
-
-class IndexRangeError(InvalidProof):
-    """INDEX_RANGE or DUPLICATE_LEAF_INDEX."""
-
-    default_reason = "INDEX_RANGE"
-
-
-class LeafError(InvalidProof):
-    """LEAF_VALUE_RANGE, BALANCE_MISMATCH or WRONG_USER."""
-
-    default_reason = "LEAF_VALUE_RANGE"
+    def to_json(self) -> JSONObject:
+        return {
+            "index": self.index,
+            "salt": self.salt.hex(),
+            "balances": write_amounts(self.balances),
+            "path": [{"hash": s.hash.hex(), "sums": write_amounts(s.sums)} for s in self.path],
+        }
 
 
-class SiblingSumError(InvalidProof):
-    """NEGATIVE_SUM or SUM_OUT_OF_RANGE."""
-
-    default_reason = "NEGATIVE_SUM"
-
-
-class RootMismatch(InvalidProof):
-    """SUM_OVERFLOW, ROOT_HASH_MISMATCH or ROOT_SUM_MISMATCH."""
-
-    default_reason = "ROOT_HASH_MISMATCH"
+def _sibling(doc: JSON, m: int, where: str) -> Sibling:
+    members(doc, {"hash", "sums"}, where, InvalidProof)
+    return Sibling(hex_bytes(doc["hash"], f"{where}.hash", InvalidProof), amounts(doc["sums"], m, f"{where}.sums", InvalidProof))
 
 
-class CommitmentSignatureError(InvalidProof):
-    """BAD_SIGNATURE or WRONG_KEY."""
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """An inclusion proof (SPEC 5): the user's total per asset, their leaves, and the commitment."""
 
-    default_reason = "BAD_SIGNATURE"
+    epoch: str
+    user_id: str
+    balances: tuple[int, ...]
+    leaves: tuple[ProofLeaf, ...]
+    commitment: Commitment
 
+    TYPE = "proof"
 
-class WrongEpoch(InvalidProof):
-    default_reason = "WRONG_EPOCH"
+    def to_json(self) -> JSONObject:
+        return {
+            "format": FORMAT,
+            "type": self.TYPE,
+            "epoch": self.epoch,
+            "user_id": self.user_id,
+            "balances": write_amounts(self.balances),
+            "leaves": [leaf.to_json() for leaf in self.leaves],
+            "commitment": self.commitment.to_json(),
+        }
 
+    def to_bytes(self) -> bytes:
+        return canonical.dump_file_bytes(self.to_json())
 
-# One class per reason code, under the class of its check (SPEC 6).
-class BadTreeShape(ProofSchemaError):
-    default_reason = "BAD_TREE_SHAPE"
-
-
-class EpochMismatch(ProofSchemaError):
-    default_reason = "EPOCH_MISMATCH"
-
-
-class CommitmentMismatch(ProofSchemaError):
-    default_reason = "COMMITMENT_MISMATCH"
-
-
-class RootSumOutOfRange(ProofSchemaError):
-    default_reason = "SUM_OUT_OF_RANGE"
-
-
-class DuplicateLeafIndex(IndexRangeError):
-    default_reason = "DUPLICATE_LEAF_INDEX"
-
-
-class IndexOrder(IndexRangeError):
-    default_reason = "INDEX_ORDER"
-
-
-class WrongUser(LeafError):
-    default_reason = "WRONG_USER"
-
-
-class LeafValueRange(LeafError):
-    default_reason = "LEAF_VALUE_RANGE"
-
-
-class BalanceMismatch(LeafError):
-    default_reason = "BALANCE_MISMATCH"
-
-
-class NegativeSum(SiblingSumError):
-    default_reason = "NEGATIVE_SUM"
-
-
-class SiblingSumOutOfRange(SiblingSumError):
-    default_reason = "SUM_OUT_OF_RANGE"
-
-
-class SumOverflowError(RootMismatch):
-    default_reason = "SUM_OVERFLOW"
-
-
-class RootHashMismatch(RootMismatch):
-    default_reason = "ROOT_HASH_MISMATCH"
-
-
-class RootSumMismatch(RootMismatch):
-    default_reason = "ROOT_SUM_MISMATCH"
-
-
-class WrongKey(CommitmentSignatureError):
-    default_reason = "WRONG_KEY"
-
-
-class BadSignature(CommitmentSignatureError):
-    default_reason = "BAD_SIGNATURE"
-
-
-_BY_REASON: dict[str, type[InvalidProof]] = {
-    cls.default_reason: cls
-    for cls in (BadTreeShape, EpochMismatch, CommitmentMismatch, DuplicateLeafIndex, IndexOrder, WrongUser,
-                LeafValueRange, BalanceMismatch, NegativeSum, SumOverflowError, RootHashMismatch, RootSumMismatch,
-                WrongKey, BadSignature, WrongEpoch, PathLengthError, ProofEncodingError)
-}
-
-
-def _error(reason: str, message: str, group: type[InvalidProof] = InvalidProof) -> InvalidProof:
-    """The most specific class for `reason` (within `group` when the code is shared by two checks)."""
-    if reason == "SUM_OUT_OF_RANGE":
-        cls = SiblingSumOutOfRange if group is SiblingSumError else RootSumOutOfRange
-    else:
-        cls = _BY_REASON.get(reason, group)
-    return cls(message, reason=reason)
+    @classmethod
+    def parse(cls, doc: JSON) -> Proof:
+        """The format marker, then the exact schema of a proof and its commitment (SPEC 5)."""
+        err = InvalidProof
+        check_format(doc, FORMAT, cls.TYPE, err)
+        members(doc, PROOF_MEMBERS, "proof", err)
+        user_id = text(doc["user_id"], "proof.user_id", err)
+        try:
+            user_id_bytes(user_id)
+        except ValueError as exc:
+            raise err(f"proof.user_id: {exc}") from None
+        epoch = text(doc["epoch"], "proof.epoch", err)
+        try:
+            commitment = Commitment.parse(doc["commitment"])
+        except InvalidCommitment as exc:
+            raise rebrand(exc, err, "embedded commitment: ") from None
+        m = len(commitment.assets)
+        total = amounts(doc["balances"], m, "proof.balances", err)
+        raw = doc["leaves"]
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_LEAVES_PER_USER:
+            raise err(f"proof.leaves must list 1..{MAX_LEAVES_PER_USER} leaves")
+        leaves = tuple(ProofLeaf.parse(leaf, m, f"proof.leaves[{i}]") for i, leaf in enumerate(raw))
+        return cls(epoch, user_id, total, leaves, commitment)
 
 
 @dataclass(frozen=True, slots=True)
 class ProofFacts:
+    """What a valid proof established, and the checks that established it."""
+
     user_id: str
     epoch: str
     as_of: str
@@ -187,177 +145,192 @@ class ProofFacts:
     root_sums: tuple[int, ...]
     leaf_count: int
     signer_key_id: str
+    checked: tuple[str, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    index: int
-    salt: bytes
-    balances: tuple[int, ...]
-    path: tuple[Sibling, ...]
+@dataclass
+class ProofCheck:
+    """The working state of SPEC 6's check list: the inputs, then what each step established."""
+
+    data: bytes | JSONObject | Proof
+    key: PublicKey
+    published_data: bytes | JSONObject | Commitment | None = None
+    expected_epoch: str | None = None
+    expected_user: str | None = None
+    doc: JSONObject = field(default_factory=dict)
+    published_doc: JSONObject | None = None
+    parsed: Proof | None = None
+    leaf_hashes: list[bytes] = field(default_factory=list)
+
+    @property
+    def proof(self) -> Proof:
+        assert self.parsed is not None, "the schema step runs first"
+        return self.parsed
+
+    @property
+    def commitment(self) -> Commitment:
+        return self.proof.commitment
 
 
-def _load(data: Any, what: str) -> Any:
+def _load(data: bytes | JSONObject | Proof | Commitment, what: str) -> JSONObject:
     try:
+        if isinstance(data, (Proof, Commitment)):
+            return data.to_json()
         if isinstance(data, (bytes, bytearray)):
-            return canonical.loads(bytes(data))
+            doc: JSONObject = canonical.loads(bytes(data))
+            return doc
         canonical.dumps(data)
         return data
     except VerificationError as exc:
-        raise ProofEncodingError(f"{what}: {exc.message}") from None
+        raise rebrand(exc, InvalidProof, f"{what}: ") from None
 
 
-def _parse(doc: dict) -> tuple[str, str, tuple[int, ...], list[_Leaf], Commitment]:
-    err = ProofSchemaError
-    members(doc, PROOF_MEMBERS, "proof", err)
-    user_id, epoch = doc["user_id"], doc["epoch"]
+def check_encoding(state: ProofCheck) -> None:
+    state.doc = _load(state.data, "proof")
+    if state.published_data is not None:
+        state.published_doc = _load(state.published_data, "commitment")
+
+
+def check_version(state: ProofCheck) -> None:
+    check_format(state.doc, FORMAT, "proof", InvalidProof)
+    if isinstance(state.doc.get("commitment"), dict):
+        check_format(state.doc["commitment"], FORMAT, "commitment", InvalidProof)
+    if state.published_doc is not None:
+        check_format(state.published_doc, FORMAT, "commitment", InvalidProof)
+
+
+def check_schema(state: ProofCheck) -> str:
+    state.parsed = proof = Proof.parse(state.doc)
+    if proof.epoch != proof.commitment.epoch:
+        raise InvalidProof(f"the proof is for epoch {proof.epoch!r} but its commitment for {proof.commitment.epoch!r}",
+                           reason=Reason.EPOCH_MISMATCH)
+    if state.published_doc is None:
+        return "schema of proof and commitment"
+    if Commitment.parse(state.published_doc) != proof.commitment:
+        raise InvalidProof("the commitment inside the proof differs from the published commitment",
+                           reason=Reason.COMMITMENT_MISMATCH)
+    return "schema of proof and commitment (equal to the published commitment)"
+
+
+def check_path_length(state: ProofCheck) -> str:
+    height = state.commitment.height
+    for i, leaf in enumerate(state.proof.leaves):
+        if len(leaf.path) != height:
+            raise InvalidProof(f"leaf {i}: the path has {len(leaf.path)} levels but the tree height is {height}",
+                               reason=Reason.PATH_LENGTH)
+    return f"every path has {height} levels (the committed height)"
+
+
+def check_indexes(state: ProofCheck) -> str:
+    count = state.commitment.leaf_count
+    indexes = [leaf.index for leaf in state.proof.leaves]
+    for i, index in enumerate(indexes):
+        if not 0 <= index < count:
+            raise InvalidProof(f"leaf {i}: index {index} is outside [0, {count})", reason=Reason.INDEX_RANGE)
+    if len(set(indexes)) != len(indexes):
+        raise InvalidProof("two leaves of the proof share an index", reason=Reason.DUPLICATE_LEAF_INDEX)
+    if indexes != sorted(indexes):
+        raise InvalidProof("the leaves of the proof are not sorted by index", reason=Reason.INDEX_ORDER)
+    return f"leaf indexes within [0, {count}), distinct and sorted"
+
+
+def check_leaves(state: ProofCheck) -> str:
+    proof, com = state.proof, state.commitment
+    if state.expected_user is not None and proof.user_id != state.expected_user:
+        raise InvalidProof(f"the proof is for user {proof.user_id!r}, not {state.expected_user!r}", reason=Reason.WRONG_USER)
+    for i, leaf in enumerate(proof.leaves):
+        if any(not 0 <= b < LEAF_VALUE_LIMIT for b in leaf.balances):
+            raise InvalidProof(f"leaf {i}: a balance is outside [0, 2^64)", reason=Reason.LEAF_VALUE_RANGE)
+    if any(not 0 <= b < LEAF_VALUE_LIMIT for b in proof.balances):
+        raise InvalidProof("a total balance is outside [0, 2^64)", reason=Reason.LEAF_VALUE_RANGE)
+    if tuple(sum(column) for column in zip(*(leaf.balances for leaf in proof.leaves))) != proof.balances:
+        raise InvalidProof("the leaf balances do not add up to the stated balances", reason=Reason.BALANCE_MISMATCH)
+    state.leaf_hashes = [user_leaf_hash(com.epoch, com.assets, proof.user_id, leaf.salt, leaf.balances) for leaf in proof.leaves]
+    return f"{len(proof.leaves)} leaf hash(es) recomputed from user id {proof.user_id!r}, salt(s) and balances"
+
+
+def check_sibling_sums(state: ProofCheck) -> None:
+    assets = state.commitment.assets
+    for i, leaf in enumerate(state.proof.leaves):
+        for level, sib in enumerate(leaf.path):
+            for j, value in enumerate(sib.sums):
+                where = f"leaf {i}, level {level}: sibling sum for {assets[j]}"
+                if value < 0:
+                    raise InvalidProof(f"{where} is negative ({value})", reason=Reason.NEGATIVE_SUM)
+                if value >= SUM_LIMIT:
+                    raise InvalidProof(f"{where} is >= 2^128", reason=Reason.SUM_OUT_OF_RANGE)
+
+
+def check_root(state: ProofCheck) -> None:
+    com = state.commitment
+    for i, (leaf, leaf_hash) in enumerate(zip(state.proof.leaves, state.leaf_hashes)):
+        try:
+            root_hash, root_sums = fold_path(leaf_hash, leaf.balances, leaf.index, leaf.path)
+        except SumOverflow as exc:
+            raise InvalidProof(f"leaf {i}: {exc}", reason=Reason.SUM_OVERFLOW) from None
+        if root_hash != com.root_hash:
+            raise InvalidProof(f"leaf {i}: the path folds to {root_hash.hex()}, not the committed root {com.root_hash.hex()}",
+                               reason=Reason.ROOT_HASH_MISMATCH)
+        if root_sums != com.root_sums:
+            raise InvalidProof(f"leaf {i}: the path's root sums {list(root_sums)} differ from the committed {list(com.root_sums)}",
+                               reason=Reason.ROOT_SUM_MISMATCH)
+
+
+def check_signature(state: ProofCheck) -> str:
     try:
-        user_id_bytes(user_id)
-    except ValueError as exc:
-        raise err(f"proof.user_id: {exc}") from None
-    if not isinstance(epoch, str):
-        raise err("proof.epoch must be a string")
-    try:
-        commitment = parse_commitment(doc["commitment"])
-    except InvalidCommitment as exc:
-        raise _error(exc.reason, f"embedded commitment: {exc.message}", ProofSchemaError) from None
-    m = len(commitment.assets)
-    if not isinstance(doc["balances"], list) or len(doc["balances"]) != m:
-        raise err("proof.balances must hold one amount per asset of the commitment")
-    total = tuple(amount(v, f"proof.balances[{j}]", err) for j, v in enumerate(doc["balances"]))
-    raw_leaves = doc["leaves"]
-    if not isinstance(raw_leaves, list) or not 1 <= len(raw_leaves) <= MAX_LEAVES_PER_USER:
-        raise err(f"proof.leaves must list 1..{MAX_LEAVES_PER_USER} leaves")
-    leaves = []
-    for i, raw in enumerate(raw_leaves):
-        where = f"proof.leaves[{i}]"
-        members(raw, LEAF_MEMBERS, where, err)
-        index = integer(raw["index"], f"{where}.index", err)
-        salt = hex_bytes(raw["salt"], f"{where}.salt", err, HEX64)
-        if not isinstance(raw["balances"], list) or len(raw["balances"]) != m:
-            raise err(f"{where}.balances must hold one amount per asset")
-        balances = tuple(amount(v, f"{where}.balances[{j}]", err) for j, v in enumerate(raw["balances"]))
-        if not isinstance(raw["path"], list):
-            raise err(f"{where}.path must be a list")
-        path = []
-        for level, sib in enumerate(raw["path"]):
-            members(sib, {"hash", "sums"}, f"{where}.path[{level}]", err)
-            if not isinstance(sib["sums"], list) or len(sib["sums"]) != m:
-                raise err(f"{where}.path[{level}].sums must hold one sum per asset")
-            path.append(
-                Sibling(
-                    hex_bytes(sib["hash"], f"{where}.path[{level}].hash", err),
-                    tuple(amount(v, f"{where}.path[{level}].sums[{j}]", err) for j, v in enumerate(sib["sums"])),
-                )
-            )
-        leaves.append(_Leaf(index, salt, balances, tuple(path)))
-    return user_id, epoch, total, leaves, commitment
+        state.commitment.verify_signature(state.key)
+    except VerificationError as exc:
+        raise rebrand(exc, InvalidProof, "commitment: ") from None
+    return f"commitment signed by the pinned bank key {state.commitment.signer_key_id}"
+
+
+def check_epoch(state: ProofCheck) -> str:
+    expected = state.expected_epoch
+    if expected is None:
+        return SKIPPED
+    if state.commitment.epoch != expected:
+        raise InvalidProof(f"the proof is for epoch {state.commitment.epoch!r}, not the expected {expected!r} (replayed old proof?)",
+                           reason=Reason.WRONG_EPOCH)
+    return f"epoch is the expected {expected!r}"
+
+
+# SPEC 6, in its order; the names are what the CLI prints for a passed check.
+PROOF_CHECKS: tuple[Step[ProofCheck], ...] = (
+    Step("canonical JSON encoding (SPEC 2.2)", check_encoding),
+    Step(f"format version {FORMAT}", check_version),
+    Step("schema of proof and commitment", check_schema),
+    Step("every path has the committed height", check_path_length),
+    Step("leaf indexes within the tree, distinct and sorted", check_indexes),
+    Step("leaf hashes recomputed from the user id, salts and balances", check_leaves),
+    Step("every sibling sum is >= 0 and < 2^128", check_sibling_sums),
+    Step("every path folds to the committed root hash and root sums", check_root),
+    Step("commitment signed by the pinned bank key", check_signature),
+    Step("epoch is the expected one", check_epoch),
+)
 
 
 def verify_proof(
-    proof: bytes | dict[str, Any],
-    pinned_public_key,
+    proof: bytes | JSONObject | Proof,
+    pinned_public_key: PublicKey,
     *,
-    commitment: bytes | dict[str, Any] | None = None,
+    commitment: bytes | JSONObject | Commitment | None = None,
     expected_epoch: str | None = None,
     expected_user: str | None = None,
-    checked: list[str] | None = None,
 ) -> ProofFacts:
-    """Run SPEC 6's check list. `checked` (optional) collects the names of the checks passed."""
-    done = checked if checked is not None else []
-
-    def fail(exc: InvalidProof) -> InvalidProof:
-        exc.checked = tuple(done)
-        return exc
-
-    # 1. Canonical encoding.
-    doc = _load(proof, "proof")
-    published = _load(commitment, "commitment") if commitment is not None else None
-    done.append("canonical JSON encoding (SPEC 2.2)")
-    # 2. Version.
-    check_format(doc, "proof", ProofSchemaError)
-    if isinstance(doc.get("commitment"), dict):
-        check_format(doc["commitment"], "commitment", ProofSchemaError)
-    if published is not None:
-        check_format(published, "commitment", ProofSchemaError)
-    done.append("format version pos-mst/1")
-    # 3. Schema.
-    try:
-        user_id, epoch, total, leaves, com = _parse(doc)
-        if epoch != com.epoch:
-            raise _error("EPOCH_MISMATCH", f"the proof is for epoch {epoch!r} but its commitment for {com.epoch!r}")
-        if published is not None and canonical.dumps(published) != canonical.dumps(doc["commitment"]):
-            raise _error("COMMITMENT_MISMATCH", "the commitment inside the proof differs from the published commitment")
-    except InvalidProof as exc:
-        raise fail(exc) from None
-    done.append("schema of proof and commitment" + (" (equal to the published commitment)" if published is not None else ""))
-    # 4. Path length.
-    for i, leaf in enumerate(leaves):
-        if len(leaf.path) != com.height:
-            raise fail(PathLengthError(f"leaf {i}: the path has {len(leaf.path)} levels but the tree height is {com.height}"))
-    done.append(f"every path has {com.height} levels (the committed height)")
-    # 5. Index range.
-    for i, leaf in enumerate(leaves):
-        if not 0 <= leaf.index < com.leaf_count:
-            raise fail(IndexRangeError(f"leaf {i}: index {leaf.index} is outside [0, {com.leaf_count})"))
-    if len({leaf.index for leaf in leaves}) != len(leaves):
-        raise fail(DuplicateLeafIndex("two leaves of the proof share an index"))
-    if [leaf.index for leaf in leaves] != sorted(leaf.index for leaf in leaves):
-        raise fail(IndexOrder("the leaves of the proof are not sorted by index"))
-    done.append(f"leaf indexes within [0, {com.leaf_count}), distinct and sorted")
-    # 6. Leaves, recomputed from the user's own id, salts and balances.
-    if expected_user is not None and user_id != expected_user:
-        raise fail(WrongUser(f"the proof is for user {user_id!r}, not {expected_user!r}"))
-    for i, leaf in enumerate(leaves):
-        if any(not 0 <= b < LEAF_VALUE_LIMIT for b in leaf.balances):
-            raise fail(LeafValueRange(f"leaf {i}: a balance is outside [0, 2^64)"))
-    if any(not 0 <= b < LEAF_VALUE_LIMIT for b in total):
-        raise fail(LeafValueRange("a total balance is outside [0, 2^64)"))
-    parts_total = tuple(sum(leaf.balances[j] for leaf in leaves) for j in range(len(com.assets)))
-    if parts_total != total:
-        raise fail(BalanceMismatch("the leaf balances do not add up to the stated balances"))
-    leaf_hashes = [user_leaf_hash(com.epoch, com.assets, user_id, leaf.salt, leaf.balances) for leaf in leaves]
-    done.append(f"{len(leaves)} leaf hash(es) recomputed from user id {user_id!r}, salt(s) and balances")
-    # 7. Sibling sums.
-    for i, leaf in enumerate(leaves):
-        for level, sib in enumerate(leaf.path):
-            for j, value in enumerate(sib.sums):
-                if value < 0:
-                    raise fail(NegativeSum(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is negative ({value})"))
-                if value >= SUM_LIMIT:
-                    raise fail(SiblingSumOutOfRange(f"leaf {i}, level {level}: sibling sum for {com.assets[j]} is >= 2^128"))
-    done.append("every sibling sum is >= 0 and < 2^128")
-    # 8. Fold to the root; compare hash and sums.
-    for i, (leaf, lh) in enumerate(zip(leaves, leaf_hashes)):
-        try:
-            root_hash, root_sums = fold_path(lh, leaf.balances, leaf.index, leaf.path)
-        except SumOverflow as exc:
-            raise fail(SumOverflowError(f"leaf {i}: {exc}")) from None
-        if root_hash != com.root_hash:
-            raise fail(RootHashMismatch(f"leaf {i}: the path folds to {root_hash.hex()}, not the committed root {com.root_hash.hex()}"))
-        if root_sums != com.root_sums:
-            raise fail(RootSumMismatch(f"leaf {i}: the path's root sums {list(root_sums)} differ from the committed {list(com.root_sums)}"))
-    done.append("every path folds to the committed root hash and root sums")
-    # 9. Signature.
-    try:
-        verify_signature(doc["commitment"], pinned_public_key)
-    except SignatureInvalid as exc:
-        raise fail(_error(exc.reason, f"commitment: {exc.message}", CommitmentSignatureError)) from None
-    done.append(f"commitment signed by the pinned bank key {com.signer_key_id}")
-    # 10. Expected epoch.
-    if expected_epoch is not None:
-        if com.epoch != expected_epoch:
-            raise fail(WrongEpoch(f"the proof is for epoch {com.epoch!r}, not the expected {expected_epoch!r} (replayed old proof?)"))
-        done.append(f"epoch is the expected {expected_epoch!r}")
+    """Run SPEC 6's check list; return the facts, with the checks passed in `ProofFacts.checked`."""
+    state = ProofCheck(proof, pinned_public_key, commitment, expected_epoch, expected_user)
+    checked = run_steps(PROOF_CHECKS, state, family=InvalidProof)
+    p, com = state.proof, state.commitment
     return ProofFacts(
-        user_id=user_id,
+        user_id=p.user_id,
         epoch=com.epoch,
         as_of=com.as_of,
         assets=com.assets,
-        balances=total,
-        leaf_indexes=tuple(leaf.index for leaf in leaves),
+        balances=p.balances,
+        leaf_indexes=tuple(leaf.index for leaf in p.leaves),
         root_hash=com.root_hash.hex(),
         root_sums=com.root_sums,
         leaf_count=com.leaf_count,
         signer_key_id=com.signer_key_id,
+        checked=checked,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,11 +31,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from verifier import canonical
-from verifier.errors import CannotVerify, VerificationError
+from verifier.errors import CannotVerify, Reason, VerificationError
 
 KEY_FORMAT = "pos-key/1"
 ALG = "ed25519"
 SIGNATURE_FIELD = "signature"
+# A pinned public key as the verifier functions accept it: the key, its 32 raw bytes, or a key file
+# path / key text / 64 hex characters (`load_public_key`).
+PublicKey = Ed25519PublicKey | bytes | str
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 
@@ -43,13 +49,13 @@ class SignatureInvalid(VerificationError):
     """The artifact's signature does not verify under the pinned key (reason BAD_SIGNATURE or
     WRONG_KEY)."""
 
-    default_reason = "BAD_SIGNATURE"
+    default_reason = Reason.BAD_SIGNATURE
 
 
 class BadKeyFile(CannotVerify):
     """The pinned public key could not be read."""
 
-    default_reason = "BAD_KEY_FILE"
+    default_reason = Reason.BAD_KEY_FILE
 
 
 def raw_public_key(public_key: Ed25519PublicKey | bytes) -> bytes:
@@ -77,7 +83,7 @@ def parse_public_key_document(doc: Any) -> Ed25519PublicKey:
     if not isinstance(doc, dict):
         raise BadKeyFile("a public key file holds a JSON object")
     if doc.get("format") != KEY_FORMAT:
-        raise BadKeyFile(f"unsupported key format {doc.get('format')!r} (expected {KEY_FORMAT!r})", reason="UNSUPPORTED_VERSION")
+        raise BadKeyFile(f"unsupported key format {doc.get('format')!r} (expected {KEY_FORMAT!r})", reason=Reason.UNSUPPORTED_VERSION)
     expected = {"alg", "format", "key_id", "public_key", "type"}
     if set(doc) != expected or doc["type"] != "public-key" or doc["alg"] != ALG:
         raise BadKeyFile(f"a public key file has exactly the members {sorted(expected)} with type public-key, alg ed25519")
@@ -136,28 +142,109 @@ def signed_message(artifact: dict[str, Any]) -> bytes:
     return canonical.dumps(body)
 
 
-def verify_signature(artifact: dict[str, Any], pinned_public_key: Ed25519PublicKey | bytes | str) -> None:
-    """Check the artifact's Ed25519 signature against the pinned key; raise `SignatureInvalid`.
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """The ``signature`` member of a signed artifact (SPEC 2.3): an Ed25519 signature by `key_id`."""
+
+    key_id: str
+    value: bytes
+    alg: str = ALG
+
+    @classmethod
+    def parse(cls, doc: Any, where: str = "signature", error: type[VerificationError] = SignatureInvalid) -> Signature:
+        """A well-formed signature member; a malformed one is ``BAD_SIGNATURE`` (SPEC 2.3)."""
+        if not isinstance(doc, dict) or set(doc) != {"alg", "key_id", "value"}:
+            raise error(f"{where} must be an object with exactly alg, key_id and value", reason=Reason.BAD_SIGNATURE)
+        if doc["alg"] != ALG:
+            raise error(f"{where}: unsupported signature algorithm {doc['alg']!r}", reason=Reason.BAD_SIGNATURE)
+        if not isinstance(doc["key_id"], str) or not _HEX32.fullmatch(doc["key_id"]):
+            raise error(f"{where}.key_id must be 32 lower-case hex characters", reason=Reason.BAD_SIGNATURE)
+        if not isinstance(doc["value"], str) or not _HEX128.fullmatch(doc["value"]):
+            raise error(f"{where}: signature value must be 128 lower-case hex characters", reason=Reason.BAD_SIGNATURE)
+        return cls(doc["key_id"], bytes.fromhex(doc["value"]))
+
+    def to_json(self) -> dict[str, str]:
+        return {"alg": self.alg, "key_id": self.key_id, "value": self.value.hex()}
+
+
+def check_signature(message: bytes, signature: Signature, pinned_public_key: PublicKey) -> None:
+    """Check `signature` over `message` against the pinned key; raise `SignatureInvalid`.
+
+    Reasons: ``WRONG_KEY`` (the signature names a key id other than the pinned key's) and
+    ``BAD_SIGNATURE`` (it does not verify).
+    """
+    public_key = pinned_public_key if isinstance(pinned_public_key, Ed25519PublicKey) else load_public_key(pinned_public_key)
+    pinned_id = key_id(public_key)
+    if signature.key_id != pinned_id:
+        raise SignatureInvalid(f"signed by key {signature.key_id!r}, but the pinned bank key is {pinned_id!r}",
+                               reason=Reason.WRONG_KEY)
+    try:
+        public_key.verify(signature.value, message)
+    except InvalidSignature:
+        raise SignatureInvalid("the Ed25519 signature does not verify: the artifact was altered or not signed by this key") from None
+
+
+def verify_signature(artifact: dict[str, Any], pinned_public_key: PublicKey) -> None:
+    """Check a JSON artifact's Ed25519 signature against the pinned key; raise `SignatureInvalid`.
 
     Reasons: ``BAD_SIGNATURE`` (missing or malformed signature member, or the signature does not
     verify) and ``WRONG_KEY`` (the artifact names a key id other than the pinned key's).
     """
-    public_key = load_public_key(pinned_public_key) if not isinstance(pinned_public_key, Ed25519PublicKey) else pinned_public_key
+    public_key = pinned_public_key if isinstance(pinned_public_key, Ed25519PublicKey) else load_public_key(pinned_public_key)
     if not isinstance(artifact, dict):
         raise SignatureInvalid("a signed artifact is a JSON object")
-    sig = artifact.get(SIGNATURE_FIELD)
-    if not isinstance(sig, dict) or set(sig) != {"alg", "key_id", "value"}:
-        raise SignatureInvalid("the signature member must be an object with exactly alg, key_id and value")
-    if sig["alg"] != ALG:
-        raise SignatureInvalid(f"unsupported signature algorithm {sig['alg']!r}")
-    if not isinstance(sig["value"], str) or not _HEX128.fullmatch(sig["value"]):
-        raise SignatureInvalid("signature value must be 128 lower-case hex characters")
-    pinned_id = key_id(public_key)
-    if sig["key_id"] != pinned_id:
-        raise SignatureInvalid(
-            f"signed by key {sig['key_id']!r}, but the pinned bank key is {pinned_id!r}", reason="WRONG_KEY"
-        )
-    try:
-        public_key.verify(bytes.fromhex(sig["value"]), signed_message(artifact))
-    except InvalidSignature:
-        raise SignatureInvalid("the Ed25519 signature does not verify: the artifact was altered or not signed by this key") from None
+    check_signature(signed_message(artifact), Signature.parse(artifact.get(SIGNATURE_FIELD)), public_key)
+
+
+def read_signer(doc: dict[str, Any], where: str, error: type[VerificationError]) -> tuple[str, Signature]:
+    """``signer_key_id`` (32 hex characters, the family's schema reason) and the signature member,
+    whose key id must equal it."""
+    signer = doc["signer_key_id"]
+    if not isinstance(signer, str) or not _HEX32.fullmatch(signer):
+        raise error(f"{where}.signer_key_id must be 32 lower-case hex characters")
+    raw = doc[SIGNATURE_FIELD]
+    if isinstance(raw, dict) and raw.get("key_id") != signer:
+        raise error(f"{where}.signature.key_id must equal {where}.signer_key_id")
+    signature = Signature.parse(raw, f"{where}.signature", error)
+    return signer, signature
+
+
+class SignedArtifact:
+    """What every signed artifact class shares (SPEC 2.3): its JSON is `body_json()` plus the
+    ``signature`` member, the signed message is the canonical body, and its hash (the value other
+    artifacts bind it by) is SHA-256 of the canonical JSON of the whole signed artifact."""
+
+    __slots__ = ()
+
+    signer_key_id: str
+    signature: Signature | None
+
+    def body_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        """The artifact's JSON object (with its signature when signed)."""
+        doc = self.body_json()
+        if self.signature is not None:
+            doc[SIGNATURE_FIELD] = self.signature.to_json()
+        return doc
+
+    def to_bytes(self) -> bytes:
+        """The bytes of the file holding this artifact: canonical JSON and one newline (SPEC 2.2)."""
+        return canonical.dump_file_bytes(self.to_json())
+
+    def signed_message(self) -> bytes:
+        """The exact bytes the bank signs: canonical JSON without the signature member."""
+        return canonical.dumps(self.body_json())
+
+    def hash(self) -> bytes:
+        """SHA-256 of the canonical JSON of the whole signed artifact."""
+        if self.signature is None:
+            raise ValueError("only a signed artifact has a hash that other artifacts bind")
+        return hashlib.sha256(canonical.dumps(self.to_json())).digest()
+
+    def verify_signature(self, pinned_public_key: PublicKey) -> None:
+        """Raise `SignatureInvalid` unless the pinned key signed this artifact."""
+        if self.signature is None:
+            raise SignatureInvalid("the artifact is not signed")
+        check_signature(self.signed_message(), self.signature, pinned_public_key)

@@ -20,19 +20,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
-from verifier.errors import CannotVerify, VerificationError
+from verifier.errors import InvalidLog, Reason
+from verifier.schema import JSON, JSONObject, check_format, hex_bytes, integer
+
+__all__ = ["InvalidLog", "LogConsistency", "LogInclusion", "empty_root", "leaf_hash", "node_hash",
+           "verify_consistency", "verify_inclusion"]
 
 LOG_FORMAT = "pos-log/1"
 HASH_SIZE = 32
 MAX_SIZE = 1 << 64
+MAX_PATH = 128
 
-
-class InvalidLogProof(VerificationError):
-    """A transparency-log inclusion or consistency proof does not hold."""
-
-    default_reason = "LOG_PROOF_INVALID"
+# The family's earlier name.
+InvalidLogProof = InvalidLog
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -53,12 +54,12 @@ def empty_root() -> bytes:
 def _check_hashes(values: list[bytes], what: str) -> None:
     for index, value in enumerate(values):
         if not isinstance(value, bytes) or len(value) != HASH_SIZE:
-            raise InvalidLogProof(f"{what}[{index}] is not a 32-byte hash", reason="LOG_PROOF_MALFORMED")
+            raise InvalidLog(f"{what}[{index}] is not a 32-byte hash", reason=Reason.LOG_PROOF_MALFORMED)
 
 
 def _check_size(value: int, what: str, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value < MAX_SIZE:
-        raise InvalidLogProof(f"{what} must be an integer in [{minimum}, 2^64), got {value!r}", reason="LOG_PROOF_MALFORMED")
+        raise InvalidLog(f"{what} must be an integer in [{minimum}, 2^64), got {value!r}", reason=Reason.LOG_PROOF_MALFORMED)
 
 
 def verify_inclusion(leaf_index: int, tree_size: int, entry_hash: bytes, path: list[bytes], root: bytes) -> None:
@@ -69,11 +70,11 @@ def verify_inclusion(leaf_index: int, tree_size: int, entry_hash: bytes, path: l
     _check_hashes([entry_hash, root], "hash")
     _check_hashes(list(path), "inclusion_path")
     if leaf_index >= tree_size:
-        raise InvalidLogProof(f"leaf index {leaf_index} is outside a log of {tree_size} entries", reason="LOG_INDEX_RANGE")
+        raise InvalidLog(f"leaf index {leaf_index} is outside a log of {tree_size} entries", reason=Reason.LOG_INDEX_RANGE)
     fn, sn, r = leaf_index, tree_size - 1, entry_hash
     for p in path:
         if sn == 0:
-            raise InvalidLogProof("inclusion path is longer than the log size allows", reason="LOG_INCLUSION_INVALID")
+            raise InvalidLog("inclusion path is longer than the log size allows", reason=Reason.LOG_INCLUSION_INVALID)
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
@@ -85,9 +86,9 @@ def verify_inclusion(leaf_index: int, tree_size: int, entry_hash: bytes, path: l
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise InvalidLogProof("inclusion path is shorter than the log size requires", reason="LOG_INCLUSION_INVALID")
+        raise InvalidLog("inclusion path is shorter than the log size requires", reason=Reason.LOG_INCLUSION_INVALID)
     if not hmac.compare_digest(r, root):
-        raise InvalidLogProof("inclusion path does not lead to the published log root", reason="LOG_INCLUSION_INVALID")
+        raise InvalidLog("inclusion path does not lead to the published log root", reason=Reason.LOG_INCLUSION_INVALID)
 
 
 def verify_consistency(first_size: int, second_size: int, first_root: bytes, second_root: bytes, path: list[bytes]) -> None:
@@ -98,15 +99,15 @@ def verify_consistency(first_size: int, second_size: int, first_root: bytes, sec
     _check_hashes([first_root, second_root], "root")
     _check_hashes(list(path), "consistency_path")
     if first_size > second_size:
-        raise InvalidLogProof(f"log shrank from {first_size} to {second_size} entries", reason="LOG_SIZE_DECREASED")
+        raise InvalidLog(f"log shrank from {first_size} to {second_size} entries", reason=Reason.LOG_SIZE_DECREASED)
     if first_size == second_size:
         if path:
-            raise InvalidLogProof("a proof between equal sizes must be empty", reason="LOG_CONSISTENCY_INVALID")
+            raise InvalidLog("a proof between equal sizes must be empty", reason=Reason.LOG_CONSISTENCY_INVALID)
         if not hmac.compare_digest(first_root, second_root):
-            raise InvalidLogProof("two different roots were published for the same log size", reason="LOG_FORKED")
+            raise InvalidLog("two different roots were published for the same log size", reason=Reason.LOG_FORKED)
         return
     if not path:
-        raise InvalidLogProof("empty consistency path", reason="LOG_CONSISTENCY_INVALID")
+        raise InvalidLog("empty consistency path", reason=Reason.LOG_CONSISTENCY_INVALID)
     path = list(path)
     if first_size & (first_size - 1) == 0:
         path.insert(0, first_root)
@@ -117,7 +118,7 @@ def verify_consistency(first_size: int, second_size: int, first_root: bytes, sec
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise InvalidLogProof("consistency path is longer than the sizes allow", reason="LOG_CONSISTENCY_INVALID")
+            raise InvalidLog("consistency path is longer than the sizes allow", reason=Reason.LOG_CONSISTENCY_INVALID)
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -130,11 +131,11 @@ def verify_consistency(first_size: int, second_size: int, first_root: bytes, sec
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise InvalidLogProof("consistency path is shorter than the sizes require", reason="LOG_CONSISTENCY_INVALID")
+        raise InvalidLog("consistency path is shorter than the sizes require", reason=Reason.LOG_CONSISTENCY_INVALID)
     if not hmac.compare_digest(fr, first_root):
-        raise InvalidLogProof("consistency path does not reproduce the earlier log root", reason="LOG_CONSISTENCY_INVALID")
+        raise InvalidLog("consistency path does not reproduce the earlier log root", reason=Reason.LOG_CONSISTENCY_INVALID)
     if not hmac.compare_digest(sr, second_root):
-        raise InvalidLogProof("consistency path does not reproduce the later log root", reason="LOG_CONSISTENCY_INVALID")
+        raise InvalidLog("consistency path does not reproduce the later log root", reason=Reason.LOG_CONSISTENCY_INVALID)
 
 
 # JSON forms (section 10.3). Hashes are lower-case hex; sizes and indexes are JSON integers.
@@ -152,7 +153,7 @@ class LogInclusion:
     def verify(self) -> None:
         verify_inclusion(self.leaf_index, self.log_size, leaf_hash(self.entry), list(self.path), self.log_root)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "format": LOG_FORMAT,
             "type": "inclusion",
@@ -164,15 +165,18 @@ class LogInclusion:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> LogInclusion:
+    def parse(cls, data: JSON) -> LogInclusion:
+        """The exact JSON form of SPEC 10.3 (``LOG_PROOF_MALFORMED``; unknown format: ``UNKNOWN_VERSION``)."""
         fields = _fields(data, "inclusion", {"log_size", "log_root", "leaf_index", "entry", "path"})
         return cls(
-            log_size=_int(fields, "log_size"),
-            log_root=_hex32(fields["log_root"], "log_root"),
-            leaf_index=_int(fields, "leaf_index"),
-            entry=_hex32(fields["entry"], "entry"),
-            path=_hex_list(fields["path"], "path"),
+            log_size=integer(fields["log_size"], "inclusion.log_size", InvalidLog),
+            log_root=hex_bytes(fields["log_root"], "inclusion.log_root", InvalidLog),
+            leaf_index=integer(fields["leaf_index"], "inclusion.leaf_index", InvalidLog),
+            entry=hex_bytes(fields["entry"], "inclusion.entry", InvalidLog),
+            path=_hex_list(fields["path"], "inclusion.path"),
         )
+
+    from_json = parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,7 @@ class LogConsistency:
     def verify(self) -> None:
         verify_consistency(self.first_size, self.second_size, self.first_root, self.second_root, list(self.path))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return {
             "format": LOG_FORMAT,
             "type": "consistency",
@@ -200,48 +204,30 @@ class LogConsistency:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> LogConsistency:
+    def parse(cls, data: JSON) -> LogConsistency:
+        """The exact JSON form of SPEC 10.3 (``LOG_PROOF_MALFORMED``; unknown format: ``UNKNOWN_VERSION``)."""
         fields = _fields(data, "consistency", {"first_size", "first_root", "second_size", "second_root", "path"})
         return cls(
-            first_size=_int(fields, "first_size"),
-            first_root=_hex32(fields["first_root"], "first_root"),
-            second_size=_int(fields, "second_size"),
-            second_root=_hex32(fields["second_root"], "second_root"),
-            path=_hex_list(fields["path"], "path"),
+            first_size=integer(fields["first_size"], "consistency.first_size", InvalidLog),
+            first_root=hex_bytes(fields["first_root"], "consistency.first_root", InvalidLog),
+            second_size=integer(fields["second_size"], "consistency.second_size", InvalidLog),
+            second_root=hex_bytes(fields["second_root"], "consistency.second_root", InvalidLog),
+            path=_hex_list(fields["path"], "consistency.path"),
         )
 
+    from_json = parse
 
-def _fields(data: Any, kind: str, expected: set[str]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidLogProof("a log proof must be a JSON object", reason="LOG_PROOF_MALFORMED")
-    if data.get("format") != LOG_FORMAT:
-        raise CannotVerify(f"unknown log proof format {data.get('format')!r}; this verifier knows {LOG_FORMAT}", reason="UNKNOWN_VERSION")
-    if data.get("type") != kind:
-        raise InvalidLogProof(f"expected a log {kind} proof, got type {data.get('type')!r}", reason="LOG_PROOF_MALFORMED")
-    keys = set(data) - {"format", "type"}
+
+def _fields(data: JSON, kind: str, expected: set[str]) -> JSONObject:
+    doc = check_format(data, LOG_FORMAT, kind, InvalidLog, unknown=Reason.UNKNOWN_VERSION)
+    keys = set(doc) - {"format", "type"}
     if keys != expected:
         missing, unknown = sorted(expected - keys), sorted(keys - expected)
-        raise InvalidLogProof(f"log {kind} proof fields: missing {missing}, unknown {unknown}", reason="LOG_PROOF_MALFORMED")
-    return data
+        raise InvalidLog(f"log {kind} proof fields: missing {missing}, unknown {unknown}")
+    return doc
 
 
-def _int(fields: dict[str, Any], name: str) -> int:
-    value = fields[name]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidLogProof(f"{name} must be an integer", reason="LOG_PROOF_MALFORMED")
-    return value
-
-
-def _hex32(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * HASH_SIZE or value != value.lower():
-        raise InvalidLogProof(f"{name} must be 64 lower-case hex digits", reason="LOG_PROOF_MALFORMED")
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise InvalidLogProof(f"{name} is not hex", reason="LOG_PROOF_MALFORMED") from None
-
-
-def _hex_list(value: Any, name: str) -> tuple[bytes, ...]:
-    if not isinstance(value, list) or len(value) > 128:
-        raise InvalidLogProof(f"{name} must be a list of at most 128 hashes", reason="LOG_PROOF_MALFORMED")
-    return tuple(_hex32(item, f"{name}[{i}]") for i, item in enumerate(value))
+def _hex_list(value: JSON, where: str) -> tuple[bytes, ...]:
+    if not isinstance(value, list) or len(value) > MAX_PATH:
+        raise InvalidLog(f"{where} must be a list of at most {MAX_PATH} hashes")
+    return tuple(hex_bytes(item, f"{where}[{i}]", InvalidLog) for i, item in enumerate(value))

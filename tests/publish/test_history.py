@@ -14,8 +14,7 @@ from solvency.atomic import atomic_directory
 from solvency.keys import generate_key, public_key_of, sign_artifact
 from solvency.publish.epochs import PublishError, latest_epoch, seal_epoch, write_artifact
 from verifier import canonical
-from verifier.epoch import InvalidEpoch
-from verifier.errors import CannotVerify, VerificationError
+from verifier.errors import CannotVerify, InvalidHistory, VerificationError
 from verifier.history import verify_history
 from verifier.signature import key_id
 
@@ -94,7 +93,7 @@ def test_tampering_with_any_public_file_is_caught(bank, epoch, name):
 def test_missing_public_file_is_invalid(bank):
     pubdir, key, _ = bank
     (pubdir / "2026-11" / "public" / "log-head.json").unlink()
-    with pytest.raises(InvalidEpoch) as excinfo:
+    with pytest.raises(InvalidHistory) as excinfo:
         verify_history(pubdir, public_key_of(key))
     assert excinfo.value.reason == "MISSING_FILE"
 
@@ -106,7 +105,7 @@ def test_rewriting_an_old_epoch_breaks_the_chain(bank, tmp_path):
     publish_into = tmp_path / "rewrite"
     publish(publish_into, "2026-10", key, 77)
     shutil.move(str(publish_into / "2026-10"), str(pubdir / "2026-10"))
-    with pytest.raises(InvalidEpoch) as excinfo:
+    with pytest.raises(InvalidHistory) as excinfo:
         verify_history(pubdir, public_key_of(key))
     assert excinfo.value.reason == "EPOCH_CHAIN_BROKEN"
 
@@ -118,7 +117,7 @@ def test_a_consistently_rewritten_history_is_caught_by_a_saved_head(bank, tmp_pa
     for i, epoch in enumerate(["2026-10", "2026-11", "2026-12"]):
         publish(forged, epoch, key, 100 + i)
     verify_history(forged, public_key_of(key))  # internally consistent on its own
-    with pytest.raises(InvalidEpoch) as excinfo:
+    with pytest.raises(InvalidHistory) as excinfo:
         verify_history(forged, public_key_of(key), (saved_head,))
     assert excinfo.value.reason == "LOG_FORKED"
     verify_history(pubdir, public_key_of(key), (saved_head,))
@@ -130,7 +129,7 @@ def test_two_epochs_with_one_sequence_is_a_fork(bank, tmp_path):
     publish(other, "2026-10", key, 0)
     publish(other, "2026-11b", key, 5)
     shutil.move(str(other / "2026-11b"), str(pubdir / "2026-11b"))
-    with pytest.raises(InvalidEpoch) as excinfo:
+    with pytest.raises(InvalidHistory) as excinfo:
         verify_history(pubdir, public_key_of(key))
     assert excinfo.value.reason == "EPOCH_FORKED"
 

@@ -7,7 +7,7 @@ import click
 from verifier.cli import Report, read_input, run_verification
 
 
-def _bundle_or_none(data: bytes):
+def _bundle_or_none(data: bytes) -> bytes | None:
     """`data` itself when it is a proof bundle (SPEC 13), else None (a bare proof)."""
     import json
 
@@ -38,16 +38,16 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
         pinned = load_public_key(key)
         data = read_input(proof_file, "proof")
         published = read_input(commitment_file, "commitment") if commitment_file else None
-        checked: list[str] = []
         bundle = _bundle_or_none(data)
         if bundle is not None:
             # A proof bundle (SPEC 13): the proof, its signed epoch and the log head including it.
             from verifier.bundle import verify_bundle
 
-            bundled = verify_bundle(bundle, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
-            facts = bundled.proof
+            bundled = verify_bundle(bundle, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
+            facts, checked = bundled.proof, list(bundled.checked)
         else:
-            facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user, checked=checked)
+            facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
+            checked = list(facts.checked)
         balances = {a: str(b) for a, b in zip(facts.assets, facts.balances)}
         checked.append("your balances: " + ", ".join(f"{a} {b}" for a, b in balances.items()))
         caveats = []

@@ -19,21 +19,22 @@ def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_ou
 
     def check() -> Report:
         from verifier import canonical
-        from verifier.commitment import InvalidCommitment, parse_commitment
-        from verifier.full_tree import InvalidTree, load_leaf_layer, verify_tree
+        from verifier.commitment import Commitment
+        from verifier.errors import InvalidCommitment, InvalidTree, rebrand
+        from verifier.full_tree import load_leaf_layer, verify_tree
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
         doc = canonical.loads(read_input(commitment_file, "commitment"))
         try:
-            com = parse_commitment(doc)
+            com = Commitment.parse(doc)
         except InvalidCommitment as exc:
-            raise InvalidTree(f"commitment: {exc.message}", reason=exc.reason) from None
+            raise rebrand(exc, InvalidTree, "commitment: ") from None
         layer = load_leaf_layer(leaves, com)
-        checked = ["canonical JSON encoding of the commitment (SPEC 2.2)"]
-        facts = verify_tree(layer, doc, pinned, expected_epoch=epoch, checked=checked)
+        facts = verify_tree(layer, com, pinned, expected_epoch=epoch,
+                            already_passed=("canonical JSON encoding of the commitment (SPEC 2.2)",))
         return Report(
-            checked=tuple(checked),
+            checked=facts.checked,
             facts={
                 "epoch": facts.epoch,
                 "leaf_count": facts.leaf_count,
