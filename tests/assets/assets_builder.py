@@ -41,7 +41,7 @@ from solvency.demo.wallets import (  # the demo's signers: one implementation of
 from verifier import canonical
 from verifier.assets import bip322
 from verifier.assets.address import script_address
-from verifier.assets.challenge import challenge_message, node_message
+from verifier.assets.challenge import challenge_message
 from verifier.commitment import commitment_hash
 
 NETWORK = "regtest"
@@ -289,15 +289,15 @@ class Snapshot:
 
     def node_sign(self, directory: Path, signer: PrivateKey = NODE, message: str | None = None) -> None:
         """Sign the digest the prover computes from this directory, as `lncli signmessage` would."""
-        from solvency.reserves.attest import build_body, load_price, load_proofs
+        from solvency.reserves.attest import build_attestation, load_price, load_proofs
         from solvency.reserves.snapshot import load_snapshot
+        from verifier.assets.artifact import CommitmentCopy
 
         if message is None:
             snap = load_snapshot(directory)
-            summary = {"hash": commitment_hash(self.commitment).hex(), "epoch": self.epoch,
-                       "assets": list(self.commitment["assets"]), "root_sums": list(self.commitment["root"]["sums"])}
-            body = build_body(snap, self.epoch, summary, load_proofs(directory), load_price(directory))
-            message = node_message(body)
+            copy_ = CommitmentCopy(commitment_hash(self.commitment).hex(), self.epoch, tuple(self.commitment["assets"]),
+                                   tuple(int(s) for s in self.commitment["root"]["sums"]))
+            message = build_attestation(snap, self.epoch, copy_, load_proofs(directory), load_price(directory)).node_message()
         (directory / "lnd_signmessage.json").write_text(json.dumps({"signature": lnd_node_sign(signer, message)}))
 
     def copy(self) -> Snapshot:

@@ -58,14 +58,14 @@ def attestation_totals(attestation: Attestation) -> Totals:
     )
 
 
-def counted_assets(totals: Totals) -> int:
+def counted_holdings(totals: Totals) -> int:
     """The BTC holdings of the statement: the sum of the counted categories, in sats."""
     return sum(getattr(totals, name) for name in CATEGORY_NAMES if name in COUNTED)
 
 
 def solvency_statement(totals: Totals, currencies: Sequence[str], root_sums: Sequence[int], price: Price | None) -> Statement:
     """The statement of SPEC 8.7 for the committed `currencies` and their `root_sums`."""
-    held_btc = counted_assets(totals)
+    held_btc = counted_holdings(totals)
     owed = dict(zip(currencies, root_sums, strict=True))
     rows = []
     for c in currencies:
