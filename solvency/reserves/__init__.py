@@ -1,7 +1,8 @@
-"""Asset attestation, the bank's side (docs/SPEC.md section 8).
+"""The bank's reserves: what it holds, attested from its nodes' raw outputs (docs/SPEC.md section 8).
 
 `fields` reads raw tool outputs strictly; `lnd` and `bitcoind` parse lncli and bitcoind JSON;
 `snapshot` loads a snapshot directory and enforces the single anchor block; `attest` builds the
-attestation with the verifier's own rules (`verifier.assets.rules`, `verifier.assets.attestation`), so the
-prover cannot write what the verifier would reject.
+verifier's typed `verifier.assets.artifact.Attestation` with the verifier's own rules
+(`verifier.assets.rules`, `verifier.assets.statement`), so the prover cannot write what the
+verifier would reject.
 """
