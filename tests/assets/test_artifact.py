@@ -146,16 +146,21 @@ def _member_paths(value, path=()):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def signed(tmp_path_factory):
+    """(a typed attestation signed by the prover, the bank key, the commitment)."""
     from solvency.keys import generate_key
-    from solvency.reserves.attest import attest as typed_attest
 
     root = tmp_path_factory.mktemp("artifact")
     private = generate_key(root / "bank.key")
     commitment = b.commitment(private, EPOCH)
     directory = b.Snapshot(EPOCH, commitment).write(root / "snap")
     copy_ = commitment_copy(commitment, EPOCH, private.public_key())
-    return typed_attest(load_snapshot(directory), EPOCH, copy_, private).to_json()
+    return attest(load_snapshot(directory), EPOCH, copy_, private), private, commitment
+
+
+@pytest.fixture(scope="module")
+def published(signed):
+    return signed[0].to_json()
 
 
 def test_unknown_and_missing_members_are_refused(published):
@@ -198,3 +203,22 @@ def test_strict_parse_reasons(published, edit, reason):
     with pytest.raises((InvalidAttestation, CannotVerify)) as info:
         Attestation.parse(doc)
     assert info.value.reason == reason
+
+
+def test_a_failed_check_names_the_checks_passed_before_it(signed):
+    from dataclasses import replace
+
+    from solvency.reserves.attest import sign
+    from verifier.assets.attestation import STEPS, verify_attestation
+
+    attestation, private, commitment = signed
+    facts = verify_attestation(attestation.to_json(), private.public_key(), commitment=commitment)
+    assert any("proofs of control" in line for line in facts.checked)
+    totals = replace(attestation.totals, cold_storage=attestation.totals.cold_storage + 1)
+    lie = replace(attestation, totals=totals, node_signature=None, signature=None)
+    lie = sign(lie.with_node_signature(NodeSignature(lie.node_message(), b.lnd_node_sign(b.NODE, lie.node_message()))), private)
+    with pytest.raises(InvalidAttestation) as info:
+        verify_attestation(lie.to_json(), private.public_key(), commitment=commitment)
+    names = [step.name for step in STEPS]
+    assert info.value.reason == Reason.TOTAL_MISMATCH
+    assert info.value.passed == tuple(names[: names.index("escrow and totals")])
