@@ -20,8 +20,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from verifier.assets import bip322, signmessage
 from verifier.assets.address import address_script, descriptor_script, script_address
 from verifier.assets.artifact import PROOF_FORMATS, TYPE, Attestation, ProofOfControl, Totals, check_header
@@ -36,7 +34,7 @@ from verifier.assets.statement import (
 )
 from verifier.assets.utxos import UtxoAudit
 from verifier.commitment import commitment_hash, verify_commitment
-from verifier.signature import verify_signature
+from verifier.signature import PublicKey
 from verifier.steps import Step, run_steps
 
 __all__ = [
@@ -44,9 +42,6 @@ __all__ = [
     "InvalidAttestation", "check_price", "compute_statement", "compute_totals", "parse_attestation",
     "verify_attestation", "verify_proof_of_control",
 ]
-
-PublicKey = Ed25519PublicKey | bytes | str
-
 
 def parse_attestation(doc: Any) -> Attestation:
     """Format marker and exact schema (SPEC 8.8 #2-3) of a decoded ``assets.json``."""
@@ -106,7 +101,7 @@ def check_schema(state: AttestationState) -> None:
 
 
 def check_bank_signature(state: AttestationState) -> None:
-    verify_signature(state.document, state.key)
+    state.attestation.verify_signature(state.key)
     state.checked.append("bank Ed25519 signature over the attestation (pinned key)")
 
 
@@ -227,8 +222,9 @@ def verify_attestation(
     expected_epoch: str | None = None,
     utxo_audit: UtxoAudit | None = None,
 ) -> AttestationFacts:
-    """Run `STEPS` on a decoded ``assets.json``; raise on the first failure (SPEC 8.8)."""
-    state = AttestationState(doc, pinned_public_key, commitment, expected_epoch, utxo_audit)
+    """Run `STEPS` on a decoded ``assets.json`` (or an `Attestation`); raise on the first failure (SPEC 8.8)."""
+    document = doc.to_json() if isinstance(doc, Attestation) else doc
+    state = AttestationState(document, pinned_public_key, commitment, expected_epoch, utxo_audit)
     run_steps(STEPS, state)
     a = state.attestation
     return AttestationFacts(tuple(state.checked), _facts(a), tuple(state.caveats + _caveats(a)))
