@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 MAX_PATH_LENGTH = 256
 DEFAULT_LEGAL_ENTITY = "bank"
@@ -37,7 +37,7 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_.@+\-]+")
 _ENTITY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 
-class AccountType(str, Enum):
+class AccountType(StrEnum):
     ASSETS = "Assets"
     LIABILITIES = "Liabilities"
     EQUITY = "Equity"

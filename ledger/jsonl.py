@@ -16,11 +16,11 @@ file, line and field; `ledger.entries.entry_problems` then applies the ledger's 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ledger.clock import parse_time
-from ledger.entries import JournalEntry, Posting
+from ledger.entries import JournalEntry, MetadataValue, Posting
 
 ENTRY_KEYS = ("postings", "memo", "metadata", "reporting_at", "idempotency_key", "reverses")
 POSTING_KEYS = ("account", "currency", "side", "amount")
@@ -48,8 +48,8 @@ class _Float:
         self.text = text
 
 
-def _pairs(pairs: list[tuple[str, object]]) -> dict:
-    out: dict = {}
+def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
     for key, value in pairs:
         if key in out:
             raise ValueError(f"duplicate key {key!r}")
@@ -95,7 +95,7 @@ def parse_line(text: str, source: str, line: int) -> tuple[JournalEntry | None, 
                 continue
             postings.append(Posting(item["account"], item["currency"], item["side"], amount))
     metadata = raw.get("metadata", {})
-    meta_items: tuple = ()
+    meta_items: tuple[tuple[str, MetadataValue], ...] = ()
     if not isinstance(metadata, dict):
         err("metadata", "must be an object")
     else:
@@ -145,9 +145,9 @@ def parse_lines(lines: Iterable[bytes], source: str) -> tuple[list[JournalEntry]
     return entries, numbers, errors
 
 
-def entry_to_json(entry: JournalEntry, *, format_time) -> dict:
+def entry_to_json(entry: JournalEntry, *, format_time: Callable[[int], str]) -> dict[str, object]:
     """The JSON Lines object of `entry` (inverse of `parse_line`)."""
-    out: dict = {
+    out: dict[str, object] = {
         "postings": [{"account": p.account, "currency": p.currency, "side": p.side, "amount": p.amount} for p in entry.postings]
     }
     if entry.memo:

@@ -361,7 +361,7 @@ class Store(ABC):
             raise TrialBalanceNotZero(f"trial balance is not zero: {unbalanced}")
         return digest
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a deliberate no-op default, not an abstract method)
         """Release resources. The default does nothing."""
 
     def __enter__(self) -> Store:

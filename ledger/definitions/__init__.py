@@ -74,7 +74,7 @@ class Selector:
     legal_entity: str | None = None
     currency: tuple[str, ...] | None = None
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k in _SELECTOR_KEYS if (v := getattr(self, k)) is not None}
 
     def matches_account(self, account: AccountInfo) -> bool:
@@ -230,6 +230,10 @@ def load_definitions(path: str | None = None) -> Mapping[str, BalanceDefinition]
     return parse_definitions(text, source)
 
 
+#: A merged regex of the plain path selectors, and the other selectors with their currencies.
+_Prepared = tuple[re.Pattern[str] | None, tuple[tuple[Selector, frozenset[str]], ...]]
+
+
 class CompiledDefinition:
     """A definition prepared for evaluating many accounts quickly (the bulk balance query).
 
@@ -245,7 +249,7 @@ class CompiledDefinition:
         self._include = self._prepare(definition.include)
         self._exclude = self._prepare(definition.exclude)
 
-    def _prepare(self, selectors: tuple[Selector, ...]):
+    def _prepare(self, selectors: tuple[Selector, ...]) -> _Prepared:
         simple = [s.path for s in selectors if s.path is not None and s.canonical().keys() == {"path"}]
         rest = tuple(
             (s, frozenset(s.currency) if s.currency is not None else self._all)
@@ -255,7 +259,7 @@ class CompiledDefinition:
         merged = re.compile("|".join(f"(?:{glob_to_regex(p).pattern})" for p in simple)) if simple else None
         return merged, rest
 
-    def _side(self, prepared, account: AccountInfo) -> frozenset[str]:
+    def _side(self, prepared: _Prepared, account: AccountInfo) -> frozenset[str]:
         merged, rest = prepared
         if merged is not None and merged.fullmatch(account.path):
             return self._all

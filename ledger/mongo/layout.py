@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from bson import Decimal128, Int64, ObjectId
 
@@ -68,7 +69,7 @@ def amount_problem(value: object) -> str | None:
     return f"amount has type {type(value).__name__}, not a number"
 
 
-def amount_of(doc: Mapping, field: str) -> int:
+def amount_of(doc: Mapping[str, Any], field: str) -> int:
     value = doc.get(field)
     problem = amount_problem(value)
     if problem:
@@ -78,12 +79,12 @@ def amount_of(doc: Mapping, field: str) -> int:
     return int(value)  # type: ignore[arg-type]
 
 
-def leg_signed_amount(doc: Mapping) -> int:
+def leg_signed_amount(doc: Mapping[str, Any]) -> int:
     """``credit - debit`` of a leg, in minor units (credits positive)."""
     return amount_of(doc, "credit") - amount_of(doc, "debit")
 
 
-def leg_currency(doc: Mapping) -> str:
+def leg_currency(doc: Mapping[str, Any]) -> str:
     code = doc.get("currency")
     if not isinstance(code, str) or code not in CURRENCIES:
         reason = "missing (Galoy writes BTC or USD)" if code is None else f"unknown currency {code!r} (known: {', '.join(CURRENCIES)})"
@@ -91,14 +92,14 @@ def leg_currency(doc: Mapping) -> str:
     return code
 
 
-def leg_account(doc: Mapping) -> str:
+def leg_account(doc: Mapping[str, Any]) -> str:
     path = doc.get("accounts")
     if not isinstance(path, str) or not path:
         raise MediciDocumentError(TRANSACTIONS, doc.get("_id"), "accounts", f"not an account path: {path!r}")
     return path
 
 
-def leg_posting(doc: Mapping) -> Posting | None:
+def leg_posting(doc: Mapping[str, Any]) -> Posting | None:
     """The posting a leg stands for, or None for a leg that moves nothing (credit = debit = 0)."""
     account = leg_account(doc)
     currency = leg_currency(doc)

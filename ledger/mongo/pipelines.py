@@ -101,7 +101,7 @@ def definition_filter(definition: BalanceDefinition) -> Filter:
     return out
 
 
-def valid_amount(field: str) -> dict:
+def valid_amount(field: str) -> Filter:
     """True when ``$<field>`` is a number in 0 .. 2**53-1 without a fractional part.
 
     Nested ``$cond`` rather than ``$and`` so that ``$trunc`` is never applied to a non-number or
@@ -112,11 +112,11 @@ def valid_amount(field: str) -> dict:
     return {"$cond": [{"$isNumber": ref}, {"$cond": [in_range, {"$eq": [ref, {"$trunc": ref}]}, False]}, False]}
 
 
-def _valid_leg() -> dict:
+def _valid_leg() -> Filter:
     return {"$and": [valid_amount("credit"), valid_amount("debit")]}
 
 
-def group_stage(key: Any) -> dict:
+def group_stage(key: Any) -> Filter:
     valid = _valid_leg()
     return {
         "$group": {
@@ -172,7 +172,7 @@ def and_filters(*filters: Filter) -> Filter:
     return merged
 
 
-def per_account_pipeline(match: Filter) -> list[dict]:
+def per_account_pipeline(match: Filter) -> list[Filter]:
     return [
         {"$match": match},
         group_stage({"a": "$accounts", "c": "$currency"}),
@@ -180,11 +180,11 @@ def per_account_pipeline(match: Filter) -> list[dict]:
     ]
 
 
-def per_currency_pipeline(match: Filter) -> list[dict]:
+def per_currency_pipeline(match: Filter) -> list[Filter]:
     return [{"$match": match}, group_stage("$currency"), {"$sort": {"_id": 1}}]
 
 
-def journal_order_pipeline(match: Filter) -> list[dict]:
+def journal_order_pipeline(match: Filter) -> list[Filter]:
     """medici journals in commit order: grouped legs, ordered by their first (smallest) ``_id``."""
     return [
         {"$match": match},
@@ -200,7 +200,7 @@ def journal_order_pipeline(match: Filter) -> list[dict]:
     ]
 
 
-def straddle_pipeline(bound: ObjectId, window_seconds: int = 600) -> list[dict]:
+def straddle_pipeline(bound: ObjectId, window_seconds: int = 600) -> list[Filter]:
     """Journals with legs on both sides of a committed-axis ObjectId bound (a cut-off that would
     split an entry). Only legs within `window_seconds` of the bound are examined."""
     seconds = int.from_bytes(bound.binary[:4], "big")

@@ -91,7 +91,7 @@ class MongoStore(Store):
 
     # Set-up.
 
-    def _initialise(self, book: str) -> dict:
+    def _initialise(self, book: str) -> dict[str, Any]:
         self.create_indexes()
         marker = {"_id": layout.STORE_DOC, "format": layout.FORMAT, "book": book, "created_at": now_us()}
         try:
@@ -100,7 +100,8 @@ class MongoStore(Store):
         except Exception as exc:  # another process initialised it at the same moment
             if not _is_duplicate(exc):
                 raise
-        return self._meta.find_one({"_id": layout.STORE_DOC})
+        stored: dict[str, Any] = self._meta.find_one({"_id": layout.STORE_DOC})
+        return stored
 
     def create_indexes(self) -> None:
         """The indexes a toolkit-owned database needs (docs/MONGO.md, "Indexes")."""
@@ -274,7 +275,7 @@ class MongoStore(Store):
 
     # Reading entries.
 
-    def _postings_of(self, journal_id: ObjectId, kw: dict) -> list[Posting]:
+    def _postings_of(self, journal_id: ObjectId, kw: dict[str, Any]) -> list[Posting]:
         postings = []
         for leg in self._legs.find({"_journal": journal_id}, **kw).sort("_id", 1):
             posting = layout.leg_posting(leg)
@@ -282,7 +283,7 @@ class MongoStore(Store):
                 postings.append(posting)
         return postings
 
-    def _posted_from(self, doc: dict, kw: dict, postings: list[Posting] | None = None) -> PostedEntry:
+    def _posted_from(self, doc: dict[str, Any], kw: dict[str, Any], postings: list[Posting] | None = None) -> PostedEntry:
         sol = doc.get("solvency")
         if not isinstance(sol, dict):
             raise MediciDocumentError(layout.JOURNALS, doc.get("_id"), "solvency", "missing in a toolkit-owned database")
@@ -431,7 +432,7 @@ class MongoStore(Store):
 
     # Balances.
 
-    def _time_filter(self, axis: str, as_of: AsOf) -> dict:
+    def _time_filter(self, axis: str, as_of: AsOf) -> pipelines.Filter:
         cut = as_time_us(as_of)
         if cut is not None and axis == "committed" and not self.owned:
             self._check_cut(cut)
@@ -447,7 +448,9 @@ class MongoStore(Store):
                 "were written in different seconds); choose a cut-off one second earlier or later"
             )
 
-    def _rows(self, match: dict, pipeline_of=pipelines.per_account_pipeline) -> Iterator[dict]:
+    def _rows(
+        self, match: pipelines.Filter, pipeline_of: Callable[[pipelines.Filter], list[pipelines.Filter]] = pipelines.per_account_pipeline
+    ) -> Iterator[dict[str, Any]]:
         for row in self._legs.aggregate(pipeline_of(match), allowDiskUse=True):
             if row["bad"]:
                 self._raise_bad(row["bad_id"], row["bad"])

@@ -37,7 +37,7 @@ def register_functions(db: sqlite3.Connection) -> None:
     db.create_function("pos_glob", 2, pos_glob, deterministic=True)
 
 
-def _glob(pattern: str, col: str, params: list) -> str:
+def _glob(pattern: str, col: str, params: list[object]) -> str:
     if "*" not in pattern and "?" not in pattern:
         params.append(pattern)
         return f"{col} = ?"
@@ -49,7 +49,7 @@ def _glob(pattern: str, col: str, params: list) -> str:
     return f"({col} GLOB ? AND {_COLONS.format(col=col)} = {pattern.count(':')})"
 
 
-def _selector(selector: Selector, currency_ids: dict[str, int], params: list) -> str:
+def _selector(selector: Selector, currency_ids: dict[str, int], params: list[object]) -> str:
     parts = []
     if selector.path is not None:
         parts.append(_glob(selector.path, "a.path", params))
@@ -74,9 +74,9 @@ def _selector(selector: Selector, currency_ids: dict[str, int], params: list) ->
     return "(" + " AND ".join(parts) + ")"
 
 
-def definition_condition(definition: BalanceDefinition, currency_ids: dict[str, int]) -> tuple[str, list]:
+def definition_condition(definition: BalanceDefinition, currency_ids: dict[str, int]) -> tuple[str, list[object]]:
     """The SQL condition selecting the (account, currency) pairs of `definition`, and its params."""
-    params: list = []
+    params: list[object] = []
     include = " OR ".join(_selector(s, currency_ids, params) for s in definition.include)
     condition = f"({include})"
     if definition.exclude:

@@ -47,7 +47,7 @@ _T = TypeVar("_T")
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -256,7 +256,7 @@ class SQLiteStore(Store):
         "(SELECT q.entry_hash FROM entries q WHERE q.seq = entries.seq - 1), entry_hash"
     )
 
-    def _build(self, row: tuple, postings: list[Posting]) -> PostedEntry:
+    def _build(self, row: tuple[Any, ...], postings: list[Posting]) -> PostedEntry:
         seq, committed, reporting, given, memo, metadata, key, reverses, reversed_at, chash, prev, link = row
         entry = JournalEntry(
             postings=tuple(postings),
@@ -367,7 +367,7 @@ class SQLiteStore(Store):
         """The per-account index must hold exactly the postings of entries ``seq <= indexed_to``:
         as many rows, and each equal to the posting with its (entry_seq, idx)."""
 
-        def query(db):
+        def query(db: sqlite3.Connection) -> tuple[int, int, int, int]:
             indexed_to = int(meta(db, "indexed_to"))
             expected = db.execute("SELECT count(*) FROM postings WHERE entry_seq <= ?", (indexed_to,)).fetchone()[0]
             found = db.execute("SELECT count(*) FROM posting_index").fetchone()[0]
@@ -407,7 +407,7 @@ class SQLiteStore(Store):
         self._db.execute("BEGIN IMMEDIATE")
         try:
             indexed_to = int(meta(self._db, "indexed_to"))
-            head = self._db.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0]
+            head: int = self._db.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()[0]
             if head > indexed_to:
                 self._merge(indexed_to, head)
             self._db.execute("COMMIT")
@@ -423,7 +423,7 @@ class SQLiteStore(Store):
         register_functions(reader)
         return reader
 
-    def _parts(self, db: sqlite3.Connection, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, list, str, list]:
+    def _parts(self, db: sqlite3.Connection, definition: BalanceDefinition, as_of: AsOf) -> tuple[str, list[object], str, list[object]]:
         """WHERE clauses (and params) selecting the definition's postings as of `as_of` in the
         index (``p`` = posting_index) and in the tail (``p`` = postings). Call inside a read
         transaction of `db`."""
@@ -440,7 +440,7 @@ class SQLiteStore(Store):
             tail = (f"p.entry_seq > ? AND {axis} AND {condition}", [indexed_to, *axis_params, *params])
         return (*main, *tail)
 
-    def _read(self, query):
+    def _read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run `query(db)` inside one read transaction on the store's connection."""
         self._db.execute("BEGIN")
         try:
@@ -449,7 +449,7 @@ class SQLiteStore(Store):
             self._db.execute("COMMIT")
 
     def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
-        def query(db):
+        def query(db: sqlite3.Connection) -> list[tuple[int, int]]:
             main, main_params, tail, tail_params = self._parts(db, definition, as_of)
             return db.execute(
                 f"SELECT currency_id, SUM(v) FROM ("
@@ -464,7 +464,7 @@ class SQLiteStore(Store):
         return dict(sorted((self._currency_codes[cid], total) for cid, total in self._read(query)))
 
     def totals(self, definition: BalanceDefinition, as_of: AsOf = None) -> Mapping[str, int]:
-        def query(db):
+        def query(db: sqlite3.Connection) -> list[tuple[int, int]]:
             main, main_params, tail, tail_params = self._parts(db, definition, as_of)
             return db.execute(
                 f"SELECT currency_id, SUM(v) FROM ("

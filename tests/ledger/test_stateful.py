@@ -178,7 +178,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def committed_snapshots_are_reproducible_and_monotone(self):
         heads = [head for _, head, _ in self.snapshots]
         assert heads == sorted(heads)
-        for cut, head, rows in self.snapshots:
+        for cut, _head, rows in self.snapshots:
             assert list(self.store.user_balances(EVERYTHING, cut)) == rows
         assert list(self.store.user_balances(EVERYTHING)) == self.expected_rows()
 
