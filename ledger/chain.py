@@ -116,6 +116,16 @@ def entry_hash(prev: bytes, content: bytes, seq: int, committed_at: int, reporti
     return _sha256(ENTRY_DOMAIN + prev + content + _pack_u64x3(seq, committed_at, reporting_at) + entry_id.encode("ascii")).digest()
 
 
+def link_entry(prev: bytes, entry: JournalEntry, content: bytes, seq: int, committed_at: int) -> tuple[PostedEntry, bytes]:
+    """`entry` as the chain's entry number `seq` after the link `prev`: its id, its reporting time
+    (``committed_at`` when the entry gives none) and its link. Returns the `PostedEntry` and the
+    link as bytes. The one place an entry is chained, for posting and for derived chains alike."""
+    reporting = committed_at if entry.reporting_at is None else entry.reporting_at
+    entry_id = make_entry_id(committed_at, seq)
+    link = entry_hash(prev, content, seq, committed_at, reporting, entry_id)
+    return PostedEntry(entry_id, seq, committed_at, reporting, entry, content.hex(), prev.hex(), link.hex()), link
+
+
 def make_entry_id(committed_at: int, seq: int) -> str:
     ms, sub = divmod(committed_at, 1000)
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | sub << 64 | 0b10 << 62 | (seq & _V7_RAND_B_MASK)

@@ -46,7 +46,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from ledger.accounts import AccountInfo
-from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, entry_hash, make_entry_id, verify_chain
+from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, link_entry, verify_chain
 from ledger.clock import now_us
 from ledger.definitions import BalanceDefinition
 from ledger.entries import JournalEntry, MetadataValue, Posting, certainly_valid, entry_problems
@@ -217,15 +217,10 @@ class Store(ABC):
                 results.append(None)
                 continue
             seq += 1
-            committed = now if now > last_time else last_time + 1
-            last_time = committed
-            reporting = committed if entry.reporting_at is None else entry.reporting_at
-            entry_id = make_entry_id(committed, seq)
-            chash = hashes[i]
-            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
-            item = PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
+            last_time = now if now > last_time else last_time + 1
+            item, link = link_entry(prev, entry, hashes[i], seq, last_time)
             posted.append(item)
-            links.append((chash, link))
+            links.append((hashes[i], link))
             results.append(item)
             prev = link
         if posted:

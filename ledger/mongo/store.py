@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from bson import Int64, ObjectId
 
 from ledger.accounts import AccountInfo, account_type, path_problem, user_id_of
-from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, entry_hash, make_entry_id
+from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, link_entry
 from ledger.clock import as_time_us, format_time, now_us
 from ledger.definitions import BalanceDefinition, CompiledDefinition
 from ledger.entries import JournalEntry, Posting
@@ -383,11 +383,8 @@ class MongoStore(Store):
                 metadata=tuple(metadata),
                 reporting_at=reporting,
             )
-            entry_id = make_entry_id(committed, seq)
-            chash = content_hash(entry)
-            link = entry_hash(prev, chash, seq, committed, reporting, entry_id)
-            yield PostedEntry(entry_id, seq, committed, reporting, entry, chash.hex(), prev.hex(), link.hex())
-            prev = link
+            posted, prev = link_entry(prev, entry, content_hash(entry), seq, committed)
+            yield posted
 
     def accounts(self) -> Iterator[AccountInfo]:
         match = pipelines.base_match(self.book, owned=self.owned)
