@@ -60,7 +60,8 @@ class UtcTime(str):
         """The time of an aware datetime, which must be whole seconds."""
         if when.tzinfo is None or when.microsecond:
             raise ValueError("a cut-off is an aware datetime of whole seconds")
-        return cls(when.astimezone(UTC).strftime(_UTC_FORMAT))
+        t = when.astimezone(UTC)
+        return cls(f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z")
 
     def to_datetime(self) -> datetime:
         """The aware UTC datetime of this time."""

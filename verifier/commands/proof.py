@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from verifier.cli import Report, read_input, run_verification
+
+if TYPE_CHECKING:
+    from verifier.bundle import BundleFacts
+    from verifier.proof import ProofFacts
 
 
 def _bundle_or_none(data: bytes) -> bytes | None:
@@ -20,6 +26,45 @@ def _bundle_or_none(data: bytes) -> bytes | None:
     return None
 
 
+def _caveats(facts: ProofFacts, *, commitment_given: bool, epoch_given: bool, user_given: bool, bundled: bool) -> tuple[str, ...]:
+    """What the user must still check themselves (SPEC 9 ``caveats``)."""
+    caveats = []
+    if not commitment_given:
+        caveats.append("no --commitment given: compare the commitment's root hash with the one the bank published")
+    if not epoch_given:
+        caveats.append("no --epoch given: check that this is the current epoch, not an old one")
+    if not user_given:
+        caveats.append(f"no --user given: check that {facts.user_id!r} is your user id")
+    caveats.append("the balances are the bank's statement of what it owes you; compare them with your account")
+    if bundled:
+        caveats.append("keep the log head (or compare its root with other users'): a bank that forks its history shows different roots")
+    else:
+        caveats.append("a bare proof: not checked against the bank's published epoch and transparency log (ask for a proof bundle)")
+    return tuple(caveats)
+
+
+def _facts(facts: ProofFacts, bundled: BundleFacts | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "user_id": facts.user_id,
+        "epoch": facts.epoch,
+        "as_of": str(facts.as_of),
+        "balances": {a: str(b) for a, b in zip(facts.assets, facts.balances)},
+        "leaf_indexes": list(facts.leaf_indexes),
+        "root_hash": facts.root_hash,
+        "root_sums": {a: str(s) for a, s in zip(facts.assets, facts.root_sums)},
+        "leaf_count": facts.leaf_count,
+        "signer_key_id": facts.signer_key_id,
+    }
+    if bundled is not None:
+        out.update({
+            "epoch_sequence": bundled.epoch.sequence,
+            "epoch_hash": bundled.epoch.epoch_hash.hex(),
+            "log_size": bundled.log_head.log_size,
+            "log_root": bundled.log_head.log_root.hex(),
+        })
+    return out
+
+
 @click.command()
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
 @click.option("--key", "key", required=True, help="The bank's public key you pinned: a .pub file or 64 hex characters.")
@@ -32,56 +77,24 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
     """Verify your inclusion proof PROOF.json (or proof bundle) against the bank's signed commitment."""
 
     def check() -> Report:
+        from verifier.bundle import verify_bundle
         from verifier.proof import verify_proof
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
         data = read_input(proof_file, "proof")
         published = read_input(commitment_file, "commitment") if commitment_file else None
-        bundle = _bundle_or_none(data)
-        if bundle is not None:
+        bundled = None
+        if _bundle_or_none(data) is not None:
             # A proof bundle (SPEC 13): the proof, its signed epoch and the log head including it.
-            from verifier.bundle import verify_bundle
-
-            bundled = verify_bundle(bundle, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
-            facts, checked = bundled.proof, list(bundled.checked)
+            bundled = verify_bundle(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
+            facts, checked = bundled.proof, bundled.checked
         else:
             facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
-            checked = list(facts.checked)
-        balances = {a: str(b) for a, b in zip(facts.assets, facts.balances)}
-        checked.append("your balances: " + ", ".join(f"{a} {b}" for a, b in balances.items()))
-        caveats = []
-        if commitment_file is None:
-            caveats.append("no --commitment given: compare the commitment's root hash with the one the bank published")
-        if epoch is None:
-            caveats.append("no --epoch given: check that this is the current epoch, not an old one")
-        if user is None:
-            caveats.append(f"no --user given: check that {facts.user_id!r} is your user id")
-        caveats.append("the balances are the bank's statement of what it owes you; compare them with your account")
-        if bundle is None:
-            caveats.append("a bare proof: not checked against the bank's published epoch and transparency log (ask for a proof bundle)")
-        else:
-            caveats.append("keep the log head (or compare its root with other users'): a bank that forks its history shows different roots")
-        return Report(
-            checked=tuple(checked),
-            facts={
-                "user_id": facts.user_id,
-                "epoch": facts.epoch,
-                "as_of": facts.as_of,
-                "balances": balances,
-                "leaf_indexes": list(facts.leaf_indexes),
-                "root_hash": facts.root_hash,
-                "root_sums": {a: str(s) for a, s in zip(facts.assets, facts.root_sums)},
-                "leaf_count": facts.leaf_count,
-                "signer_key_id": facts.signer_key_id,
-                **({} if bundle is None else {
-                    "epoch_sequence": bundled.epoch.sequence,
-                    "epoch_hash": bundled.epoch.epoch_hash.hex(),
-                    "log_size": bundled.log_head.log_size,
-                    "log_root": bundled.log_head.log_root.hex(),
-                }),
-            },
-            caveats=tuple(caveats),
-        )
+            checked = facts.checked
+        balances = ", ".join(f"{a} {b}" for a, b in zip(facts.assets, facts.balances))
+        caveats = _caveats(facts, commitment_given=commitment_file is not None, epoch_given=epoch is not None,
+                           user_given=user is not None, bundled=bundled is not None)
+        return Report(checked=(*checked, f"your balances: {balances}"), facts=_facts(facts, bundled), caveats=caveats)
 
     run_verification(check, json_output=json_output, debug=debug, what="the inclusion proof")
