@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.errors import BatchRejected, LedgerError
+from ledger.errors import BatchRejected, ImportMismatch, LedgerError
 from ledger.frames import Rows, Totals, writer_for
 from ledger.open import open_store
 from solvency.atomic import atomic_write, staged_file
@@ -57,10 +57,11 @@ def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, ba
     """
     from pymongo.errors import PyMongoError
 
-    from ledger.mongo.importer import ImportMismatch, copy_ledger
+    from ledger.mongo import open_store as open_mongo
+    from ledger.mongo.importer import copy_ledger
 
     try:
-        source = open_store(source_uri)
+        source = open_mongo(source_uri)
     except ValueError as exc:
         raise BadSourceUri(str(exc)) from None
     except (LedgerError, PyMongoError) as exc:

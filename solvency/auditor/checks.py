@@ -20,7 +20,7 @@
 8. the solvency statement recomputed from the attested totals and the committed liabilities,
    equal in `epoch.json` and `assets.json`, and the margin it shows.
 
-Statuses: ``PASS``; ``FAIL`` (a `VerificationError`: the publication is wrong, with its reason
+Statuses: ``PASS``; ``FAIL`` (a `VerificationError` or `AuditMismatch`: the publication is wrong, with its reason
 code); ``UNDECIDED`` (`CannotVerify`, an unreadable file, or an unexpected error -- never a
 pass); ``SKIPPED`` (an input the check needs was not given, e.g. no ledger). Every verdict comes
 from the verifier's or the ledger's own code; this module only gathers inputs and tabulates.
@@ -81,10 +81,10 @@ def run_check(name: str, check: Callable[[Audit], str], audit: Audit) -> CheckRe
         return CheckResult(name, PASS, None, check(audit))
     except Skip as exc:
         return CheckResult(name, SKIPPED, None, str(exc))
-    except VerificationError as exc:
-        return CheckResult(name, FAIL, exc.reason, exc.message)
+    except (VerificationError, AuditMismatch) as exc:
+        return CheckResult(name, FAIL, str(exc.reason), exc.message)
     except CannotVerify as exc:
-        return CheckResult(name, UNDECIDED, exc.reason, exc.message)
+        return CheckResult(name, UNDECIDED, str(exc.reason), exc.message)
     except OSError as exc:
         return CheckResult(name, UNDECIDED, "UNREADABLE", f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip())
     except Exception as exc:  # noqa: BLE001 - a crash in a check must show as undecided, not vanish

@@ -1,6 +1,7 @@
 """The inputs of one epoch's audit (`Audit`), loaded lazily and once, and the two outcomes a
 check can have besides passing: `Skip` (an input was not given) and `AuditMismatch` (the
-publication disagrees with the ledger or with itself; a `VerificationError` with a reason code).
+publication disagrees with the ledger or with itself, with the auditor's own reason code; the
+verifier's `VerificationError` carries the verifier's codes, this one the audit's).
 
 Threat model: every file is the bank's and may be hostile. Public files are parsed strictly by
 the verifier; the ledger is opened read-only in intent (``create=False``) and only through the
@@ -16,14 +17,18 @@ from pathlib import Path
 from ledger.definitions import load_definitions
 from ledger.open import open_store
 from solvency.auditor.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
-from verifier.errors import VerificationError
 from verifier.signature import load_public_key
 
 
-class AuditMismatch(VerificationError):
-    """The publication disagrees with the ledger or with itself."""
+class AuditMismatch(Exception):
+    """The publication disagrees with the ledger or with itself: a FAIL with the audit's `reason`."""
 
     default_reason = "AUDIT_MISMATCH"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason if reason is not None else self.default_reason
 
 
 class Skip(Exception):

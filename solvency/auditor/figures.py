@@ -163,12 +163,13 @@ def period(store, start: str | None = None, end: str | None = None) -> tuple[int
 
 def reporting_period(store) -> tuple[int, int]:
     """(first, last) reporting time of the ledger's entries, in microseconds."""
-    first = last = None
+    first: int | None = None
+    last: int | None = None
     for posted in store.entries():
         t = posted.reporting_at
         first = t if first is None or t < first else first
         last = t if last is None or t > last else last
-    if first is None:
+    if first is None or last is None:
         raise ValueError("the ledger has no entries")
     return first, last
 

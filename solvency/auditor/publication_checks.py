@@ -78,7 +78,7 @@ def check_tree(audit: Audit) -> str:
                          "that needs user proofs (sampled here, checked by users themselves)")
     facts = verify_tree(audit.layer, audit.public.commitment, audit.key, expected_epoch=audit.epoch)
     assets = audit.public.commitment["assets"]
-    return (f"{facts.leaf_count} leaves from {audit.leaves_path.name} recomputed to the committed root; "
+    return (f"{facts.leaf_count} leaves from {getattr(audit.leaves_path, 'name', 'the leaf export')} recomputed to the committed root; "
             f"{facts.zero_leaves} zero leaves (padding or zero users); root sums {sums_text(assets, facts.root_sums)}; "
             f"largest leaf {sums_text(assets, facts.max_leaf)}")
 

@@ -155,7 +155,7 @@ def profit_and_loss(
         meta = dict(entry.metadata)
         kind = str(meta.get("type", "")) or None
         reversal = entry.reverses is not None
-        if reversal:
+        if entry.reverses is not None:
             kind = types.get(entry.reverses, kind)
         elif kind is not None:
             types[posted.entry_id] = kind

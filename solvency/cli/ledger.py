@@ -19,9 +19,9 @@ import click
 from ledger.accounts import legal_entity_problem, path_problem
 from ledger.clock import format_time, parse_time
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
-from ledger.entries import entry_id_problem
+from ledger.entries import JournalEntry, entry_id_problem
 from ledger.errors import BatchRejected, ChainBroken, DefinitionError, LedgerError, TrialBalanceNotZero
-from ledger.jsonl import parse_lines
+from ledger.jsonl import LineError, parse_lines
 from ledger.open import open_store
 from ledger.sqlite.store import SQLiteStore
 from ledger.store import Store
@@ -139,7 +139,9 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
     FILE:LINE: FIELD: REASON.
     """
 
-    entries, where, errors = [], [], []
+    entries: list[JournalEntry] = []
+    where: list[tuple[str, int]] = []
+    errors: list[LineError | str] = []
     for name in files:
         try:
             if name == "-":
@@ -165,13 +167,13 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
             if entries and errors:
                 store.check_batch(entries)
         except BatchRejected as exc:
-            for error in exc.errors:
-                name, number = where[error.index] if error.index < len(where) else ("?", 0)
-                errors.append(f"{name}:{number}: {error.field}: {error.reason}")
+            for problem in exc.errors:
+                name, number = where[problem.index] if problem.index < len(where) else ("?", 0)
+                errors.append(f"{name}:{number}: {problem.field}: {problem.reason}")
             posted = ()
         if errors:
-            for error in errors:
-                click.echo(str(error), err=True)
+            for line in errors:
+                click.echo(str(line), err=True)
             raise Rejected(f"rejected: {len(errors)} problem(s); nothing was written")
         digest = store.digest()
     finally:

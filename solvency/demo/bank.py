@@ -20,6 +20,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
+from ledger.chain import PostedEntry
 from ledger.clock import parse_time
 from ledger.entries import JournalEntry, Posting, transfer
 from ledger.store import Store
@@ -243,6 +244,7 @@ class BankDay:
     def events(self) -> list[JournalEntry]:
         out: list[JournalEntry] = []
         steps = self.users * 20
+        entry: JournalEntry | None
         for step in range(steps):
             roll = self.rng.random()
             if step < self.users * 2 or roll < 0.25:
@@ -281,9 +283,10 @@ class BankDay:
         late = self.rng.sample(range(len(day)), k=max(1, len(day) // 200))
         for index in late:
             entry = day[index]
-            day[index] = JournalEntry(entry.postings, entry.memo + " (booked late)", entry.metadata, entry.reporting_at - DAY_US, entry.idempotency_key)
+            booked = entry.reporting_at if entry.reporting_at is not None else self.clock
+            day[index] = JournalEntry(entry.postings, entry.memo + " (booked late)", entry.metadata, booked - DAY_US, entry.idempotency_key)
         report.backdated = len(late)
-        payments = []
+        payments: list[PostedEntry] = []
         for start in range(0, len(day), batch_size):
             batch = day[start:start + batch_size]
             results = store.post_batch(batch)

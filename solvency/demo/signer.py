@@ -31,8 +31,8 @@ def utxo_addresses(directory: Path, network: str) -> list[str]:
     seen: dict[str, None] = {}
     for u in snap.cold:
         seen[script_address(bytes.fromhex(u.script_pubkey), network)] = None
-    for u in snap.lnd_utxos or ():
-        seen[u.address or script_address(bytes.fromhex(u.script_pubkey), network)] = None
+    for lnd_utxo in snap.lnd_utxos or ():
+        seen[lnd_utxo.address or script_address(bytes.fromhex(lnd_utxo.script_pubkey), network)] = None
     return list(seen)
 
 

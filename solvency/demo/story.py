@@ -31,11 +31,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting, transfer
 from ledger.sqlite.store import SQLiteStore
+from ledger.store import Store
 from solvency.books.holdings import snapshot_totals
 from solvency.books.pnl import profit_and_loss
 from solvency.books.reconcile import reconcile
@@ -79,9 +80,9 @@ class DemoDay(BankDay):
         self.clock = self.day_start
 
     def confirm_pending(self) -> list[JournalEntry]:
-        out = []
-        while self.pending_channels:
-            out.append(self.channel_confirmed())
+        out: list[JournalEntry] = []
+        while (entry := self.channel_confirmed()) is not None:
+            out.append(entry)
         return out
 
 
@@ -165,7 +166,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
                            snapshots=snap, private_key=key, progress=bar)
         sign_with(prepared, signer, key)
         sealed = seal(pubdir, epoch, key, progress=bar)
-        echo(f"   {sealed.users} wallets committed (each wallet id is a user id of the tree); log size {sealed.log_head['log_size']}, root {sealed.log_head['log_root'][:16]}...")
+        echo(f"   {sealed.users} wallets committed (each wallet id is a user id of the tree); log size {sealed.log_head.log_size}, root {sealed.log_head.log_root.hex()[:16]}...")
         result.epochs.append(epoch)
         result.as_of.append(as_of)
 
@@ -173,7 +174,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         day = DemoDay(users, seed)
         echo(f"== Period 1: a Galoy-style bank with {users} users (BTC and USD wallets) ==")
         with bar(users * 20, "posting period 1") as update:
-            report = day.run(_Counting(store, update))
+            report = day.run(cast(Store, _Counting(store, update)))
         if confirmations := day.confirm_pending():
             store.post_batch(confirmations)
         fees = NodePlan.commit_fees(rng)

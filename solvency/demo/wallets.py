@@ -150,6 +150,7 @@ class DemoWallets:
         if known is None:
             raise KeyError(f"the demo wallets hold no key for address {address}")
         if known.kind == "cold-multisig":
+            assert known.witness_script is not None  # every cold-multisig address is built with its script
             # Two of the three vault signers sign, as a 2-of-3 quorum would.
             signature = bip322_sign_multisig(known.witness_script, challenge, list(known.keys[:2]))
             return {"address": address, "format": "bip322-simple", "signature": signature}

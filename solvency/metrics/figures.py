@@ -149,7 +149,7 @@ def derived_samples(config: FigureConfig, ledger: LedgerReading | Failure, node:
     readings = [by_source.get(s) for s in ASSET_SOURCES]
     if liabilities is None or not all(isinstance(r, AssetReading) for r in readings):
         return out
-    assets = sum(r.amount for r in readings)  # type: ignore[union-attr]
+    assets = sum(r.amount for r in readings if isinstance(r, AssetReading))
     out.append(_s("surplus_sats", assets - liabilities))
     if liabilities > 0:
         out.append(_s("reserve_ratio", Fraction(assets, liabilities)))

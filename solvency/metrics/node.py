@@ -168,6 +168,8 @@ def _price(files: _Files) -> PriceReading | Failure | None:
         if raw is None:
             return None
         price = check_price(raw, layout.PRICE)
+        if price is None:
+            return None
         moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         return PriceReading(price["usd_cents_per_btc"], int(moment.timestamp()))
     except Exception as exc:  # noqa: BLE001 - a bad price is an unknown price, never 0
