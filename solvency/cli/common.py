@@ -17,7 +17,7 @@ raises click exceptions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -49,7 +49,7 @@ def load_signing_key(path: str) -> Ed25519PrivateKey:
 
 
 @contextmanager
-def progress(length: int, label: str):
+def progress(length: int, label: str) -> Iterator[Callable[[int], None] | None]:
     """A click progress bar on stderr when stderr is a terminal; otherwise a no-op (None)."""
     if not sys.stderr.isatty():
         yield None

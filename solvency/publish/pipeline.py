@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_staging
 from solvency.keys import public_key_of, sign_artifact
 from solvency.publish.bundle import BundleWriter, make_bundle
@@ -153,7 +155,7 @@ def prepare(
     as_of: str,
     epoch: str,
     snapshots: str | os.PathLike[str],
-    private_key,
+    private_key: Ed25519PrivateKey,
     definitions_file: str | None = None,
     currencies: tuple[str, ...] = ("BTC", "USD"),
     progress: ProgressFactory | None = None,
@@ -223,7 +225,7 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
     return Prepared(directory, epoch, meta["as_of"], commitment, meta["challenge"], meta["users"])
 
 
-def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], Any]:
+def _attestation_body(prepared: Prepared, private_key: Ed25519PrivateKey) -> tuple[dict[str, Any], Any]:
     directory = prepared.directory / "snapshot"
     try:
         snap = load_snapshot(directory)
@@ -234,13 +236,13 @@ def _attestation_body(prepared: Prepared, private_key) -> tuple[dict[str, Any], 
     return body, snap
 
 
-def node_message(prepared: Prepared, private_key) -> str:
+def node_message(prepared: Prepared, private_key: Ed25519PrivateKey) -> str:
     """The text the lnd node signs (SPEC 8.6); needs ``proofs.json`` in the working snapshot."""
     body, _ = _attestation_body(prepared, private_key)
     return node_message_of(body)
 
 
-def sign_with(prepared: Prepared, command: str, private_key, timeout: float = 600.0) -> None:
+def sign_with(prepared: Prepared, command: str, private_key: Ed25519PrivateKey, timeout: float = 600.0) -> None:
     """Run the `--control-signer` hook for both steps (SPEC 11.5)."""
     directory = prepared.directory / "snapshot"
     run_signer(command, "proofs", prepared.challenge, directory, prepared.epoch, timeout)
@@ -269,7 +271,7 @@ def public_secret_scan(public: Path, secrets: list[bytes]) -> None:
                 raise PublishError(f"{path} contains secret material; refusing to publish")
 
 
-def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir: Path, public_key, sample_user: str) -> None:
+def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir: Path, public_key: Ed25519PublicKey, sample_user: str) -> None:
     """Every public file of the staged epoch passes the verifier, as a user and an auditor would run it."""
     public = staging / "public"
     epoch_info, head = verify_epoch_public(public, epoch, public_key)
@@ -296,7 +298,7 @@ def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir
 def seal(
     pubdir: str | os.PathLike[str],
     epoch: str,
-    private_key,
+    private_key: Ed25519PrivateKey,
     *,
     export_proofs: bool = True,
     progress: ProgressFactory | None = None,
@@ -371,7 +373,7 @@ def finish_interrupted(pubdir: str | os.PathLike[str], epoch: str) -> bool:
 def seal_once(
     pubdir: str | os.PathLike[str],
     epoch: str,
-    private_key,
+    private_key: Ed25519PrivateKey,
     *,
     export_proofs: bool = True,
     progress: ProgressFactory | None = None,
@@ -391,7 +393,7 @@ def publish_epoch(
     as_of: str,
     epoch: str,
     snapshots: str | os.PathLike[str],
-    private_key,
+    private_key: Ed25519PrivateKey,
     signer: str,
     signer_timeout: float = 600.0,
     definitions_file: str | None = None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,7 +146,7 @@ def from_rows(
 _MAX_U64 = str(LEAF_VALUE_LIMIT - 1)
 
 
-def _fast_pivot(user_col, currency_col, amount_col, currencies: tuple[str, ...]) -> Balances | None:
+def _fast_pivot(user_col: Any, currency_col: Any, amount_col: Any, currencies: tuple[str, ...]) -> Balances | None:
     """Vectorised validation and pivot with pyarrow/numpy for input without any problem.
 
     Returns None as soon as anything is off (a bad id, currency or amount, a negative, a
@@ -221,7 +221,7 @@ def from_ledger_rows(
     return from_rows(zip(*columns), currencies, source=source, exclude_negative=exclude_negative, first_line=1)
 
 
-def _arrow_csv(path: str):
+def _arrow_csv(path: str) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -264,7 +264,7 @@ def load_csv(path: str, currencies: tuple[str, ...], *, exclude_negative: bool =
         if [h.strip() for h in header] != ["user_id", "currency", "amount"]:
             raise BalancesRejected(path, [f"header must be exactly user_id,currency,amount (got {','.join(header)})"])
 
-        def rows():
+        def rows() -> Iterator[tuple[object, object, object]]:
             for number, row in enumerate(reader, start=2):
                 if len(row) != 3:
                     yield (None, None, f"<{len(row)} columns on row {number}>")
@@ -304,7 +304,7 @@ def load_file(path: str, currencies: tuple[str, ...], *, exclude_negative: bool 
     return load_csv(path, currencies, exclude_negative=exclude_negative)
 
 
-def from_arrays(user_ids, amounts, currencies: tuple[str, ...]) -> Balances:
+def from_arrays(user_ids: Sequence[str], amounts: Any, currencies: tuple[str, ...]) -> Balances:
     """Trusted fast path for benchmarks and tests: ids must be unique, amounts uint64 (n, m)."""
     import numpy as np
 

@@ -34,22 +34,25 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import mmap
 import multiprocessing
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from solvency.atomic import atomic_directory, fsync_file
-from solvency.keys import sign_artifact
-from verifier import canonical
+from solvency.keys import sign
+from solvency.tree.balances import Balances
+from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest
 from verifier.encoding import (
-    FORMAT,
     MAX_HEIGHT,
     SUM_BYTES,
     TAG_LEAF,
@@ -60,22 +63,25 @@ from verifier.encoding import (
     context_hash,
     lp,
 )
+from verifier.schema import UtcTime
 from verifier.signature import key_id
 
 STORE_FORMAT = "pos-mst/1-store"
 CHUNK = 1 << 16
 _JOB: dict[str, Any] = {}
+Region = tuple[int, int, int]  # leaf positions [lo, hi) and the top level hashed by one worker
+Progress = Callable[[int], None] | None
 _random_bytes = os.urandom
 
 
-def _native_module():
+def _native_module() -> Any:
+    """The C extension `solvency.tree._mst`, or None when it is missing or disabled."""
     if os.environ.get("SOLVENCY_TREE_NATIVE", "1") == "0":
         return None
     try:
-        from solvency.tree import _mst
+        return importlib.import_module("solvency.tree._mst")
     except ImportError:
         return None
-    return _mst
 
 
 def hashing_backend() -> str:
@@ -125,7 +131,7 @@ def combine_level(height: int, child: bytes, m: int) -> bytes:
     return out.tobytes()
 
 
-def _hmac_states(key: bytes):
+def _hmac_states(key: bytes) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """Precomputed HMAC-SHA256 inner and outer states (RFC 2104): `hmac_with(states, m)` equals
     ``hmac.digest(key, m, "sha256")`` at a third of the per-call cost."""
     block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
@@ -232,7 +238,7 @@ def _randbelow(n: int) -> int:
             return value
 
 
-def _split_parts(amounts, k: int):
+def _split_parts(amounts: Any, k: int) -> Any:
     """Spread each balance over k parts with uniformly random cut points (CSPRNG)."""
     import numpy as np
 
@@ -257,20 +263,20 @@ def padded_leaf_count(entries: int, min_leaves: int = 2) -> int:
 
 
 def build_tree(
-    balances,
+    balances: Balances,
     *,
     epoch: str,
     as_of: str,
-    private_key,
+    private_key: Ed25519PrivateKey,
     out_dir: str | os.PathLike[str],
-    balance_definition: dict[str, str] | None = None,
-    ledger_digest: dict[str, Any] | None = None,
+    balance_definition: BalanceDefinition | None = None,
+    ledger_digest: LedgerDigest | None = None,
     split: int = 1,
     min_leaves: int = 2,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     backend: str | None = None,
-) -> dict[str, Any]:
+) -> Commitment:
     """Build the tree of `balances` into `out_dir` (which must not exist). Returns the commitment.
 
     `backend` is ``"native"``, ``"python"`` or None for the native one when it is available."""
@@ -360,21 +366,12 @@ def build_tree(
         np.save(private / "users.key.npy", keys[sorter])
         np.save(private / "users.ord.npy", sorter.astype(np.int64))
 
-        body = {
-            "as_of": as_of,
-            "assets": list(currencies),
-            "balance_definition": balance_definition,
-            "epoch": epoch,
-            "format": FORMAT,
-            "height": height,
-            "leaf_count": leaf_count,
-            "ledger_digest": ledger_digest,
-            "root": {"hash": root_hash.hex(), "sums": [str(s) for s in root_sums]},
-            "signer_key_id": key_id(private_key.public_key()),
-            "type": "commitment",
-        }
-        commitment = sign_artifact(body, private_key)
-        (tmp / "commitment.json").write_bytes(canonical.dump_file_bytes(commitment))
+        commitment = sign(Commitment(
+            epoch=epoch, as_of=UtcTime(as_of), assets=currencies, height=height, root_hash=bytes(root_hash),
+            root_sums=tuple(root_sums), balance_definition=balance_definition, ledger_digest=ledger_digest,
+            signer_key_id=key_id(private_key.public_key()),
+        ), private_key)
+        (tmp / "commitment.json").write_bytes(commitment.to_bytes())
         meta = {
             "format": STORE_FORMAT,
             "epoch": epoch,
@@ -391,7 +388,7 @@ def build_tree(
     return commitment
 
 
-def _id_blob(user_ids):
+def _id_blob(user_ids: Sequence[str]) -> tuple[bytes, Any]:
     """UTF-8 of all user ids, concatenated, and the (n + 1) int64 offsets of each."""
     import numpy as np
 
@@ -407,7 +404,7 @@ def _id_blob(user_ids):
     return blob, offsets
 
 
-def _build_native(mst, job, regions, progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
+def _build_native(mst: Any, job: dict[str, Any], regions: list[Region], progress: Progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
     """Hash every level into a shared memory map of nodes.bin; returns (keys, root record)."""
     import numpy as np
 
@@ -455,7 +452,7 @@ def _build_native(mst, job, regions, progress, meanwhile: Callable[[], None]) ->
     return keys, root
 
 
-def _build_python(job, regions, progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
+def _build_python(job: dict[str, Any], regions: list[Region], progress: Progress, meanwhile: Callable[[], None]) -> tuple[Any, bytes]:
     """The hashlib path: forked workers write subtrees with os.pwrite; returns (keys, root record)."""
     import numpy as np
 
@@ -486,7 +483,7 @@ def _build_python(job, regions, progress, meanwhile: Callable[[], None]) -> tupl
     return keys, root
 
 
-def _build_with_progress(regions, progress):
+def _build_with_progress(regions: list[Region], progress: Callable[[int], None]) -> tuple[list[int], bytes]:
     class _Sink:
         def put(self, value: int) -> None:
             progress(value)
@@ -495,14 +492,14 @@ def _build_with_progress(regions, progress):
     return _build_region(regions[0])
 
 
-def _build_parallel(regions, progress, meanwhile: Callable[[], None]) -> list[tuple[list[int], bytes]]:
+def _build_parallel(regions: list[Region], progress: Progress, meanwhile: Callable[[], None]) -> list[tuple[list[int], bytes]]:
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue() if progress is not None else None
     _JOB["progress_queue"] = q
     with ctx.Pool(len(regions)) as pool:
         pending = pool.map_async(_build_region, regions)
         meanwhile()
-        while q is not None and not pending.ready():
+        while q is not None and progress is not None and not pending.ready():
             try:
                 progress(q.get(timeout=0.2))
             except queue.Empty:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from solvency.tree.balances import Balances, BalancesRejected, load_file
 from solvency.tree.build import build_tree, padded_leaf_count
 from solvency.tree.ledger_cut import LedgerCutError, read_liabilities
+from verifier.commitment import Commitment
 
 #: ``progress(total, label)``: a context manager giving an ``update(count)`` callback, or None.
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
@@ -48,7 +50,7 @@ class LedgerSource:
 @dataclass(frozen=True, slots=True)
 class Built:
     directory: Path
-    commitment: dict[str, Any]
+    commitment: Commitment
     balances: Balances
 
 
@@ -58,7 +60,7 @@ def build_epoch(
     out_dir: str | os.PathLike[str],
     epoch: str,
     as_of: str,
-    private_key,
+    private_key: Ed25519PrivateKey,
     currencies: tuple[str, ...],
     split: int = 1,
     min_leaves: int = 2,

@@ -6,10 +6,13 @@ leaf balances (the low 8 bytes of the stored u128 sums; the high 8 bytes of a le
 
 from __future__ import annotations
 
+from typing import Any, BinaryIO
+
+from solvency.tree.store import TreeStore
 from verifier.full_tree import LEAVES_MAGIC
 
 
-def _leaf_arrays(store):
+def _leaf_arrays(store: TreeStore) -> tuple[Any, Any]:
     import numpy as np
 
     count, size, m = store.meta["leaf_count"], store.size, store.m
@@ -22,7 +25,7 @@ def _leaf_arrays(store):
     return hashes, values
 
 
-def write_leaves_bin(store, handle) -> None:
+def write_leaves_bin(store: TreeStore, handle: BinaryIO) -> None:
     import numpy as np
 
     hashes, values = _leaf_arrays(store)
@@ -35,7 +38,7 @@ def write_leaves_bin(store, handle) -> None:
         handle.write(rec.tobytes())
 
 
-def write_leaves_parquet(store, handle) -> None:
+def write_leaves_parquet(store: TreeStore, handle: BinaryIO) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq

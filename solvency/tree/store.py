@@ -14,9 +14,9 @@ import mmap
 import multiprocessing
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from solvency.tree.build import STORE_FORMAT, level_offsets
 from verifier import canonical
@@ -24,6 +24,13 @@ from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitm
 from verifier.proof import verify_proof
 
 EXPORT_CHUNK = 2048
+
+
+class Writer(Protocol):
+    """Where `TreeStore.export_proofs` writes: a binary file, or a wrapper such as a bundle writer."""
+
+    def write(self, data: bytes, /) -> int: ...
+
 _EXPORT_STORE: TreeStore | None = None
 
 
@@ -168,7 +175,7 @@ class TreeStore:
             b',"type":"proof","user_id":', _plain(user_id), b"}",
         ))
 
-    def export_proofs(self, handle, progress=None, workers: int | None = None) -> int:
+    def export_proofs(self, handle: Writer, progress: Callable[[int], None] | None = None, workers: int | None = None) -> int:
         """Write every user's proof as canonical JSON Lines to a binary `handle`; returns the count.
 
         Chunks of users are rendered by forked worker processes and written in order."""
