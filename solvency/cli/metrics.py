@@ -13,18 +13,18 @@ is reported through ``solvency_source_up`` and never stops the exporter. Exit 2:
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
-from ledger.definitions import load_definitions
-from ledger.errors import DefinitionError
-from solvency.cli.common import Rejected
+from solvency.cli.common import Rejected, rejecting
+from solvency.metrics.config import ConfigError, open_readers
 from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
-from solvency.metrics.sources import LedgerSource, PublicationSource, SnapshotSource
-from verifier.signature import load_public_key
+
+if TYPE_CHECKING:
+    from solvency.metrics.collector import SolvencyCollector
 
 SOURCE_CHOICES = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
 
@@ -71,40 +71,20 @@ def _source_mapping(pairs: tuple[str, ...], defaults: tuple[tuple[str, str], ...
     return tuple((s, mapping[s]) for s in SOURCE_CHOICES if s in mapping)
 
 
-def _build_collector(db, snapshots, snapshot_cmd, snapshot_timeout, publication, publication_key, definitions,
-                     liabilities_definition, equity_definition, source_definitions):
+def _build_collector(db: str, snapshots: str | None, snapshot_cmd: str | None, snapshot_timeout: float, publication: str | None,
+                     publication_key: str | None, definitions: str | None, liabilities_definition: str, equity_definition: str,
+                     source_definitions: tuple[str, ...]) -> SolvencyCollector:
     if (snapshots is None) == (snapshot_cmd is None):
         raise click.UsageError("give exactly one of --snapshots DIR and --snapshot-cmd CMD")
     if publication_key is not None and publication is None:
         raise click.UsageError("--publication-key needs --publication")
-    from solvency.metrics.collector import SolvencyCollector
+    from solvency.metrics.collector import SolvencyCollector  # prometheus_client: not for --help
 
-    try:
-        loaded = load_definitions(definitions)
-    except DefinitionError as exc:
-        raise Rejected(str(exc)) from None
     config = FigureConfig(liabilities_definition, equity_definition, _source_mapping(source_definitions, DEFAULT_SOURCE_DEFINITIONS))
-    wanted = [("--liabilities-definition", liabilities_definition), ("--equity-definition", equity_definition)]
-    wanted += [(f"--source-definition {source}", name) for source, name in config.source_definitions]
-    for option, name in wanted:
-        if name not in loaded:
-            raise Rejected(
-                f"{option}: no definition {name!r} in {definitions or 'the packaged definitions'} (known: {', '.join(loaded)})"
-            )
-    if "://" not in db and not os.path.isfile(db):
-        raise Rejected(f"--db {db}: no ledger file here (create one with `solvency ledger init`)")
-    key = None
-    if publication_key is not None:
-        try:
-            key = load_public_key(publication_key)
-        except Exception as exc:  # noqa: BLE001 - any key problem is a rejected input
-            raise Rejected(f"--publication-key: {exc}") from None
-    return SolvencyCollector(
-        LedgerSource(db, loaded),
-        SnapshotSource(snapshots, snapshot_cmd, snapshot_timeout),
-        PublicationSource(publication, key) if publication is not None else None,
-        config,
-    )
+    with rejecting(ConfigError):
+        readers = open_readers(config, db=db, definitions=definitions, snapshots=snapshots, snapshot_cmd=snapshot_cmd,
+                               snapshot_timeout=snapshot_timeout, publication=publication, publication_key=publication_key)
+    return SolvencyCollector(readers.ledger, readers.snapshots, readers.publication, readers.config)
 
 
 def _log_to_stderr() -> None:
