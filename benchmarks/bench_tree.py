@@ -137,9 +137,9 @@ def main(argv: list[str]) -> int:
                        private_key=key, out_dir=os.path.join(scratch, "tree-python"), workers=args.workers, backend="python")
             python_build = time.perf_counter() - t0
             shutil.rmtree(os.path.join(scratch, "tree-python"))
-        leaves = commitment["leaf_count"]
-        expected = [str(int(amounts[:, j].sum(dtype=np.uint64))) for j in range(m)]
-        if commitment["root"]["sums"] != expected:
+        leaves = commitment.leaf_count
+        expected = [int(amounts[:, j].sum(dtype=np.uint64)) for j in range(m)]
+        if list(commitment.root_sums) != expected:
             print("ERROR: root sums differ from the input totals")
             status = 1
 
@@ -222,7 +222,7 @@ def main(argv: list[str]) -> int:
 
         peer = None if args.no_peer else _peer(os.path.join(scratch, "peer"), ids, amounts[:, 0], probe_ids[0])
 
-        print(f"\n  padded leaves           {leaves} (height {commitment['height']}), node store {disk / 1e6:.0f} MB")
+        print(f"\n  padded leaves           {leaves} (height {commitment.height}), node store {disk / 1e6:.0f} MB")
         print(f"  build                   {_fmt(build)}   ({n / build / 1e3:.0f}k users/s, hashed with {hashing_backend()})")
         if python_build is not None:
             print(f"  build, python fallback  {_fmt(python_build)}   (hashlib only; {python_build / build:.1f}x the native build)")

@@ -15,14 +15,25 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from solvency.atomic import atomic_write
 from verifier import canonical
-from verifier.signature import ALG, KEY_FORMAT, SIGNATURE_FIELD, key_id, public_key_document, signed_message
+from verifier.signature import (
+    ALG,
+    KEY_FORMAT,
+    SIGNATURE_FIELD,
+    Signature,
+    SignedArtifact,
+    key_id,
+    public_key_document,
+    signed_message,
+)
+
+Signed = TypeVar("Signed", bound=SignedArtifact)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -95,3 +106,10 @@ def sign_artifact(artifact: dict[str, Any], private_key: Ed25519PrivateKey) -> d
     body = {k: v for k, v in artifact.items() if k != SIGNATURE_FIELD}
     signature = private_key.sign(signed_message(body))
     return {**body, SIGNATURE_FIELD: {"alg": ALG, "key_id": key_id(private_key.public_key()), "value": signature.hex()}}
+
+
+def sign(artifact: Signed, private_key: Ed25519PrivateKey) -> Signed:
+    """`artifact` (a typed verifier artifact: commitment, epoch, log head, receipt, attestation)
+    signed by `private_key` (SPEC 2.3); any old signature is replaced."""
+    value = private_key.sign(artifact.signed_message())
+    return artifact.with_signature(Signature(key_id=key_id(private_key.public_key()), value=value))

@@ -10,11 +10,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from solvency.keys import public_key_of, sign_artifact
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from solvency.keys import public_key_of, sign
 from solvency.tree.store import TreeStore
-from verifier.commitment import commitment_hash
-from verifier.proof import verify_proof
-from verifier.receipt import RECEIPT_FORMAT, verify_receipt
+from verifier.proof import Proof, verify_proof
+from verifier.receipt import Receipt, verify_receipt
+from verifier.schema import UtcTime
 from verifier.signature import key_id
 
 
@@ -27,28 +29,21 @@ def tree_dir_of(path: Path) -> Path:
     raise FileNotFoundError(f"{path}: neither a tree directory nor an epoch directory with private/tree/")
 
 
-def issue_receipt(proof_doc: dict[str, Any], private_key, issued_at: str | None = None) -> dict[str, Any]:
+def issue_receipt(proof_doc: dict[str, Any] | Proof, private_key: Ed25519PrivateKey, issued_at: str | None = None) -> Receipt:
     """Sign the balances of `proof_doc` (which must verify under the bank's own key)."""
     public_key = public_key_of(private_key)
-    facts = verify_proof(proof_doc, public_key)
-    issued_at = issued_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = {
-        "format": RECEIPT_FORMAT,
-        "type": "receipt",
-        "epoch": facts.epoch,
-        "liabilities_commitment": commitment_hash(proof_doc["commitment"]).hex(),
-        "user_id": facts.user_id,
-        "assets": list(facts.assets),
-        "balances": [str(b) for b in facts.balances],
-        "issued_at": issued_at,
-        "signer_key_id": key_id(public_key),
-    }
-    receipt = sign_artifact(body, private_key)
-    verify_receipt(receipt, public_key, commitment=proof_doc["commitment"], proof_facts=facts)
+    proof = proof_doc if isinstance(proof_doc, Proof) else Proof.parse(proof_doc)
+    facts = verify_proof(proof, public_key)
+    when = UtcTime(issued_at) if issued_at else UtcTime.of(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    receipt = sign(Receipt(
+        epoch=facts.epoch, liabilities_commitment=proof.commitment.hash(), user_id=facts.user_id, assets=facts.assets,
+        balances=facts.balances, issued_at=when, signer_key_id=key_id(public_key),
+    ), private_key)
+    verify_receipt(receipt, public_key, commitment=proof.commitment, proof_facts=facts)
     return receipt
 
 
-def receipt_for_user(tree: Path, user_id: str, private_key) -> dict[str, Any]:
+def receipt_for_user(tree: Path, user_id: str, private_key: Ed25519PrivateKey) -> Receipt:
     """Issue the receipt of `user_id` from a tree directory or an epoch directory holding one.
 
     Raises FileNotFoundError (no tree there), `solvency.tree.store.TreeStoreError` (an unreadable

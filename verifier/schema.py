@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from verifier.encoding import EPOCH_RE
 from verifier.errors import CannotVerify, Reason, VerificationError
@@ -66,6 +66,14 @@ class UtcTime(str):
     def to_datetime(self) -> datetime:
         """The aware UTC datetime of this time."""
         return datetime.strptime(self, _UTC_FORMAT).replace(tzinfo=UTC)
+
+
+class Artifact(Protocol):
+    """What every typed artifact offers: its JSON object and the bytes of the file holding it."""
+
+    def to_json(self) -> JSONObject: ...
+
+    def to_bytes(self) -> bytes: ...
 
 
 def check_format(doc: JSON, fmt: str, kind: str, error: Error, *,

@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -220,6 +220,11 @@ class SignedArtifact:
     signature: Signature | None
 
     def body_json(self) -> dict[str, Any]:
+        """The artifact's JSON object without its signature member: the signed content."""
+        raise NotImplementedError
+
+    def with_signature(self, signature: Signature) -> Self:
+        """A copy carrying `signature` (the prover signs `signed_message()` and calls this)."""
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from solvency.publish.control import SignerFailed
 from solvency.publish.epochs import PublishError, write_artifact
 from solvency.publish.pipeline import Prepared, Sealed, load_prepared, node_message, prepare, publish_epoch, seal_once
 from solvency.tree.store import TreeStoreError, UnknownUser
-from verifier import canonical
 from verifier.encoding import EPOCH_RE
 from verifier.errors import CannotVerify, VerificationError
 from verifier.signature import load_public_key
@@ -62,8 +61,8 @@ def _report(sealed: Sealed | None, epoch: str) -> None:
         click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
         return
     rows = sealed.attestation["statement"]["per_asset"]
-    click.echo(f"published epoch {sealed.epoch['epoch']} (sequence {sealed.epoch['sequence']}) as of {sealed.epoch['as_of']}: "
-               f"{sealed.users} users, log size {sealed.log_head['log_size']}, log root {sealed.log_head['log_root']}")
+    click.echo(f"published epoch {sealed.epoch.epoch} (sequence {sealed.epoch.sequence}) as of {sealed.epoch.as_of}: "
+               f"{sealed.users} users, log size {sealed.log_head.log_size}, log root {sealed.log_head.log_root.hex()}")
     for row in rows:
         click.echo(f"  {row['asset']:4} assets {row['assets']:>18} liabilities {row['liabilities']:>18} margin {row['margin']:>18} ({row['unit']})")
     combined = sealed.attestation["statement"]["combined_at_declared_price"]
@@ -205,4 +204,4 @@ def proof_command(out, epoch, user, key, to) -> None:
     if to:
         write_artifact(Path(to), bundle)
     else:
-        sys.stdout.buffer.write(canonical.dump_file_bytes(bundle))
+        sys.stdout.buffer.write(bundle.to_bytes())

@@ -11,7 +11,6 @@ from solvency.cli.common import Rejected, load_signing_key, rejecting
 from solvency.publish.epochs import write_artifact
 from solvency.receipt import receipt_for_user
 from solvency.tree.store import TreeStoreError, UnknownUser
-from verifier import canonical
 
 
 @click.command()
@@ -31,4 +30,4 @@ def receipt(tree: str, user_id: str, key_path: str, out: str | None) -> None:
     if out:
         write_artifact(Path(out), doc)
     else:
-        sys.stdout.buffer.write(canonical.dump_file_bytes(doc))
+        sys.stdout.buffer.write(doc.to_bytes())

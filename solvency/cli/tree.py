@@ -68,10 +68,10 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
 
 def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
     commitment, balances = built.commitment, built.balances
-    click.echo(f"epoch {epoch} as of {cut}: {len(balances.user_ids)} users in {commitment['leaf_count']} leaves (height {commitment['height']}), hashed with {hashing_backend()}")
-    for code, total in zip(balances.currencies, commitment["root"]["sums"]):
+    click.echo(f"epoch {epoch} as of {cut}: {len(balances.user_ids)} users in {commitment.leaf_count} leaves (height {commitment.height}), hashed with {hashing_backend()}")
+    for code, total in zip(balances.currencies, commitment.root_sums):
         click.echo(f"  {code}: {total}")
-    click.echo(f"root {commitment['root']['hash']}")
+    click.echo(f"root {commitment.root_hash.hex()}")
     if balances.excluded_negative:
         click.echo(f"excluded {len(balances.excluded_negative)} negative balance(s): {out}/private/negatives.csv", err=True)
     click.echo(f"public:  {out}/commitment.json")

@@ -13,25 +13,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from solvency.receipt import tree_dir_of
 from solvency.tree.store import TreeStore
 from verifier import canonical
-from verifier.bundle import BUNDLE_FORMAT, verify_bundle
+from verifier.bundle import BUNDLE_FORMAT, Bundle, verify_bundle
+from verifier.epoch import Epoch, LogHead
 from verifier.history import read_artifact
+from verifier.proof import Proof
 
 
-def make_bundle(proof: dict[str, Any], epoch_doc: dict[str, Any], head_doc: dict[str, Any]) -> dict[str, Any]:
-    return {"epoch": epoch_doc, "format": BUNDLE_FORMAT, "log_head": head_doc, "proof": proof, "type": "proof-bundle"}
+def make_bundle(proof: Proof | dict[str, Any], epoch: Epoch | dict[str, Any], head: LogHead | dict[str, Any]) -> Bundle:
+    """The bundle of a proof with its epoch and log head (each typed, or its JSON object)."""
+    return Bundle(
+        epoch=epoch if isinstance(epoch, Epoch) else Epoch.parse(epoch),
+        log_head=head if isinstance(head, LogHead) else LogHead.parse(head),
+        proof=proof if isinstance(proof, Proof) else Proof.parse(proof),
+    )
 
 
 class BundleWriter:
     """A binary file-like sink: proof lines in, bundle lines out (to `handle`)."""
 
-    def __init__(self, handle: BinaryIO, epoch_doc: dict[str, Any], head_doc: dict[str, Any]) -> None:
+    def __init__(self, handle: BinaryIO, epoch: Epoch, head: LogHead) -> None:
         self._handle = handle
         self._prefix = (
-            b'{"epoch":' + canonical.dumps(epoch_doc) + b',"format":' + canonical.dumps(BUNDLE_FORMAT)
-            + b',"log_head":' + canonical.dumps(head_doc) + b',"proof":'
+            b'{"epoch":' + canonical.dumps(epoch.to_json()) + b',"format":' + canonical.dumps(BUNDLE_FORMAT)
+            + b',"log_head":' + canonical.dumps(head.to_json()) + b',"proof":'
         )
         self._suffix = b',"type":"proof-bundle"}\n'
         self._partial = b""
@@ -49,11 +58,11 @@ class BundleWriter:
             raise ValueError("the proof export ended in the middle of a line")
 
 
-def bundle_for_user(epoch_dir: str | Path, user_id: str, public_key) -> dict[str, Any]:
+def bundle_for_user(epoch_dir: str | Path, user_id: str, public_key: Ed25519PublicKey) -> Bundle:
     """The verified bundle of `user_id` from a published epoch directory (raises UnknownUser)."""
     epoch_dir = Path(epoch_dir)
-    epoch_doc = read_artifact(epoch_dir / "public" / "epoch.json")
-    head_doc = read_artifact(epoch_dir / "public" / "log-head.json")
+    epoch_doc = Epoch.parse(read_artifact(epoch_dir / "public" / "epoch.json"))
+    head_doc = LogHead.parse(read_artifact(epoch_dir / "public" / "log-head.json"))
     with TreeStore(tree_dir_of(epoch_dir)) as store:
         proof = store.proof(user_id)
     bundle = make_bundle(proof, epoch_doc, head_doc)

@@ -16,13 +16,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from solvency.keys import public_key_of, sign_artifact
+from solvency.keys import public_key_of, sign
 from solvency.translog import TransparencyLog
 from verifier import canonical
-from verifier.commitment import commitment_hash
-from verifier.epoch import EPOCH_FORMAT, LOG_HEAD_FORMAT, artifact_hash, verify_epoch
+from verifier.commitment import Commitment, commitment_hash
+from verifier.epoch import Epoch, LogHead, Previous, artifact_hash, verify_epoch
 from verifier.history import epoch_dirs, public_dir, read_artifact, verify_epoch_dir
-from verifier.signature import key_id
+from verifier.schema import Artifact, UtcTime
+from verifier.signature import SignedArtifact, key_id
 
 LOG_FILE = "log.db"
 
@@ -54,9 +55,10 @@ def latest_epoch(pubdir: Path, private_key: Ed25519PrivateKey) -> PreviousEpoch 
     return PreviousEpoch(epoch.epoch, epoch.sequence, epoch.epoch_hash, head.log_size, log_path)
 
 
-def write_artifact(path: Path, artifact: dict[str, Any]) -> None:
+def write_artifact(path: Path, artifact: Artifact | dict[str, Any]) -> None:
+    """Write a typed artifact (or a JSON object read from elsewhere) as its canonical file bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(canonical.dump_file_bytes(artifact))
+    path.write_bytes(canonical.dump_file_bytes(artifact) if isinstance(artifact, dict) else artifact.to_bytes())
 
 
 def seal_epoch(
@@ -65,31 +67,23 @@ def seal_epoch(
     *,
     epoch: str,
     as_of: str,
-    commitment: dict[str, Any],
-    attestation: dict[str, Any] | None,
+    commitment: Commitment | dict[str, Any],
+    attestation: SignedArtifact | dict[str, Any] | None,
     solvency: Any,
     private_key: Ed25519PrivateKey,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[Epoch, LogHead]:
     """Write `public/epoch.json`, `public/log-head.json` and `private/log.db` into `staging`."""
     if previous is not None and previous.epoch == epoch:
         raise PublishError(f"epoch {epoch!r} is already published")
     signer = key_id(public_key_of(private_key))
     sequence = 0 if previous is None else previous.sequence + 1
-    body = {
-        "format": EPOCH_FORMAT,
-        "type": "epoch",
-        "epoch": epoch,
-        "sequence": sequence,
-        "as_of": as_of,
-        "liabilities_commitment": commitment_hash(commitment).hex(),
-        "asset_attestation": None if attestation is None else artifact_hash(attestation).hex(),
-        "solvency": solvency,
-        "previous": None if previous is None else {"epoch": previous.epoch, "epoch_hash": previous.epoch_hash.hex()},
-        "signer_key_id": signer,
-    }
-    epoch_doc = sign_artifact(body, private_key)
+    epoch_doc = sign(Epoch(
+        epoch=epoch, sequence=sequence, as_of=UtcTime(as_of), liabilities_commitment=commitment_hash(commitment),
+        asset_attestation=None if attestation is None else artifact_hash(attestation), solvency=solvency,
+        previous=None if previous is None else Previous(previous.epoch, previous.epoch_hash), signer_key_id=signer,
+    ), private_key)
     verify_epoch(epoch_doc, public_key_of(private_key))
-    epoch_hash = artifact_hash(epoch_doc)
+    epoch_hash = epoch_doc.epoch_hash
 
     log_path = staging / "private" / LOG_FILE
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,20 +93,11 @@ def seal_epoch(
         if log.size != sequence:
             raise PublishError(f"the transparency log holds {log.size} entries but {sequence} epochs are published")
         index = log.append(epoch_hash)
-        inclusion = log.prove_inclusion(index)
-        consistency = log.prove_consistency(previous.log_size) if previous is not None else None
-        head_body = {
-            "format": LOG_HEAD_FORMAT,
-            "type": "log-head",
-            "epoch": epoch,
-            "epoch_hash": epoch_hash.hex(),
-            "log_size": log.size,
-            "log_root": log.root().hex(),
-            "inclusion": inclusion.to_json(),
-            "consistency": None if consistency is None else consistency.to_json(),
-            "signer_key_id": signer,
-        }
-    head_doc = sign_artifact(head_body, private_key)
+        head = LogHead(
+            epoch=epoch, epoch_hash=epoch_hash, log_size=log.size, log_root=log.root(), inclusion=log.prove_inclusion(index),
+            consistency=log.prove_consistency(previous.log_size) if previous is not None else None, signer_key_id=signer,
+        )
+    head_doc = sign(head, private_key)
     write_artifact(staging / "public" / "epoch.json", epoch_doc)
     write_artifact(staging / "public" / "log-head.json", head_doc)
     return epoch_doc, head_doc

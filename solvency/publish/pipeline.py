@@ -64,9 +64,9 @@ from verifier import canonical
 from verifier.assets.attestation import verify_attestation
 from verifier.assets.challenge import node_message as node_message_of
 from verifier.bundle import verify_bundle
-from verifier.commitment import commitment_hash
+from verifier.commitment import Commitment, commitment_hash
 from verifier.encoding import EPOCH_RE
-from verifier.epoch import verify_log_head
+from verifier.epoch import Epoch, LogHead, verify_log_head
 from verifier.history import read_artifact, verify_epoch_public
 
 PENDING_PREFIX = ".pending-"
@@ -86,7 +86,7 @@ class Prepared:
     directory: Path
     epoch: str
     as_of: str
-    commitment: dict[str, Any]
+    commitment: Commitment
     challenge: str
     users: int
 
@@ -94,10 +94,10 @@ class Prepared:
 @dataclass(frozen=True, slots=True)
 class Sealed:
     directory: Path
-    epoch: dict[str, Any]
-    log_head: dict[str, Any]
+    epoch: Epoch
+    log_head: LogHead
     attestation: dict[str, Any]
-    commitment: dict[str, Any]
+    commitment: Commitment
     users: int
 
 
@@ -215,7 +215,7 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
     directory = pending_dir(Path(pubdir), epoch)
     try:
         meta = canonical.loads((directory / "pending.json").read_bytes())
-        commitment = canonical.loads((directory / "tree" / "commitment.json").read_bytes())
+        commitment = Commitment.parse(canonical.loads((directory / "tree" / "commitment.json").read_bytes()))
     except FileNotFoundError:
         raise PublishError(f"no prepared epoch {epoch!r} in {pubdir} (run `solvency publish prepare` first)") from None
     if meta.get("format") != PENDING_FORMAT or meta.get("epoch") != epoch:
@@ -291,7 +291,7 @@ def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir
     with TreeStore(staging / "private" / "tree") as store:
         proof = store.proof(sample_user)
         secrets = [store.epoch_key]
-    verify_bundle(make_bundle(proof, epoch_info.document, head.document), public_key, expected_epoch=epoch, expected_user=sample_user)
+    verify_bundle(make_bundle(proof, epoch_info, head), public_key, expected_epoch=epoch, expected_user=sample_user)
     public_secret_scan(public, secrets)
 
 
@@ -364,7 +364,7 @@ def finish_interrupted(pubdir: str | os.PathLike[str], epoch: str) -> bool:
         prepared = load_prepared(pubdir, epoch)
     except (PublishError, ValueError):
         return False
-    if canonical.loads(published.read_bytes()) != prepared.commitment:
+    if canonical.loads(published.read_bytes()) != prepared.commitment.to_json():
         return False
     shutil.rmtree(directory)
     return True

@@ -29,6 +29,8 @@ from ledger.errors import DefinitionError, LedgerError
 from ledger.open import open_store
 from ledger.store import Store
 from solvency.tree.balances import Balances, BalancesRejected, from_ledger_rows
+from verifier.commitment import BalanceDefinition as CommittedDefinition
+from verifier.commitment import LedgerDigest as CommittedDigest
 
 
 class LedgerCutError(ValueError):
@@ -50,14 +52,14 @@ class Liabilities:
     balances: Balances
 
     @property
-    def balance_definition(self) -> dict[str, str]:
+    def balance_definition(self) -> CommittedDefinition:
         """The commitment's ``balance_definition`` member (SPEC 4)."""
-        return {"content_hash": self.definition.content_hash, "name": self.definition.name}
+        return CommittedDefinition(self.definition.name, bytes.fromhex(self.definition.content_hash))
 
     @property
-    def ledger_digest(self) -> dict[str, int | str]:
+    def ledger_digest(self) -> CommittedDigest:
         """The commitment's ``ledger_digest`` member (SPEC 4): the digest at the cut-off."""
-        return {"entry_count": self.digest.entry_count, "head_hash": self.digest.head_hash}
+        return CommittedDigest(self.digest.entry_count, bytes.fromhex(self.digest.head_hash))
 
 
 def digest_as_of(store: Store, as_of: str) -> LedgerDigest:

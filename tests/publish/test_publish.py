@@ -70,7 +70,7 @@ def test_two_epochs_make_a_valid_history(published):
     base, key, _, pubdir, first, second = published
     facts = verify_history(pubdir, public_key_of(key))
     assert facts["epochs"] == ["2026-11", "2026-12"] and facts["log_size"] == 2
-    assert second.epoch["previous"] == {"epoch": "2026-11", "epoch_hash": hashlib.sha256(canonical.dumps(first.epoch)).hexdigest()}
+    assert second.epoch.to_json()["previous"] == {"epoch": "2026-11", "epoch_hash": hashlib.sha256(canonical.dumps(first.epoch.to_json())).hexdigest()}
     assert not any(p.name.startswith(".pending-") or p.name.startswith(".staging-") for p in pubdir.iterdir())
     assert oct(os.stat(pubdir / "2026-11" / "private").st_mode & 0o777) == "0o700"
 
@@ -87,7 +87,7 @@ def test_epoch_binds_commitment_ledger_digest_and_statement(published):
             "head_hash": digest_as_of(store, commitment["as_of"]).head_hash,
         }
         assert store.digest().entry_count > commitment["ledger_digest"]["entry_count"]
-    assert first.epoch["solvency"] == first.attestation["statement"]
+    assert first.epoch.solvency == first.attestation["statement"]
     assert first.attestation["commitment"]["root_sums"] == commitment["root"]["sums"]
 
 
@@ -102,7 +102,7 @@ def test_every_user_gets_a_bundle_that_verifies(published):
         facts = verify_bundle(line, public_key_of(key), expected_epoch="2026-12", expected_user=user)
         assert facts.log_head.log_size == 2 and facts.epoch.sequence == 1
     served = bundle_for_user(epoch_dir, users[3], public_key_of(key))
-    assert canonical.dumps(served) == lines[3]
+    assert canonical.dumps(served.to_json()) == lines[3]
 
 
 def test_no_secret_or_salt_in_any_public_file(published):
@@ -145,7 +145,7 @@ def test_two_phase_by_hand(tmp_path):
     message = node_message(load_prepared(pubdir, "e1"), key)
     (snap / "lnd_signmessage.json").write_text(json.dumps(wallets.sign_node_message(message)))
     sealed = seal(pubdir, "e1", key)
-    assert sealed.epoch["sequence"] == 0
+    assert sealed.epoch.sequence == 0
     verify_history(pubdir, public_key_of(key))
 
 

@@ -35,7 +35,7 @@ def tree(tmp_path_factory):
 def test_receipt_verifies_alone_with_commitment_and_with_proof(tree):
     _, key, proofs = tree
     proof = proofs["wallet-3"]
-    receipt = issue_receipt(proof, key, issued_at="2026-11-02T10:00:00Z")
+    receipt = issue_receipt(proof, key, issued_at="2026-11-02T10:00:00Z").to_json()
     assert receipt["balances"] == ["3001", "150"]
     facts = verify_proof(proof, public_key_of(key))
     r = verify_receipt(receipt, public_key_of(key), commitment=proof["commitment"], proof_facts=facts)
@@ -65,7 +65,7 @@ def test_receipt_is_evidence_when_the_proof_shows_less(tree):
 @pytest.mark.parametrize("field,value", [("balances", ["3002", "150"]), ("user_id", "wallet-4"), ("epoch", "2026-12")])
 def test_tampered_receipt_fails_its_signature(tree, field, value):
     _, key, proofs = tree
-    receipt = dict(issue_receipt(proofs["wallet-3"], key), **{field: value})
+    receipt = dict(issue_receipt(proofs["wallet-3"], key).to_json(), **{field: value})
     with pytest.raises(VerificationError) as excinfo:
         verify_receipt(receipt, public_key_of(key))
     assert excinfo.value.reason == "BAD_SIGNATURE"
@@ -89,7 +89,7 @@ def test_receipt_for_another_commitment_is_refused(tree):
 )
 def test_receipt_schema_is_strict(tree, change, expected):
     _, key, proofs = tree
-    receipt = dict(issue_receipt(proofs["wallet-3"], key), **change)
+    receipt = dict(issue_receipt(proofs["wallet-3"], key).to_json(), **change)
     with pytest.raises(expected):
         verify_receipt(receipt, public_key_of(key))
 

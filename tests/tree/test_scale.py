@@ -18,8 +18,8 @@ def test_one_million_users(tmp_path):
     amounts = rng.integers(0, 2**63, size=(n, 2), dtype=np.uint64)
     ids = [f"user-{i}" for i in range(n)]
     commitment = build_tree(from_arrays(ids, amounts, ("BTC", "USD")), epoch="big", as_of="2026-11-01T00:00:00Z", private_key=key, out_dir=tmp_path / "t")
-    assert commitment["height"] == 20
-    assert [int(s) for s in commitment["root"]["sums"]] == [sum(int(v) for v in amounts[:, j]) for j in range(2)]
+    assert commitment.height == 20
+    assert list(commitment.root_sums) == [sum(int(v) for v in amounts[:, j]) for j in range(2)]
     with TreeStore(tmp_path / "t") as store:
         for i in rng.integers(0, n, 50):
             facts = verify_proof(store.proof(ids[int(i)]), key.public_key())
