@@ -4,8 +4,8 @@ Contract (checked by tests/ledger/store_contract.py for every backend):
 
 * `post_batch` is all-or-nothing: either every entry of the batch is recorded, in batch order, in
   one transaction, or none is and `BatchRejected` carries *every* problem found (index, field,
-  reason). Store-independent checks are in `ledger.entries`; the store adds idempotency conflicts
-  and the reversal rules, evaluated inside its write transaction.
+  reason). Store-independent checks are in `ledger.entries`; `Store` adds idempotency conflicts
+  and the reversal rules, evaluated inside the backend's write transaction.
 * Append-only: there is no update or delete. A correction is a reversal entry (`reverse`, or an
   entry with ``reverses`` set whose postings mirror the original's); an entry is reversed at most
   once and a reversal is never reversed.
@@ -30,7 +30,8 @@ a template over a narrow storage protocol that each backend implements (`_transa
 validates the batch, resolves idempotency keys, applies the reversal rules, assigns ``seq`` and
 ``committed_at`` and links the hash chain; a backend only reads and writes. Every primitive is
 batch-shaped (all keys of a batch in one call, the whole batch appended in one call), so a backend
-can answer a batch in a handful of round trips. A backend never computes a hash or a time itself.
+can answer a batch in a handful of round trips. A backend's write path computes no hash and no
+time: it stores what `Store` assigned.
 
 Threat model: the rules protect the books against honest mistakes, retries and concurrent writers
 (the storage serialises write transactions); tampering with the stored data is made evident by the

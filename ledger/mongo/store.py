@@ -1,5 +1,9 @@
 """`MongoStore`: the ledger's store interface over a MongoDB database in medici's layout.
 
+The posting rules (validation, idempotency, reversals, ``committed_at``, the hash chain) are
+`ledger.store.Store`'s; this module implements its storage protocol (one ``$in`` query for a
+batch's keys, one for its reversal targets, two ``insert_many`` and the head update) and the reads.
+
 Two modes, decided when the store is opened:
 
 * **medici** (read-only): the database already holds ``medici_transactions`` and the toolkit's

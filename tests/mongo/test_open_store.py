@@ -1,4 +1,4 @@
-"""Selecting the MongoDB store by URI through `ledger.store.open_store`."""
+"""Selecting the MongoDB store by URI through `ledger.open.open_store`."""
 
 from __future__ import annotations
 
