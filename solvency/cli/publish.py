@@ -60,12 +60,13 @@ def _report(sealed: Sealed | None, epoch: str) -> None:
     if sealed is None:
         click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
         return
-    rows = sealed.attestation["statement"]["per_asset"]
+    statement = sealed.attestation.statement.to_json()
+    rows = statement["per_asset"]
     click.echo(f"published epoch {sealed.epoch.epoch} (sequence {sealed.epoch.sequence}) as of {sealed.epoch.as_of}: "
                f"{sealed.users} users, log size {sealed.log_head.log_size}, log root {sealed.log_head.log_root.hex()}")
     for row in rows:
         click.echo(f"  {row['asset']:4} assets {row['assets']:>18} liabilities {row['liabilities']:>18} margin {row['margin']:>18} ({row['unit']})")
-    combined = sealed.attestation["statement"]["combined_at_declared_price"]
+    combined = statement["combined_at_declared_price"]
     if combined is not None:
         click.echo(f"  at the declared price: margin {combined['margin_sat']} sat = {combined['margin_usd_cents']} USD cents")
     click.echo(f"public:  {sealed.directory}/public/ (commitment.json, assets.json, epoch.json, log-head.json)")

@@ -36,22 +36,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_staging
-from solvency.keys import public_key_of, sign_artifact
+from solvency.keys import public_key_of, sign
 from solvency.publish.bundle import BundleWriter, make_bundle
 from solvency.publish.control import run_signer
 from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
 from solvency.reserves.attest import (
-    build_body,
+    build_attestation,
     challenge_for,
     commitment_summary,
-    load_node_signature,
     load_price,
     load_proofs,
+    read_node_signature,
 )
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
@@ -61,8 +60,8 @@ from solvency.tree.export import write_leaves_bin
 from solvency.tree.ledger_cut import LedgerCutError, read_liabilities
 from solvency.tree.store import TreeStore
 from verifier import canonical
+from verifier.assets.artifact import Attestation
 from verifier.assets.attestation import verify_attestation
-from verifier.assets.challenge import node_message as node_message_of
 from verifier.bundle import verify_bundle
 from verifier.commitment import Commitment, commitment_hash
 from verifier.encoding import EPOCH_RE
@@ -96,7 +95,7 @@ class Sealed:
     directory: Path
     epoch: Epoch
     log_head: LogHead
-    attestation: dict[str, Any]
+    attestation: Attestation
     commitment: Commitment
     users: int
 
@@ -225,21 +224,20 @@ def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
     return Prepared(directory, epoch, meta["as_of"], commitment, meta["challenge"], meta["users"])
 
 
-def _attestation_body(prepared: Prepared, private_key: Ed25519PrivateKey) -> tuple[dict[str, Any], Any]:
+def _draft_attestation(prepared: Prepared, private_key: Ed25519PrivateKey) -> Attestation:
+    """The attestation of the working snapshot, without its node and bank signatures."""
     directory = prepared.directory / "snapshot"
     try:
         snap = load_snapshot(directory)
         summary = commitment_summary(prepared.commitment, prepared.epoch, public_key_of(private_key))
-        body = build_body(snap, prepared.epoch, summary, load_proofs(directory), load_price(directory))
+        return build_attestation(snap, prepared.epoch, summary, load_proofs(directory), load_price(directory))
     except SnapshotError as exc:
         raise PublishError(f"{directory}: {exc}") from None
-    return body, snap
 
 
 def node_message(prepared: Prepared, private_key: Ed25519PrivateKey) -> str:
     """The text the lnd node signs (SPEC 8.6); needs ``proofs.json`` in the working snapshot."""
-    body, _ = _attestation_body(prepared, private_key)
-    return node_message_of(body)
+    return _draft_attestation(prepared, private_key).node_message()
 
 
 def sign_with(prepared: Prepared, command: str, private_key: Ed25519PrivateKey, timeout: float = 600.0) -> None:
@@ -317,12 +315,12 @@ def seal(
         if meta["previous"] != (None if previous is None else previous.epoch):
             raise PublishError(f"{prepared.directory} was prepared after epoch {meta['previous']!r} but the latest "
                                f"published epoch is {None if previous is None else previous.epoch!r}: prepare again")
-        body, snap = _attestation_body(prepared, private_key)
+        draft = _draft_attestation(prepared, private_key)
         try:
-            body["node_signature"] = load_node_signature(prepared.directory / "snapshot", body, snap.node.identity_pubkey)
+            node_signature = read_node_signature(prepared.directory / "snapshot", draft)
         except SnapshotError as exc:
             raise PublishError(f"{prepared.directory / 'snapshot'}: {exc}") from None
-        attestation = sign_artifact(body, private_key)
+        attestation = sign(draft.with_node_signature(node_signature), private_key)
         with atomic_directory(pubdir / epoch) as staging:
             os.chmod(staging, 0o755)  # The epoch and its public/ are served; private/ stays 0700.
             private = staging / "private"
@@ -333,7 +331,7 @@ def seal(
             write_artifact(staging / "public" / "assets.json", attestation)
             epoch_doc, head_doc = seal_epoch(
                 staging, previous, epoch=epoch, as_of=prepared.as_of, commitment=prepared.commitment,
-                attestation=attestation, solvency=attestation["statement"], private_key=private_key,
+                attestation=attestation, solvency=attestation.statement.to_json(), private_key=private_key,
             )
             with TreeStore(private / "tree") as store:
                 with open(private / "leaves.bin", "wb") as handle:

@@ -87,8 +87,8 @@ def test_epoch_binds_commitment_ledger_digest_and_statement(published):
             "head_hash": digest_as_of(store, commitment["as_of"]).head_hash,
         }
         assert store.digest().entry_count > commitment["ledger_digest"]["entry_count"]
-    assert first.epoch.solvency == first.attestation["statement"]
-    assert first.attestation["commitment"]["root_sums"] == commitment["root"]["sums"]
+    assert first.epoch.solvency == first.attestation.statement.to_json()
+    assert first.attestation.to_json()["commitment"]["root_sums"] == commitment["root"]["sums"]
 
 
 def test_every_user_gets_a_bundle_that_verifies(published):
