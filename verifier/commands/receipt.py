@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from verifier.cli import Report, run_verification
+from verifier.cli import Report, read_input, run_verification
 
 
 @click.command()
@@ -20,15 +18,15 @@ def receipt(receipt_path: str, key: str, commitment_path: str | None, proof_path
     """Check a signed balance receipt from the bank (your evidence if your proof ever fails)."""
 
     def check() -> Report:
-        from verifier.history import read_artifact
+        from verifier import canonical
         from verifier.proof import verify_proof
         from verifier.receipt import verify_receipt
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
-        doc = read_artifact(Path(receipt_path))
-        commitment = read_artifact(Path(commitment_path)) if commitment_path else None
-        facts = verify_proof(read_artifact(Path(proof_path)), pinned) if proof_path else None
+        doc = canonical.loads(read_input(receipt_path, "receipt"))
+        commitment = canonical.loads(read_input(commitment_path, "commitment")) if commitment_path else None
+        facts = verify_proof(read_input(proof_path, "proof"), pinned) if proof_path else None
         r = verify_receipt(doc, pinned, commitment=commitment, proof_facts=facts)
         checked = [f"signed by the pinned bank key: user {r.user_id!r} held "
                    + ", ".join(f"{b} {a}" for a, b in zip(r.assets, r.balances)) + f" at epoch {r.epoch!r}"]
