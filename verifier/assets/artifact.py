@@ -50,7 +50,7 @@ from verifier.signature import Signature, SignedArtifact
 TYPE = "asset-attestation"
 PROOF_FORMATS = ("bip322-simple", "bip137", "lnd-signmessagewithaddr")
 PENDING_KINDS = ("pending_open", "waiting_close", "force_close")
-MAX_HEIGHT = 2**32 - 1
+MAX_UINT32 = 2**32 - 1
 MAX_JSON_INT = 2**53 - 1
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
@@ -110,7 +110,7 @@ class Anchor:
     @classmethod
     def parse(cls, value: JSON, where: str = "anchor") -> Anchor:
         obj = _object(value, ("height", "hash"), where)
-        return cls(_uint(obj["height"], f"{where}.height", MAX_HEIGHT), _text(obj["hash"], f"{where}.hash", HEX64))
+        return cls(_uint(obj["height"], f"{where}.height", MAX_UINT32), _text(obj["hash"], f"{where}.hash", HEX64))
 
     def to_json(self) -> JSONObject:
         return {"height": self.height, "hash": self.hash}
@@ -270,12 +270,12 @@ class Utxo:
         obj = _object(value, [f.name for f in dataclasses.fields(cls)], where)
         return cls(
             txid=_text(obj["txid"], f"{where}.txid", HEX64),
-            vout=_uint(obj["vout"], f"{where}.vout", MAX_HEIGHT),
+            vout=_uint(obj["vout"], f"{where}.vout", MAX_UINT32),
             amount=_uint(obj["amount"], f"{where}.amount"),
             script_pubkey=_text(obj["script_pubkey"], f"{where}.script_pubkey", _HEX),
             address=_text(obj["address"], f"{where}.address"),
             descriptor=None if obj["descriptor"] is None else _text(obj["descriptor"], f"{where}.descriptor"),
-            height=None if obj["height"] is None else _uint(obj["height"], f"{where}.height", MAX_HEIGHT),
+            height=None if obj["height"] is None else _uint(obj["height"], f"{where}.height", MAX_UINT32),
         )
 
     def to_json(self) -> JSONObject:
