@@ -9,11 +9,14 @@ or non-canonical decimal is refused with a reason, never a crash.
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import assets_builder as b
 import pytest
 from assets_cli import EPOCH
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +225,18 @@ def test_a_failed_check_names_the_checks_passed_before_it(signed):
     names = [step.name for step in STEPS]
     assert info.value.reason == Reason.TOTAL_MISMATCH
     assert info.value.passed == tuple(names[: names.index("escrow and totals")])
+
+
+GOLDEN = Path(__file__).parent / "vectors" / "assets-golden.json"
+
+
+def test_published_bytes_equal_the_golden_vector(tmp_path):
+    """The prover's bytes for the builder's snapshot and a fixed bank key, frozen before the typed
+    rewrite (tests/assets/vectors/README.md): the published artifact must not change by one byte."""
+    private = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"pos-test golden bank key").digest())
+    commitment = b.commitment(private, "2026-11")
+    directory = b.Snapshot("2026-11", commitment).write(tmp_path / "snap")
+    copy_ = commitment_copy(commitment, "2026-11", private.public_key())
+    typed = attest(load_snapshot(directory), "2026-11", copy_, private)
+    assert typed.to_bytes() == GOLDEN.read_bytes()
+    assert Attestation.from_bytes(GOLDEN.read_bytes()) == typed
