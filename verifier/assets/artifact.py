@@ -149,10 +149,6 @@ class CommitmentCopy:
         return {"hash": self.hash, "epoch": self.epoch, "assets": list(self.currencies),
                 "root_sums": [str(s) for s in self.root_sums]}
 
-    def root_sum(self, currency: str) -> int:
-        """The committed liabilities in `currency` (0 for a currency the commitment does not list)."""
-        return dict(zip(self.currencies, self.root_sums)).get(currency, 0)
-
 
 @dataclass(frozen=True, slots=True)
 class Channel:
