@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -51,27 +52,27 @@ class TransparencyLog:
 
     @property
     def size(self) -> int:
-        return self._tree.get_size()
+        return int(self._tree.get_size())
 
     def append(self, entry: bytes) -> int:
         """Append one commitment hash; returns its 0-based leaf index."""
         if not isinstance(entry, bytes) or len(entry) != 32:
             raise LogError("log entries are 32-byte commitment hashes")
-        return self._tree.append_entry(entry) - 1
+        return int(self._tree.append_entry(entry)) - 1
 
     def entry(self, index: int) -> bytes:
         if not 0 <= index < self.size:
             raise LogError(f"no log entry {index} in a log of {self.size}")
-        return self._tree.get_entry(index + 1)
+        return bytes(self._tree.get_entry(index + 1))
 
     def root(self, size: int | None = None) -> bytes:
         size = self.size if size is None else size
         if not 0 <= size <= self.size:
             raise LogError(f"size {size} is outside the log's {self.size} entries")
-        return self._tree.get_root(size) if size else empty_root()
+        return bytes(self._tree.get_root(size)) if size else empty_root()
 
-    def _range_hasher(self, size: int):
-        leaves = [self._tree.get_leaf(i) for i in range(1, size + 1)]
+    def _range_hasher(self, size: int) -> Callable[[int, int], bytes]:
+        leaves = [bytes(self._tree.get_leaf(i)) for i in range(1, size + 1)]
 
         @cache
         def mth(start: int, end: int) -> bytes:

@@ -31,7 +31,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from solvency.auditor.assets_checks import check_attestation, check_solvent, check_statement
 from solvency.auditor.context import Audit, AuditMismatch, Skip
@@ -45,6 +47,9 @@ from solvency.auditor.publication_checks import (
     check_tree,
 )
 from verifier.errors import CannotVerify, VerificationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PASS, FAIL, UNDECIDED, SKIPPED = "PASS", "FAIL", "UNDECIDED", "SKIPPED"
 COLUMNS = ("check", "status", "reason", "detail")
@@ -91,13 +96,14 @@ def run_check(name: str, check: Callable[[Audit], str], audit: Audit) -> CheckRe
         return CheckResult(name, UNDECIDED, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
 
 
-def results_frame(results: list[CheckResult]):
+def results_frame(results: list[CheckResult]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame([(r.check, r.status, r.reason or "", r.detail) for r in results], columns=list(COLUMNS))
 
 
-def audit_epoch(pubdir: str | os.PathLike[str], key, epoch: str | None = None, **options: Any):
+def audit_epoch(pubdir: str | os.PathLike[str], key: str | os.PathLike[str] | bytes | Ed25519PublicKey, epoch: str | None = None,
+                **options: Any) -> tuple[pd.DataFrame, list[str]]:
     """Run every check on one epoch; returns (table, caveats). Options: see `Audit`."""
     with Audit(pubdir, key, epoch, **options) as audit:
         results = [run_check(name, check, audit) for name, check in CHECKS]
@@ -105,7 +111,7 @@ def audit_epoch(pubdir: str | os.PathLike[str], key, epoch: str | None = None, *
     return results_frame(results), caveats
 
 
-def assert_passed(table, *, allow_skipped: bool = False) -> None:
+def assert_passed(table: pd.DataFrame, *, allow_skipped: bool = False) -> None:
     """Raise AssertionError naming every check that did not pass."""
     allowed = {PASS, SKIPPED} if allow_skipped else {PASS}
     bad = table[~table["status"].isin(allowed)]

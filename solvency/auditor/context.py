@@ -11,12 +11,17 @@ the verifier; the ledger is opened read-only in intent (``create=False``) and on
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from ledger.definitions import load_definitions
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.definitions import BalanceDefinition, load_definitions
 from ledger.open import open_store
+from ledger.store import Store
 from solvency.auditor.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
+from verifier.full_tree import LeafLayer
 from verifier.signature import load_public_key
 
 
@@ -41,7 +46,7 @@ class Audit:
     def __init__(
         self,
         pubdir: str | os.PathLike[str],
-        key,
+        key: str | os.PathLike[str] | bytes | Ed25519PublicKey,
         epoch: str | None = None,
         *,
         ledger: str | None = None,
@@ -66,7 +71,7 @@ class Audit:
         self.sample = sample
         self.seed = seed
         self.caveats: list[str] = []
-        self._store = None
+        self._store: Store | None = None
 
     def __enter__(self) -> Audit:
         return self
@@ -84,13 +89,13 @@ class Audit:
         return read_public(self.paths)
 
     @cached_property
-    def layer(self):
+    def layer(self) -> LeafLayer:
         if self.leaves_path is None:
             raise Skip("no leaf export (private/leaves.bin or leaves.parquet) was given")
         return load_leaves(self.leaves_path, self.public.commitment)
 
     @property
-    def store(self):
+    def store(self) -> Store:
         if self.ledger_uri is None:
             raise Skip("no ledger was given")
         if self._store is None:
@@ -98,7 +103,7 @@ class Audit:
         return self._store
 
     @cached_property
-    def definition(self):
+    def definition(self) -> BalanceDefinition:
         """The ledger's balance definition the commitment names (checked against its hash)."""
         named = self.public.commitment["balance_definition"]
         if named is None:
@@ -122,5 +127,5 @@ class Audit:
         return list(store.user_balances(self.definition, self.public.commitment["as_of"]))
 
 
-def sums_text(assets, values) -> str:
+def sums_text(assets: Iterable[str], values: Iterable[object]) -> str:
     return ", ".join(f"{a} {v}" for a, v in zip(assets, values))

@@ -20,19 +20,25 @@ import bisect
 import dataclasses
 import math
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ledger.clock import format_time, parse_time
+from ledger.definitions import BalanceDefinition
+from ledger.store import AsOf, Store
 from solvency.auditor.publication import list_epochs
 from solvency.books.layout import GALOY, BooksLayout
+from solvency.books.pnl import ProfitAndLoss
 from solvency.books.reconcile import reconcile
-from solvency.books.sheet import balance_sheet
+from solvency.books.sheet import BalanceSheet, balance_sheet
 from verifier.assets.rules import CATEGORIES
 from verifier.history import read_artifact
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def _frame(rows: list[dict[str, Any]], columns: list[str], optional_ints: tuple[str, ...] = ()):
+
+def _frame(rows: list[dict[str, Any]], columns: list[str], optional_ints: tuple[str, ...] = ()) -> pd.DataFrame:
     """A DataFrame; `optional_ints` columns (integers or None) use pandas' nullable Int64, never float."""
     import pandas as pd
 
@@ -54,7 +60,7 @@ def _epoch_docs(pubdir: str | os.PathLike[str]) -> list[tuple[dict[str, Any], di
 # --- across epochs, from the publication ----------------------------------------------------
 
 
-def solvency_by_epoch(pubdir: str | os.PathLike[str]):
+def solvency_by_epoch(pubdir: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per epoch from its signed solvency statement: BTC assets and liabilities (sat), USD
     liabilities (cents, and in sat at the declared price), the margin and the reserve ratio."""
     rows = []
@@ -82,7 +88,7 @@ def solvency_by_epoch(pubdir: str | os.PathLike[str]):
                   ("usd_liabilities_sat", "margin_usd_cents", "usd_cents_per_btc"))
 
 
-def asset_composition(pubdir: str | os.PathLike[str]):
+def asset_composition(pubdir: str | os.PathLike[str]) -> pd.DataFrame:
     """Long table (epoch, as_of, category, counted, sat) of every attested asset category (SPEC 8.3)."""
     rows = []
     for epoch, assets in _epoch_docs(pubdir):
@@ -97,14 +103,14 @@ def asset_composition(pubdir: str | os.PathLike[str]):
 # --- the ledger at one cut-off ----------------------------------------------------------------
 
 
-def balance_sheet_frame(sheet):
+def balance_sheet_frame(sheet: BalanceSheet) -> pd.DataFrame:
     """The lines of a `solvency.books.sheet.BalanceSheet`: (section, line, currency, amount)."""
     rows = [{"section": line.section, "line": line.name, "currency": currency, "amount": amount}
             for line in sheet.lines for currency, amount in line.amounts if amount]
     return _frame(rows, ["section", "line", "currency", "amount"])
 
 
-def balance_sheet_totals(sheet):
+def balance_sheet_totals(sheet: BalanceSheet) -> pd.DataFrame:
     """Per currency: total assets, liabilities, equity and the difference (0 when the books balance)."""
     rows = [{"currency": c, "assets": sheet.total("assets", c), "liabilities": sheet.total("liabilities", c),
              "equity": sheet.total("equity", c), "difference": sheet.difference(c), "balanced": sheet.difference(c) == 0}
@@ -112,14 +118,14 @@ def balance_sheet_totals(sheet):
     return _frame(rows, ["currency", "assets", "liabilities", "equity", "difference", "balanced"])
 
 
-def balance_distribution(store, definition, as_of):
+def balance_distribution(store: Store, definition: BalanceDefinition, as_of: AsOf) -> pd.DataFrame:
     """Every non-zero balance under `definition` as (currency, amount), without wallet ids and
     sorted by currency then amount (so the row order reveals nothing either)."""
     rows = sorted((currency, amount) for _, currency, amount in store.user_balances(definition, as_of))
     return _frame([{"currency": c, "amount": a} for c, a in rows], ["currency", "amount"])
 
 
-def distribution_summary(distribution):
+def distribution_summary(distribution: pd.DataFrame) -> pd.DataFrame:
     """Per currency: count, total, median, 90th and 99th percentile and maximum (integers: the
     percentiles are order statistics, never interpolated)."""
     rows = []
@@ -131,7 +137,7 @@ def distribution_summary(distribution):
     return _frame(rows, ["currency", "count", "total", "median", "p90", "p99", "max"])
 
 
-def log_histogram(amounts, bins_per_decade: int = 4):
+def log_histogram(amounts: Iterable[int], bins_per_decade: int = 4) -> pd.DataFrame:
     """Counts of positive integer amounts in logarithmic bins [low, high) with integer edges
     (``ceil(10^(k / bins_per_decade))``, equal edges merged), from the power of ten at or below
     the smallest amount to the one above the largest."""
@@ -150,7 +156,7 @@ def log_histogram(amounts, bins_per_decade: int = 4):
 # --- periods: P&L, reserves over time, reconciliation and equity across epochs -----------------
 
 
-def period(store, start: str | None = None, end: str | None = None) -> tuple[int | None, int, int]:
+def period(store: Store, start: str | None = None, end: str | None = None) -> tuple[int | None, int, int]:
     """(P&L start or None, first, last) in microseconds for a period given as RFC 3339 texts;
     None means the ledger's first (for the P&L: from the beginning) or last reporting time."""
     first, last = reporting_period(store) if start is None or end is None else (0, 0)
@@ -161,7 +167,7 @@ def period(store, start: str | None = None, end: str | None = None) -> tuple[int
     return begin, begin if begin is not None else first, finish
 
 
-def reporting_period(store) -> tuple[int, int]:
+def reporting_period(store: Store) -> tuple[int, int]:
     """(first, last) reporting time of the ledger's entries, in microseconds."""
     first: int | None = None
     last: int | None = None
@@ -174,7 +180,7 @@ def reporting_period(store) -> tuple[int, int]:
     return first, last
 
 
-def pnl_frame(pnl):
+def pnl_frame(pnl: ProfitAndLoss) -> pd.DataFrame:
     """The lines of a `solvency.books.pnl.ProfitAndLoss`: (kind, line, currency, amount), costs
     positive on expense lines."""
     rows = [{"kind": kind, "line": name, "currency": c, "amount": v}
@@ -183,7 +189,7 @@ def pnl_frame(pnl):
     return _frame(rows, ["kind", "line", "currency", "amount"])
 
 
-def pnl_summary(pnl):
+def pnl_summary(pnl: ProfitAndLoss) -> pd.DataFrame:
     """Per currency: revenue, expenses, net result, capital moves, the owner's change by the
     store's own totals, whether they agree, and the equity earned or consumed by operations."""
     rows = []
@@ -198,7 +204,7 @@ def pnl_summary(pnl):
                          "equity_earned", "equity_consumed"])
 
 
-def fees_by_category(pnl, currency: str = "BTC"):
+def fees_by_category(pnl: ProfitAndLoss, currency: str = "BTC") -> pd.DataFrame:
     """One row per P&L line in `currency`: revenue positive, costs negative (for a bar chart)."""
     frame = pnl_frame(pnl)
     frame = frame[frame["currency"] == currency].copy()
@@ -206,8 +212,8 @@ def fees_by_category(pnl, currency: str = "BTC"):
     return frame.sort_values(["kind", "signed"], ascending=[False, False]).reset_index(drop=True)
 
 
-def reserves_over_time(store, definitions: Mapping[str, Any], start: int, end: int, points: int = 12,
-                       layout: BooksLayout = GALOY):
+def reserves_over_time(store: Store, definitions: Mapping[str, Any], start: int, end: int, points: int = 12,
+                       layout: BooksLayout = GALOY) -> pd.DataFrame:
     """BTC held on each asset line of the layout at `points` evenly spaced cut-offs in [start,
     end] (microseconds) on the reporting axis: (time, line, sat)."""
     if points < 2 or end <= start:
@@ -221,7 +227,8 @@ def reserves_over_time(store, definitions: Mapping[str, Any], start: int, end: i
     return _frame(rows, ["time", "line", "sat"])
 
 
-def reconciliation_by_epoch(store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str], layout: BooksLayout = GALOY):
+def reconciliation_by_epoch(store: Store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str],
+                            layout: BooksLayout = GALOY) -> pd.DataFrame:
     """Each epoch's reconciliation (`solvency.books.reconcile`) of the ledger's reserve lines at its
     cut-off with the categories the epoch's signed attestation states: one row per line."""
     rows = []
@@ -235,7 +242,8 @@ def reconciliation_by_epoch(store, definitions: Mapping[str, Any], pubdir: str |
     return _frame(rows, ["epoch", "as_of", "line", "ledger_sat", "node_sat", "difference_sat", "explanation"])
 
 
-def equity_by_epoch(store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str], layout: BooksLayout = GALOY):
+def equity_by_epoch(store: Store, definitions: Mapping[str, Any], pubdir: str | os.PathLike[str],
+                    layout: BooksLayout = GALOY) -> pd.DataFrame:
     """Per epoch and currency: the owner's equity in the balance sheet at the cut-off, its change
     since the previous epoch, and whether that change is equity earned or consumed."""
     rows = []

@@ -16,12 +16,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier import canonical
 from verifier.commitment import InvalidCommitment, parse_commitment
-from verifier.full_tree import InvalidTree, load_leaf_layer
+from verifier.full_tree import InvalidTree, LeafLayer, load_leaf_layer
 from verifier.history import epoch_dirs, public_dir, read_artifact
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEAF_EXPORTS = ("leaves.bin", "leaves.parquet")
 PROOFS_EXPORT = "proofs.jsonl"
@@ -118,7 +121,7 @@ def read_public(paths: EpochPaths) -> PublicFiles:
     return PublicFiles(read_artifact(paths.commitment), assets, epoch, read_artifact(paths.log_head))
 
 
-def describe(files: PublicFiles):
+def describe(files: PublicFiles) -> pd.DataFrame:
     """The facts an auditor reads first, as a two-column DataFrame (field, value)."""
     import pandas as pd
 
@@ -143,7 +146,7 @@ def describe(files: PublicFiles):
     return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["field", "value"])
 
 
-def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
+def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]) -> LeafLayer:
     """The auditor's leaf layer (`verifier.full_tree.LeafLayer`) for this commitment, strictly parsed."""
     try:
         commitment = parse_commitment(commitment_doc)
@@ -152,7 +155,7 @@ def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]):
     return load_leaf_layer(path, commitment)
 
 
-def leaf_values(layer, assets: tuple[str, ...] | list[str]):
+def leaf_values(layer: LeafLayer, assets: tuple[str, ...] | list[str]) -> pd.DataFrame:
     """The leaf values as a DataFrame (one uint64 column per asset, indexed by leaf position);
     hashes are left out: they carry nothing an auditor can read."""
     import numpy as np

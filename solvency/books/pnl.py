@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ledger.accounts import AccountInfo
 from ledger.definitions import BalanceDefinition, Selector
@@ -65,17 +66,20 @@ class PnlError(ValueError):
     """The profit and loss cannot be drawn up."""
 
 
+Lines = tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ProfitAndLoss:
     start: int | None  # microseconds, exclusive (None: from the beginning)
     end: int  # microseconds, inclusive
-    revenue: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # line -> (currency, amount)
-    expenses: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # costs as positive amounts
+    revenue: Lines  # line -> (currency, amount)
+    expenses: Lines  # costs as positive amounts
     capital: tuple[tuple[str, int], ...]
     change: tuple[tuple[str, int], ...]  # the store's own figure for the owner's change
     entries: int
 
-    def _sum(self, lines, currency: str) -> int:
+    def _sum(self, lines: Lines, currency: str) -> int:
         return sum(dict(amounts).get(currency, 0) for _, amounts in lines)
 
     @property
@@ -89,8 +93,8 @@ class ProfitAndLoss:
     def reconciled(self, currency: str) -> bool:
         return self.net(currency) + dict(self.capital).get(currency, 0) == dict(self.change).get(currency, 0)
 
-    def to_json(self) -> dict:
-        def lines(items):
+    def to_json(self) -> dict[str, Any]:
+        def lines(items: Lines) -> dict[str, dict[str, str]]:
             return {name: {c: str(v) for c, v in amounts} for name, amounts in items}
 
         return {
@@ -178,7 +182,7 @@ def profit_and_loss(
                 line = expenses.setdefault(expense_line, {})
                 line[p.currency] = line.get(p.currency, 0) - signed
 
-    def freeze(lines: dict[str, dict[str, int]]):
+    def freeze(lines: dict[str, dict[str, int]]) -> Lines:
         return tuple((name, tuple(sorted(v.items()))) for name, v in sorted(lines.items()))
 
     change = _owner_change(store, owners, start, end)

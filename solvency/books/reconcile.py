@@ -18,6 +18,7 @@ information only. Ledger assets that no node attests (e.g. a USD hedge) are list
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from solvency.books.layout import GALOY, BooksLayout
 from solvency.books.sheet import BalanceSheet
@@ -55,7 +56,7 @@ class Reconciliation:
     def difference(self) -> int:
         return self.node_total - self.ledger_total
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "items": [{"line": i.line, "categories": list(i.categories), "ledger_sat": str(i.ledger), "node_sat": str(i.node),
                        "difference_sat": str(i.difference), "explanation": i.explanation} for i in self.items],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ledger.accounts import ACCOUNT_TYPES, AccountInfo
 from ledger.definitions import BalanceDefinition, Selector
@@ -68,7 +69,7 @@ class BalanceSheet:
     def balanced(self) -> bool:
         return all(self.difference(c) == 0 for c in self.currencies)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of,
             "balanced": self.balanced,

@@ -35,7 +35,7 @@ LAZY = {
 }
 
 
-def _user_errors(func: Callable) -> Callable:
+def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Report the ledger's exceptions as one-line errors with exit 1, never as tracebacks."""
 
     @functools.wraps(func)
@@ -54,7 +54,7 @@ def _user_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _db_option(func: Callable) -> Callable:
+def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--db",
         envvar="SOLVENCY_DB",
@@ -65,7 +65,7 @@ def _db_option(func: Callable) -> Callable:
     )(func)
 
 
-def _json_option(func: Callable) -> Callable:
+def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
 
 
@@ -222,8 +222,8 @@ _definition_options = [
 ]
 
 
-def _with(options: list[Callable]) -> Callable:
-    def apply(func: Callable) -> Callable:
+def _with(options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed(options):
             func = option(func)
         return func

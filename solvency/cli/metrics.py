@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 SOURCE_CHOICES = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
 
 
-def _data_options(func):
+def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--db", required=True, help="The ledger: a SQLite path, sqlite:///path or mongodb://..."),
         click.option("--snapshots", type=click.Path(file_okay=False), help="Snapshot directory, re-read on every scrape."),
@@ -100,7 +101,7 @@ def metrics() -> None:
 @_data_options
 @click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True, help="TCP port (0: any free port).")
 @click.option("--addr", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless you mean to expose it.")
-def serve(port: int, addr: str, **data) -> None:
+def serve(port: int, addr: str, **data: Any) -> None:
     """Serve /metrics over HTTP until interrupted (SIGINT or SIGTERM)."""
     from solvency.metrics.collector import make_registry
     from solvency.metrics.server import start_server
@@ -130,7 +131,7 @@ def serve(port: int, addr: str, **data) -> None:
 @metrics.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @_data_options
-def write(file: str, **data) -> None:
+def write(file: str, **data: Any) -> None:
     """Write one scrape to FILE for node_exporter's textfile collector (atomic; '-' prints it)."""
     from solvency.metrics.collector import make_registry
     from solvency.metrics.textfile import write_textfile

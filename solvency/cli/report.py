@@ -71,7 +71,7 @@ def report() -> None:
 
 @report.command("balance-sheet")
 @_common
-def balance_sheet_command(db, as_of, definitions_file, as_json) -> None:
+def balance_sheet_command(db: str, as_of: str, definitions_file: str | None, as_json: bool) -> None:
     """Assets = liabilities + equity per currency, checked (committed axis)."""
     _time(as_of, "--as-of")
     store, definitions = _open(db, definitions_file)
@@ -88,7 +88,7 @@ def balance_sheet_command(db, as_of, definitions_file, as_json) -> None:
 @report.command("pnl")
 @_common
 @click.option("--from", "start", help="Start of the period (exclusive), RFC 3339; default: the beginning of the ledger.")
-def pnl_command(db, as_of, definitions_file, as_json, start) -> None:
+def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, start: str | None) -> None:
     """Profit and loss of the bank owner over (FROM, AS-OF] (reporting axis)."""
     end = _time(as_of, "--as-of")
     begin = _time(start, "--from") if start else None
@@ -111,7 +111,7 @@ def pnl_command(db, as_of, definitions_file, as_json, start) -> None:
 @report.command("reconcile")
 @_common
 @click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The node snapshot directory.")
-def reconcile_command(db, as_of, definitions_file, as_json, snapshots) -> None:
+def reconcile_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, snapshots: str) -> None:
     """Ledger reserve accounts against the node snapshot, every difference itemised."""
     _time(as_of, "--as-of")
     try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ledger.chain import PostedEntry
 from ledger.clock import parse_time
-from ledger.entries import JournalEntry, Posting, transfer
+from ledger.entries import JournalEntry, MetadataValue, Posting, transfer
 from ledger.store import Store
 
 DAY = "2026-11-20"
@@ -87,7 +87,7 @@ class BankDay:
         self.clock += self.rng.randrange(1, max(2, DAY_US // (self.users * 25)))
         return min(self.clock, DAY_START + DAY_US - 1)
 
-    def _entry(self, kind: str, postings: tuple[Posting, ...], memo: str, key: str | None = None, **meta) -> JournalEntry:
+    def _entry(self, kind: str, postings: tuple[Posting, ...], memo: str, key: str | None = None, **meta: MetadataValue) -> JournalEntry:
         self.report.by_kind[kind] = self.report.by_kind.get(kind, 0) + 1
         metadata = tuple(sorted({"type": kind, **meta}.items()))
         return JournalEntry(postings, memo, metadata, self._tick(), key)

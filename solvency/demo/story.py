@@ -26,14 +26,15 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from ledger.definitions import load_definitions
+from ledger.chain import PostedEntry
+from ledger.definitions import BalanceDefinition, load_definitions
 from ledger.entries import JournalEntry, Posting, transfer
 from ledger.sqlite.store import SQLiteStore
 from ledger.store import Store
@@ -54,6 +55,9 @@ from solvency.tree.store import TreeStore
 from verifier import canonical
 
 MARKER = ".solvency-demo"
+Echo = Callable[..., object]
+#: ``progress(total, label)``: a context manager yielding an update callback (or None).
+Progress = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
 PRICE_CENTS = 9_500_000
 UNBOOKED_FEE = 1_850  # an on-chain fee the operator forgot to book in period 2
 
@@ -89,16 +93,16 @@ class DemoDay(BankDay):
 class _Counting:
     """Store proxy that reports each posted batch to a progress callback."""
 
-    def __init__(self, store, update: Callable[[int], None] | None) -> None:
+    def __init__(self, store: Store, update: Callable[[int], None] | None) -> None:
         self._store, self._update = store, update
 
-    def post_batch(self, entries):
+    def post_batch(self, entries: Sequence[JournalEntry]) -> Sequence[PostedEntry]:
         result = self._store.post_batch(entries)
         if self._update is not None:
             self._update(len(entries))
         return result
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
 
@@ -120,8 +124,8 @@ def _utc_second_after_now() -> str:
     return datetime.fromtimestamp(int(time.time()) - 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _reserve(store, definitions, name: str) -> int:
-    return store.totals(definitions[name]).get("BTC", 0)
+def _reserve(store: Store, definitions: Mapping[str, BalanceDefinition], name: str) -> int:
+    return dict(store.totals(definitions[name])).get("BTC", 0)
 
 
 def _verifier() -> list[str]:
@@ -143,7 +147,8 @@ def _prepare_out(out: Path) -> None:
     (out / MARKER).write_text("written by `solvency demo`; the whole directory is replaced on the next run\n")
 
 
-def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026, *, echo=print, progress=None) -> DemoResult:
+def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026, *, echo: Echo = print,
+             progress: Progress | None = None) -> DemoResult:
     """Run every step; `progress(total, label)` is a context manager yielding an update callback."""
     started = time.perf_counter()
     out = Path(out)
@@ -223,11 +228,11 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
 
 
 @contextmanager
-def _no_progress(total: int, label: str):
+def _no_progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
     yield None
 
 
-def _run(argv: list[str], echo) -> int:
+def _run(argv: list[str], echo: Echo) -> int:
     done = subprocess.run(argv, capture_output=True, text=True)
     lines = done.stdout.rstrip().splitlines()
     shown = [line for line in lines if not line.startswith("  ok")]
@@ -239,7 +244,7 @@ def _run(argv: list[str], echo) -> int:
     return done.returncode
 
 
-def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, echo) -> None:
+def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, echo: Echo) -> None:
     epoch = result.epochs[-1]
     with TreeStore(pubdir / epoch / "private" / "tree") as store:
         ids = list(store.user_ids())
@@ -264,7 +269,7 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
     result.checks["history"] = _run(verify + ["history", str(pubdir), "--key", pub, "--trusted-head", str(trusted)], echo)
 
 
-def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
+def _books(result: DemoResult, db: Path, snapshot: Path, echo: Echo) -> None:
     definitions = load_definitions()
     as_of = result.as_of[-1]
     with SQLiteStore(str(db)) as store:
@@ -282,7 +287,7 @@ def _books(result: DemoResult, db: Path, snapshot: Path, echo) -> None:
                           net_result=dict((c, pnl.net(c)) for c in pnl.currencies), reconciliation=recon.to_json())
 
 
-def _statement(result: DemoResult, pubdir: Path, echo) -> None:
+def _statement(result: DemoResult, pubdir: Path, echo: Echo) -> None:
     epoch = canonical.loads((pubdir / result.epochs[-1] / "public" / "epoch.json").read_bytes())
     statement = epoch["solvency"]
     echo(f"\nSolvency statement of epoch {epoch['epoch']} (signed in epoch.json, bound into the transparency log)")
@@ -296,7 +301,7 @@ def _statement(result: DemoResult, pubdir: Path, echo) -> None:
     result.summary["statement"] = statement
 
 
-def _where(result: DemoResult, echo) -> None:
+def _where(result: DemoResult, echo: Echo) -> None:
     out = result.out
     echo(f"\nDone in {result.seconds:.1f} s. Files:")
     for path, what in (

@@ -40,7 +40,7 @@ def demo_key(seed: int, label: str) -> PrivateKey:
 
 
 def _hash160(data: bytes) -> bytes:
-    return hash160(data)
+    return bytes(hash160(data))
 
 
 def multisig_script(m: int, pubkeys: list[bytes]) -> bytes:
@@ -73,7 +73,7 @@ def p2tr(priv: PrivateKey) -> bytes:
 
 
 def _witness_bytes(items: list[bytes]) -> bytes:
-    return compact.to_bytes(len(items)) + b"".join(compact.to_bytes(len(w)) + w for w in items)
+    return bytes(compact.to_bytes(len(items))) + b"".join(bytes(compact.to_bytes(len(w))) + w for w in items)
 
 
 def bip322_sign_multisig(witness_script: bytes, message: str, keys: list[PrivateKey]) -> str:
@@ -138,7 +138,7 @@ class DemoWallets:
     def cold_descriptor(self, address: Address) -> str:
         keys = ",".join(k.public_key.format().hex() for k in address.keys)
         body = f"wsh(sortedmulti(2,{keys}))"
-        return body + "#" + checksum(body)
+        return f"{body}#{checksum(body)}"
 
     @property
     def node_pubkey(self) -> str:

@@ -59,10 +59,12 @@ class _Files:
         return value
 
     def getinfo(self) -> lnd.NodeInfo:
-        return self.get(layout.GETINFO, lnd.parse_getinfo)
+        info: lnd.NodeInfo = self.get(layout.GETINFO, lnd.parse_getinfo)
+        return info
 
     def channels(self) -> tuple[lnd.Channel, ...]:
-        return self.get(layout.LISTCHANNELS, lnd.parse_listchannels)
+        channels: tuple[lnd.Channel, ...] = self.get(layout.LISTCHANNELS, lnd.parse_listchannels)
+        return channels
 
 
 def _lightning_local(files: _Files) -> AssetReading:

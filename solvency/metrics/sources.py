@@ -38,13 +38,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from ledger.definitions import BalanceDefinition
 from ledger.money import CURRENCIES
 from ledger.open import open_store
+from ledger.store import Store
 from solvency.metrics.catalog import LEDGER_SOURCE, PUBLICATION_SOURCE
 from solvency.metrics.node import node_down, read_node
 from solvency.metrics.readings import Failure, LedgerReading, NodeReading, PublicationReading
-from verifier.commitment import parse_commitment, verify_commitment
+from verifier.commitment import Commitment, parse_commitment, verify_commitment
 from verifier.epoch import verify_epoch
 from verifier.history import read_artifact
 
@@ -69,9 +72,9 @@ class LedgerSource:
     def __init__(self, uri: str, definitions: Mapping[str, BalanceDefinition]) -> None:
         self.uri = uri
         self.definitions = dict(definitions)
-        self._store = None
+        self._store: Store | None = None
 
-    def _open(self):
+    def _open(self) -> Store:
         if self._store is None:
             self._store = open_store(self.uri, create=False)
         return self._store
@@ -83,7 +86,7 @@ class LedgerSource:
             finally:
                 self._store = None
 
-    def _read_once(self, store) -> tuple[LedgerReading, bool]:
+    def _read_once(self, store: Store) -> tuple[LedgerReading, bool]:
         digest = store.digest()
         as_of = 0
         if digest.entry_count:
@@ -195,7 +198,7 @@ def _as_of_seconds(text: str) -> int:
 class PublicationSource:
     """The latest published commitment of a publication directory."""
 
-    def __init__(self, directory: str, public_key=None) -> None:
+    def __init__(self, directory: str, public_key: Ed25519PublicKey | None = None) -> None:
         self.directory = Path(directory)
         self.public_key = public_key
 
@@ -215,7 +218,7 @@ class PublicationSource:
             )
         return out
 
-    def _read_epoch(self, public: Path):
+    def _read_epoch(self, public: Path) -> tuple[Commitment, int | None]:
         document = read_artifact(public / "commitment.json")
         commitment = verify_commitment(document, self.public_key) if self.public_key is not None else parse_commitment(document)
         sequence = None
@@ -236,7 +239,7 @@ class PublicationSource:
         try:
             epochs = [self._read_epoch(public) for public in self._candidates()]
             if all(sequence is not None for _, sequence in epochs):
-                latest, sequence = max(epochs, key=lambda pair: pair[1])
+                latest, sequence = max(epochs, key=lambda pair: pair[1] or 0)  # all sequences are ints here
             else:
                 latest, sequence = max(epochs, key=lambda pair: (pair[0].as_of, pair[0].epoch))
             digest = latest.document.get("ledger_digest")
