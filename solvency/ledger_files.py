@@ -1,5 +1,8 @@
-"""Files the bank writes from its ledger, each put in place atomically (`solvency.atomic`).
+"""The ledger's files on the bank's side: JSON Lines batches posted from files, and what the bank
+writes from its ledger, each put in place atomically (`solvency.atomic`).
 
+* `read_entry_files` and `post_entry_files`: entries from JSON Lines files (`ledger.jsonl`), all
+  files one all-or-nothing batch, every problem named as ``FILE:LINE: FIELD: REASON``;
 * `write_balances`: per-user balances of a definition as CSV or Parquet (the encoding is
   `ledger.frames`), e.g. for ``solvency ledger balances --out`` and the demo;
 * `import_to_sqlite`: copy a medici (MongoDB) ledger into a new SQLite file. The copy is built
@@ -14,12 +17,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
+from ledger.chain import LedgerDigest, PostedEntry
+from ledger.entries import JournalEntry
 from ledger.errors import BatchRejected, ImportMismatch, LedgerError
 from ledger.frames import Rows, Totals, writer_for
+from ledger.jsonl import parse_lines
 from ledger.open import open_store
+from ledger.store import Store
 from solvency.atomic import atomic_write, staged_file
 
 if TYPE_CHECKING:
@@ -33,12 +43,78 @@ class BadSourceUri(ValueError):
     """`ledger.store.open_store` refuses the source URI (a usage error, not bad data)."""
 
 
-class ImportFailed(Exception):
-    """The import wrote nothing: `str(exc)` is the one-line reason, `details` the itemised problems."""
+class Refused(Exception):
+    """Nothing was written: `str(exc)` is the one-line reason, `details` the itemised problems."""
 
     def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.details = details
+
+
+@dataclass(frozen=True)
+class EntryFiles:
+    """The entries of some JSON Lines files, where each came from, and the lines that did not parse."""
+
+    entries: tuple[JournalEntry, ...]
+    where: tuple[tuple[str, int], ...]  # (file, line) of each entry
+    problems: tuple[str, ...]  # FILE:LINE: FIELD: REASON of each line that did not parse
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What `post_entry_files` posted (replays of earlier entries included) and the ledger after it."""
+
+    posted: tuple[PostedEntry, ...]
+    new: int
+    digest: LedgerDigest
+
+
+def read_entry_files(files: Sequence[str], stdin: BinaryIO | None = None) -> EntryFiles:
+    """Parse every file (``-``: `stdin`); `Refused` if one cannot be read or none holds an entry."""
+    entries: list[JournalEntry] = []
+    where: list[tuple[str, int]] = []
+    problems: list[str] = []
+    for name in files:
+        try:
+            if name == "-":
+                data = (stdin or sys.stdin.buffer).read()
+            else:
+                with open(name, "rb") as handle:
+                    data = handle.read()
+        except OSError as exc:
+            raise Refused(f"{name}: cannot read: {exc.strerror}") from None
+        found, numbers, errors = parse_lines(data.splitlines(), "<stdin>" if name == "-" else name)
+        entries.extend(found)
+        where.extend((name, n) for n in numbers)
+        problems.extend(str(e) for e in errors)
+    if not entries and not problems:
+        raise Refused("no entries in the input")
+    return EntryFiles(tuple(entries), tuple(where), tuple(problems))
+
+
+def post_entry_files(store: Store, batch: EntryFiles) -> Posted:
+    """Post `batch` as one all-or-nothing batch; `Refused`, naming every problem, if any line is bad.
+
+    A line that did not parse rejects the batch: the lines that did are only checked (so that one
+    run lists every problem), never posted.
+    """
+    before = store.digest().entry_count
+    problems = list(batch.problems)
+    posted: tuple[PostedEntry, ...] = ()
+    try:
+        if problems:
+            if batch.entries:
+                store.check_batch(list(batch.entries))
+        else:
+            posted = tuple(store.post_batch(list(batch.entries)))
+    except BatchRejected as exc:
+        for problem in exc.errors:
+            name, number = batch.where[problem.index] if problem.index < len(batch.where) else ("?", 0)
+            problems.append(f"{name}:{number}: {problem.field}: {problem.reason}")
+        posted = ()
+    if problems:
+        raise Refused(f"rejected: {len(problems)} problem(s); nothing was written", tuple(problems))
+    return Posted(posted, len({p.seq for p in posted if p.seq > before}), store.digest())
 
 
 def write_balances(rows: Rows, path: str) -> Totals:
@@ -53,7 +129,7 @@ def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, ba
     """Copy the medici ledger at `source_uri` into the new SQLite ledger `path` and check the copy.
 
     Raises `BadSourceUri` for a URI `ledger.store.open_store` refuses, FileExistsError if `path`
-    appeared meanwhile, and `ImportFailed` for anything the source or the checks refuse.
+    appeared meanwhile, and `Refused` for anything the source or the checks refuse.
     """
     from pymongo.errors import PyMongoError
 
@@ -65,7 +141,7 @@ def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, ba
     except ValueError as exc:
         raise BadSourceUri(str(exc)) from None
     except (LedgerError, PyMongoError) as exc:
-        raise ImportFailed(f"cannot open {source_uri.split('@')[-1]}: {exc}") from None
+        raise Refused(f"cannot open {source_uri.split('@')[-1]}: {exc}") from None
     try:
         with staged_file(path, overwrite=False, side_suffixes=SQLITE_SIDE_FILES, prefix=f".{os.path.basename(path)}.importing-") as temp:
             target = open_store(str(temp))
@@ -75,17 +151,17 @@ def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, ba
                 target.close()
             _fold_wal(temp)
     except BatchRejected as exc:
-        raise ImportFailed(
+        raise Refused(
             f"the source holds entries the ledger refuses ({len(exc.errors)} problem(s)); nothing was written",
             tuple(f"rejected: {error}" for error in exc.errors[:SHOWN_PROBLEMS]),
         ) from None
     except ImportMismatch as exc:
-        raise ImportFailed(
+        raise Refused(
             f"the copy does not match the source ({len(exc.problems)} difference(s)); nothing was written",
             tuple(f"mismatch: {problem}" for problem in exc.problems[:SHOWN_PROBLEMS]),
         ) from None
     except (LedgerError, PyMongoError) as exc:
-        raise ImportFailed(f"{exc}; nothing was written") from None
+        raise Refused(f"{exc}; nothing was written") from None
     finally:
         source.close()
     return report

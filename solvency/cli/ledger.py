@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -19,14 +18,13 @@ import click
 from ledger.accounts import legal_entity_problem, path_problem
 from ledger.clock import format_time, parse_time
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
-from ledger.entries import JournalEntry, entry_id_problem
+from ledger.entries import entry_id_problem
 from ledger.errors import BatchRejected, ChainBroken, DefinitionError, LedgerError, TrialBalanceNotZero
-from ledger.jsonl import LineError, parse_lines
 from ledger.open import open_store
 from ledger.sqlite.store import SQLiteStore
 from ledger.store import Store
 from solvency.cli.common import Rejected
-from solvency.ledger_files import write_balances
+from solvency.ledger_files import Refused, post_entry_files, read_entry_files, write_balances
 from verifier.lazyclick import LazyGroup
 
 DEFAULT_DB = "./solvency.db"
@@ -138,47 +136,15 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
     is all-or-nothing: any bad line rejects everything, and every problem is reported as
     FILE:LINE: FIELD: REASON.
     """
-
-    entries: list[JournalEntry] = []
-    where: list[tuple[str, int]] = []
-    errors: list[LineError | str] = []
-    for name in files:
-        try:
-            if name == "-":
-                data = sys.stdin.buffer.read()
-            else:
-                with open(name, "rb") as handle:
-                    data = handle.read()
-        except OSError as exc:
-            raise Rejected(f"{name}: cannot read: {exc.strerror}") from None
-        found, numbers, problems = parse_lines(data.splitlines(), "<stdin>" if name == "-" else name)
-        entries.extend(found)
-        where.extend((name, n) for n in numbers)
-        errors.extend(problems)
-    if not entries and not errors:
-        raise Rejected("no entries in the input")
-    store = _open(db)
     try:
-        before = store.digest().entry_count
-        try:
-            # A line that did not parse rejects the batch: the lines that did are only checked
-            # (so that one run lists every problem), never posted.
-            posted = store.post_batch(entries) if entries and not errors else ()
-            if entries and errors:
-                store.check_batch(entries)
-        except BatchRejected as exc:
-            for problem in exc.errors:
-                name, number = where[problem.index] if problem.index < len(where) else ("?", 0)
-                errors.append(f"{name}:{number}: {problem.field}: {problem.reason}")
-            posted = ()
-        if errors:
-            for line in errors:
-                click.echo(str(line), err=True)
-            raise Rejected(f"rejected: {len(errors)} problem(s); nothing was written")
-        digest = store.digest()
-    finally:
-        store.close()
-    new = len({p.seq for p in posted if p.seq > before})
+        batch = read_entry_files(files)
+        with _open(db) as store:
+            result = post_entry_files(store, batch)
+    except Refused as exc:
+        for line in exc.details:
+            click.echo(line, err=True)
+        raise Rejected(str(exc)) from None
+    posted, new, digest = result.posted, result.new, result.digest
     payload = {
         "posted": [{"entry_id": p.entry_id, "seq": p.seq, "entry_hash": p.entry_hash} for p in posted],
         "entry_count": digest.entry_count,

@@ -16,7 +16,7 @@ import click
 
 from ledger.clock import format_time, parse_time
 from solvency.cli.common import Rejected
-from solvency.ledger_files import BadSourceUri, ImportFailed, import_to_sqlite
+from solvency.ledger_files import BadSourceUri, Refused, import_to_sqlite
 
 
 def _sqlite_path(target: str) -> str:
@@ -55,7 +55,7 @@ def import_ledger(source_uri: str, target: str, as_of: str | None, batch_size: i
         raise click.UsageError(str(exc)) from None
     except FileExistsError:
         raise click.UsageError(f"--to {path!r} already exists; the import creates a new ledger") from None
-    except ImportFailed as exc:
+    except Refused as exc:
         for line in exc.details:
             click.echo(line, err=True)
         raise Rejected(str(exc)) from None
