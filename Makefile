@@ -19,9 +19,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/solvency demo --out demo-out
 
-test: $(STAMP)
-	$(VENV)/bin/lint-imports
+test: lint $(STAMP)
 	$(PY) -m pytest -q -m "not slow" -p no:cacheprovider
+
+# The guards of the structure: import contracts (no circle, no arrow back up), ruff, mypy
+# (strict on verifier/). Configuration in pyproject.toml.
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

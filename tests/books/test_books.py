@@ -171,7 +171,9 @@ def test_report_cli(tmp_path):
     db = tmp_path / "l.db"
     with SQLiteStore(str(db), create=True) as store:
         galoy_period(store)
-    run = lambda *a: subprocess.run([sys.executable, "-m", "solvency", "report", *a], capture_output=True, text=True)
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "solvency", "report", *args], capture_output=True, text=True)
+
     out = run("balance-sheet", "--db", str(db), "--as-of", "2030-01-01T00:00:00Z", "--definitions", REAL, "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)

@@ -50,12 +50,12 @@ def start_exporter(ledger_db: Path, snapshot_dir: Path) -> Iterator:
     running: list[Exporter] = []
 
     def start(*, publication: PublicationSource | None = None, snapshots: SnapshotSource | None = None,
-              config: FigureConfig = FigureConfig()) -> Exporter:
+              config: FigureConfig | None = None) -> Exporter:
         collector = SolvencyCollector(
             LedgerSource(str(ledger_db), load_definitions()),
             snapshots or SnapshotSource(str(snapshot_dir)),
             publication,
-            config,
+            config or FigureConfig(),
         )
         server = start_server(make_registry(collector), "127.0.0.1", 0, poll_interval=0.05)
         running.append(Exporter(server, collector, ledger_db, snapshot_dir))

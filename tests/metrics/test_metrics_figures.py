@@ -36,7 +36,7 @@ def ledgers(draw):
         "customer-liabilities": (("BTC", draw(amounts)), ("USD", draw(amounts))),
         "bankowner-equity": (("BTC", draw(signed)), ("USD", draw(signed))),
     }
-    for source, definition in CONFIG.source_definitions:
+    for _source, definition in CONFIG.source_definitions:
         balances[definition] = (("BTC", draw(signed)),)
     return LedgerReading(draw(st.integers(0, 10**9)), "00" * 32, draw(st.integers(0, 2**62)), tuple(sorted(balances.items())))
 
