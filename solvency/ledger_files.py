@@ -40,7 +40,7 @@ SHOWN_PROBLEMS = 50
 
 
 class BadSourceUri(ValueError):
-    """`ledger.store.open_store` refuses the source URI (a usage error, not bad data)."""
+    """`ledger.open.open_store` refuses the source URI (a usage error, not bad data)."""
 
 
 class Refused(Exception):
@@ -128,7 +128,7 @@ def write_balances(rows: Rows, path: str) -> Totals:
 def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, batch_size: int = 5000) -> ImportReport:
     """Copy the medici ledger at `source_uri` into the new SQLite ledger `path` and check the copy.
 
-    Raises `BadSourceUri` for a URI `ledger.store.open_store` refuses, FileExistsError if `path`
+    Raises `BadSourceUri` for a URI `ledger.open.open_store` refuses, FileExistsError if `path`
     appeared meanwhile, and `Refused` for anything the source or the checks refuse.
     """
     from pymongo.errors import PyMongoError

@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok, 1 rejected input or failed check (the message names the file, line, field and
 reason), 2 usage. ``--db`` defaults to ``$SOLVENCY_DB``, else ``./solvency.db``; it also accepts
-``sqlite:///path`` and ``mongodb://...`` URIs (`ledger.store.open_store`).
+``sqlite:///path`` and ``mongodb://...`` URIs (`ledger.open.open_store`).
 """
 
 from __future__ import annotations
