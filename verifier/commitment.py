@@ -16,7 +16,6 @@ proof is folded against it, and two different documents never parse to equal com
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -131,9 +130,6 @@ class Commitment(SignedArtifact):
             "ledger_digest": None if self.ledger_digest is None else self.ledger_digest.to_json(),
             "signer_key_id": self.signer_key_id,
         }
-
-    def with_signature(self, signature: Signature) -> Commitment:
-        return dataclasses.replace(self, signature=signature)
 
     @classmethod
     def parse(cls, doc: JSON) -> Commitment:

@@ -18,7 +18,6 @@ is caught as soon as two heads of the same size with different roots meet.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -129,9 +128,6 @@ class Epoch(SignedArtifact):
             "signer_key_id": self.signer_key_id,
         }
 
-    def with_signature(self, signature: Signature) -> Epoch:
-        return dataclasses.replace(self, signature=signature)
-
     @classmethod
     def parse(cls, doc: JSON) -> Epoch:
         """The format marker, then the exact schema of SPEC 11.2."""
@@ -185,9 +181,6 @@ class LogHead(SignedArtifact):
             "consistency": None if self.consistency is None else self.consistency.to_json(),
             "signer_key_id": self.signer_key_id,
         }
-
-    def with_signature(self, signature: Signature) -> LogHead:
-        return dataclasses.replace(self, signature=signature)
 
     @classmethod
     def parse(cls, doc: JSON) -> LogHead:

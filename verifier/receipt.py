@@ -12,7 +12,6 @@ signed it, and it names the exact commitment it belongs to.
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 from dataclasses import dataclass
 
@@ -73,9 +72,6 @@ class Receipt(SignedArtifact):
             "issued_at": str(self.issued_at),
             "signer_key_id": self.signer_key_id,
         }
-
-    def with_signature(self, signature: Signature) -> Receipt:
-        return dataclasses.replace(self, signature=signature)
 
     @classmethod
     def parse(cls, doc: JSON) -> Receipt:

@@ -20,11 +20,12 @@ followed by one newline. `load_public_key` also accepts the 64 hex characters of
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -224,8 +225,9 @@ class SignedArtifact:
         raise NotImplementedError
 
     def with_signature(self, signature: Signature) -> Self:
-        """A copy carrying `signature` (the prover signs `signed_message()` and calls this)."""
-        raise NotImplementedError
+        """A copy carrying `signature` (the prover signs `signed_message()` and calls this).
+        Every artifact class is a frozen dataclass with a ``signature`` field."""
+        return cast(Self, dataclasses.replace(cast(Any, self), signature=signature))
 
     def to_json(self) -> dict[str, Any]:
         """The artifact's JSON object (with its signature when signed)."""

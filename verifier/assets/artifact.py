@@ -543,9 +543,6 @@ class Attestation(SignedArtifact):
     def with_node_signature(self, node_signature: NodeSignature) -> Attestation:
         return dataclasses.replace(self, node_signature=node_signature, signature=None)
 
-    def with_signature(self, signature: Signature) -> Attestation:
-        return dataclasses.replace(self, signature=signature)
-
     def utxos(self) -> tuple[tuple[str, Utxo], ...]:
         """Every listed UTXO with the list it is in: cold storage first, then lnd's."""
         return tuple(("cold_utxos", u) for u in self.cold_utxos) + tuple(("onchain_utxos", u) for u in self.onchain_utxos or ())
