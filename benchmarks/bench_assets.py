@@ -54,11 +54,16 @@ def _scaled_snapshot(b, n: int, directory: Path, epoch: str, commitment: dict) -
 def main(argv: list[str]) -> int:
     from coincurve import PrivateKey
 
-    from solvency.keys import generate_key, sign_artifact
-    from solvency.reserves.attest import build_body, load_node_signature, load_price, load_proofs
+    from solvency.keys import generate_key, sign
+    from solvency.reserves.attest import (
+        build_attestation,
+        commitment_copy,
+        load_price,
+        load_proofs,
+        read_node_signature,
+    )
     from solvency.reserves.snapshot import load_snapshot
     from verifier.assets.attestation import verify_attestation
-    from verifier.commitment import commitment_hash
 
     n = int(argv[0]) if argv else 300
     b = _builder()
@@ -71,14 +76,12 @@ def main(argv: list[str]) -> int:
         _scaled_snapshot(b, n, root / "snap", epoch, commitment)
         setup = time.perf_counter() - started
 
-        summary = {"hash": commitment_hash(commitment).hex(), "epoch": epoch,
-                   "assets": list(commitment["assets"]), "root_sums": list(commitment["root"]["sums"])}
+        copy_ = commitment_copy(commitment, epoch, private.public_key())
         started = time.perf_counter()
         snap = load_snapshot(root / "snap")
-        body = build_body(snap, epoch, summary, load_proofs(snap.directory), load_price(snap.directory))
+        draft = build_attestation(snap, epoch, copy_, load_proofs(snap.directory), load_price(snap.directory))
         prove = time.perf_counter() - started
-        body["node_signature"] = load_node_signature(snap.directory, body, snap.node.identity_pubkey)
-        doc = sign_artifact(body, private)
+        doc = sign(draft.with_node_signature(read_node_signature(snap.directory, draft)), private).to_json()
 
         started = time.perf_counter()
         verify_attestation(doc, private.public_key(), commitment=commitment)

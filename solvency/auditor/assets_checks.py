@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from solvency.auditor.context import Audit, AuditMismatch, Skip
-from verifier.assets.attestation import compute_statement, compute_totals, verify_attestation
+from verifier.assets.artifact import Attestation
+from verifier.assets.attestation import verify_attestation
+from verifier.assets.statement import attestation_totals, solvency_statement
+from verifier.commitment import Commitment
 
 
 def check_attestation(audit: Audit) -> str:
@@ -26,12 +29,12 @@ def check_statement(audit: Audit) -> str:
     public = audit.public
     if public.assets is None:
         raise Skip("the epoch binds no asset attestation")
-    recomputed = compute_statement(compute_totals(public.assets), public.commitment | {"root_sums": public.commitment["root"]["sums"]},
-                                   public.assets["statement"]["price"])
-    if recomputed != public.assets["statement"]:
+    attested, committed = Attestation.parse(public.assets), Commitment.parse(public.commitment)
+    recomputed = solvency_statement(attestation_totals(attested), committed.assets, committed.root_sums, attested.statement.price)
+    if recomputed != attested.statement:
         raise AuditMismatch("assets.json's statement does not follow from its totals and the committed root sums",
                             reason="STATEMENT_MISMATCH")
-    if public.epoch["solvency"] != recomputed:
+    if public.epoch["solvency"] != recomputed.to_json():
         raise AuditMismatch("epoch.json's solvency statement differs from the recomputed one", reason="STATEMENT_MISMATCH")
     return "recomputed from the attested totals and the committed root sums; equal in assets.json and epoch.json"
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeRead
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves import snapshot as layout
 from solvency.reserves.fields import SnapshotError, read_json
-from verifier.assets.attestation import check_price
-from verifier.assets.rules import ChannelFigures, our_escrow
+from verifier.assets.artifact import Price
+from verifier.assets.rules import our_escrow
 
 log = logging.getLogger(__name__)
 
@@ -89,19 +88,7 @@ def _channel_escrow(files: _Files) -> AssetReading:
     for c in files.channels():
         # Every channel's escrow identity is checked; only channels we opened count (the escrow of
         # a channel the peer opened is the peer's money).
-        total += our_escrow(
-            ChannelFigures(
-                channel_point=c.channel_point,
-                capacity=c.capacity,
-                local=c.local,
-                remote=c.remote,
-                unsettled=c.unsettled,
-                commit_fee=c.commit_fee,
-                commitment_type=c.commitment_type,
-                initiator=c.initiator,
-                pending_htlcs=c.pending_htlcs,
-            )
-        )
+        total += our_escrow(c.figures())
     return AssetReading("channel_escrow", total)
 
 
@@ -169,11 +156,8 @@ def _price(files: _Files) -> PriceReading | Failure | None:
         raw = files.get(layout.PRICE, required=False)
         if raw is None:
             return None
-        price = check_price(raw, layout.PRICE)
-        if price is None:
-            return None
-        moment = datetime.strptime(price["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        return PriceReading(price["usd_cents_per_btc"], int(moment.timestamp()))
+        price = Price.parse(raw, layout.PRICE)
+        return PriceReading(price.usd_cents_per_btc, int(price.time.to_datetime().timestamp()))
     except Exception as exc:  # noqa: BLE001 - a bad price is an unknown price, never 0
         log.warning("declared price is unreadable: %s", exc)
         return Failure(PRICE_SOURCE, str(exc))

@@ -47,7 +47,7 @@ from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, lates
 from solvency.reserves.attest import (
     build_attestation,
     challenge_for,
-    commitment_summary,
+    commitment_copy,
     load_price,
     load_proofs,
     read_node_signature,
@@ -197,11 +197,11 @@ def prepare(
             )
             clock.lap("tree build")
             _copy_snapshot(Path(snapshots), staging / "snapshot")
-            summary = commitment_summary(commitment, epoch, public_key_of(private_key))
-            challenge = challenge_for(snap, epoch, summary)
+            copy = commitment_copy(commitment, epoch, public_key_of(private_key))
+            challenge = challenge_for(snap, epoch, copy)
             write_artifact(staging / "pending.json", {
                 "format": PENDING_FORMAT, "epoch": epoch, "as_of": as_of, "challenge": challenge,
-                "commitment_hash": summary["hash"], "users": len(balances.user_ids),
+                "commitment_hash": copy.hash, "users": len(balances.user_ids),
                 "previous": None if previous is None else previous.epoch,
             })
             _crash_point("prepared-staging")
@@ -229,8 +229,8 @@ def _draft_attestation(prepared: Prepared, private_key: Ed25519PrivateKey) -> At
     directory = prepared.directory / "snapshot"
     try:
         snap = load_snapshot(directory)
-        summary = commitment_summary(prepared.commitment, prepared.epoch, public_key_of(private_key))
-        return build_attestation(snap, prepared.epoch, summary, load_proofs(directory), load_price(directory))
+        copy = commitment_copy(prepared.commitment, prepared.epoch, public_key_of(private_key))
+        return build_attestation(snap, prepared.epoch, copy, load_proofs(directory), load_price(directory))
     except SnapshotError as exc:
         raise PublishError(f"{directory}: {exc}") from None
 

@@ -1,6 +1,7 @@
 """Build the asset attestation ``assets.json`` from a snapshot directory (SPEC 8.6-8.7).
 
-Steps (the CLI in `solvency.cli.assets` and `solvency.publish` run them):
+Steps (`solvency.publish` runs them; for `solvency assets`, `read_inputs` runs 1-2 from the
+command's files and its `AttestationInputs` runs the rest):
 
 1. `load_snapshot` reads and cross-checks the raw outputs (one anchor block for all files).
 2. `commitment_copy` checks this epoch's signed liabilities commitment and copies what the
@@ -20,15 +21,17 @@ verifier's typed `Attestation`, so its bytes are the ones the verifier parses ba
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from solvency.keys import load_private_key
 from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
+from verifier import canonical
 from verifier.assets.address import descriptor_script, script_address
 from verifier.assets.artifact import (
     PROOF_FORMATS,
@@ -46,7 +49,7 @@ from verifier.assets.artifact import (
     Utxo,
 )
 from verifier.assets.attestation import verify_proof_of_control
-from verifier.assets.challenge import challenge_message, node_message
+from verifier.assets.challenge import challenge_message
 from verifier.assets.rules import COMMITMENT_TYPES
 from verifier.assets.signmessage import verify_lnd_node
 from verifier.assets.statement import attestation_statement, attestation_totals
@@ -69,17 +72,8 @@ def commitment_copy(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -
     return CommitmentCopy(commitment_hash(parsed).hex(), parsed.epoch, tuple(parsed.assets), tuple(parsed.root_sums))
 
 
-def commitment_summary(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
-    """`commitment_copy` as the JSON object of the attestation's ``commitment`` member."""
-    return commitment_copy(commitment, epoch, public_key).to_json()
-
-
-def _copy(summary: CommitmentCopy | Mapping[str, Any]) -> CommitmentCopy:
-    return summary if isinstance(summary, CommitmentCopy) else CommitmentCopy.parse(dict(summary))
-
-
-def challenge_for(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any]) -> str:
-    return challenge_message(epoch, s.anchor.height, s.anchor.hash, _copy(summary).hash)
+def challenge_for(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy) -> str:
+    return challenge_message(epoch, s.anchor.height, s.anchor.hash, commitment.hash)
 
 
 def _utxo(txid: str, vout: int, amount: int, script: str, address: str | None, descriptor: str | None,
@@ -156,17 +150,17 @@ def _check_proofs(proofs: tuple[ProofOfControl, ...], utxos: tuple[Utxo, ...], c
             raise SnapshotError(snap.PROOFS, u.address, f"no proof of control for the UTXO {u.outpoint}")
 
 
-def build_attestation(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any],
+def build_attestation(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy,
                       proofs: tuple[ProofOfControl, ...], price: Price | None) -> Attestation:
     """The attestation without ``node_signature`` and ``signature``; refuses anything invalid."""
     for ch in s.channels:
         if ch.commitment_type not in COMMITMENT_TYPES:
             raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
-    copy, cold, lnd = _copy(summary), _cold_utxos(s), _lnd_utxos(s)
-    challenge = challenge_for(s, epoch, copy)
+    cold, lnd = _cold_utxos(s), _lnd_utxos(s)
+    challenge = challenge_for(s, epoch, commitment)
     _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
     draft = Attestation(
-        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash), commitment=copy,
+        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash), commitment=commitment,
         challenge=challenge, node_pubkey=s.node.identity_pubkey,
         channels=tuple(Channel(c.channel_point, c.scid, c.remote_pubkey, c.active, c.capacity, c.local, c.remote, c.unsettled,
                                c.commit_fee, c.commitment_type, c.initiator, c.pending_htlcs) for c in s.channels),
@@ -184,34 +178,19 @@ def build_attestation(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Ma
     return dataclasses.replace(draft, statement=attestation_statement(draft, totals))
 
 
-def build_body(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any],
-               proofs: tuple[ProofOfControl, ...], price: Price | None) -> dict[str, Any]:
-    """`build_attestation` as a JSON object (the body the node signs), for callers holding dicts."""
-    return build_attestation(s, epoch, summary, proofs, price).node_body()
-
-
-def _node_signature(directory: Path, message: str, identity_pubkey: str) -> NodeSignature:
-    f = Fields(read_json(directory, snap.NODE_SIGNATURE), snap.NODE_SIGNATURE)
-    signature = f.string("signature")
+def read_node_signature(directory: Path, attestation: Attestation) -> NodeSignature:
+    """Read ``lncli signmessage`` output and check it signs this attestation's digest with the node key."""
+    message, node = attestation.node_message(), attestation.node_pubkey
+    signature = Fields(read_json(directory, snap.NODE_SIGNATURE), snap.NODE_SIGNATURE).string("signature")
     try:
-        verify_lnd_node(identity_pubkey, message.encode(), signature)
+        verify_lnd_node(node, message.encode(), signature)
     except (VerificationError, CannotVerify) as exc:
         raise SnapshotError(
             snap.NODE_SIGNATURE, "signature",
-            f"does not sign this attestation's digest with node {identity_pubkey} ({exc.message}); "
+            f"does not sign this attestation's digest with node {node} ({exc.message}); "
             f"run: lncli signmessage --msg '{message}'",
         ) from None
     return NodeSignature(message, signature)
-
-
-def read_node_signature(directory: Path, attestation: Attestation) -> NodeSignature:
-    """Read ``lncli signmessage`` output and check it signs this attestation's digest with the node key."""
-    return _node_signature(directory, attestation.node_message(), attestation.node_pubkey)
-
-
-def load_node_signature(directory: Path, body: Mapping[str, Any], identity_pubkey: str) -> dict[str, Any]:
-    """`read_node_signature` for a body held as a JSON object; returns the member's JSON."""
-    return _node_signature(directory, node_message(dict(body)), identity_pubkey).to_json()
 
 
 def sign(attestation: Attestation, private_key: Ed25519PrivateKey) -> Attestation:
@@ -220,10 +199,55 @@ def sign(attestation: Attestation, private_key: Ed25519PrivateKey) -> Attestatio
     return attestation.with_signature(signature)
 
 
-def attest(s: snap.Snapshot, epoch: str, summary: CommitmentCopy | Mapping[str, Any], private_key: Ed25519PrivateKey,
+def attest(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy, private_key: Ed25519PrivateKey,
            directory: Path | None = None) -> Attestation:
     """The signed attestation of snapshot `s`: proofs, price and node signature read from `directory`
     (default: the snapshot's own directory)."""
     directory = s.directory if directory is None else directory
-    draft = build_attestation(s, epoch, summary, load_proofs(directory), load_price(directory))
+    draft = build_attestation(s, epoch, commitment, load_proofs(directory), load_price(directory))
     return sign(draft.with_node_signature(read_node_signature(directory, draft)), private_key)
+
+
+# --- one epoch's inputs, from files -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationInputs:
+    """A loaded snapshot, this epoch's checked commitment copy and the bank key. Each step reads
+    ``proofs.json``, ``price.json`` and ``lnd_signmessage.json`` when it runs, because the wallets
+    sign between the steps."""
+
+    snapshot: snap.Snapshot
+    epoch: str
+    commitment: CommitmentCopy
+    private_key: Ed25519PrivateKey = field(repr=False)
+
+    def challenge(self) -> str:
+        """The text the proofs of control sign (step 2)."""
+        return challenge_for(self.snapshot, self.epoch, self.commitment)
+
+    def draft(self) -> Attestation:
+        """The attestation before its node and bank signatures (step 3)."""
+        d = self.snapshot.directory
+        return build_attestation(self.snapshot, self.epoch, self.commitment, load_proofs(d), load_price(d))
+
+    def signed(self) -> Attestation:
+        """The signed attestation (steps 3-4)."""
+        return attest(self.snapshot, self.epoch, self.commitment, self.private_key)
+
+
+def read_inputs(snapshots: str | Path, epoch: str, commitment_file: str | Path, key_file: str | Path) -> AttestationInputs:
+    """Load the bank key, this epoch's commitment (signed by that key) and the snapshot directory.
+
+    Raises `KeyFileError` for the key file and `SnapshotError` for the commitment or the snapshot.
+    """
+    private_key = load_private_key(key_file)
+    path = Path(commitment_file)
+    try:
+        commitment = canonical.loads(path.read_bytes(), require_canonical=False)
+    except OSError as exc:
+        raise SnapshotError(str(path), None, f"cannot read ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a rejected input
+        raise SnapshotError(str(path), None, f"not a commitment ({exc})") from None
+    copy = commitment_copy(commitment, epoch, private_key.public_key())
+    return AttestationInputs(snap.load_snapshot(snapshots), epoch, copy, private_key)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvency.reserves.fields import Fields, SnapshotError
+from verifier.assets.rules import ChannelFigures
 
 _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
 _OUTPOINT = re.compile(r"[0-9a-f]{64}:(0|[1-9][0-9]{0,9})")
@@ -65,6 +66,11 @@ class Channel:
     commitment_type: str
     initiator: bool
     pending_htlcs: int
+
+    def figures(self) -> ChannelFigures:
+        """The figures the escrow rule and the category totals read (`verifier.assets.rules`)."""
+        return ChannelFigures(self.channel_point, self.capacity, self.local, self.remote, self.unsettled,
+                              self.commit_fee, self.commitment_type, self.initiator, self.pending_htlcs)
 
 
 @dataclass(frozen=True, slots=True)

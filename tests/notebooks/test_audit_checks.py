@@ -22,6 +22,9 @@ from solvency.auditor.checks import (
 from solvency.auditor.publication import list_epochs, locate_epoch, read_public
 from solvency.auditor.publication_checks import sample_lines
 from verifier import canonical
+from verifier.assets.artifact import Price, Totals
+from verifier.assets.rules import CATEGORY_NAMES
+from verifier.assets.statement import solvency_statement
 from verifier.errors import CannotVerify
 from verifier.full_tree import LEAVES_MAGIC
 
@@ -281,15 +284,9 @@ def test_an_unexpected_error_is_undecided_never_pass(publication):
 
 
 def _statement(btc_assets: int, btc_liabilities: int, usd_cents: int, price: int | None):
-    from verifier.assets.attestation import compute_statement
-
-    totals = {name: 0 for name in ("channel_local", "channel_unsettled", "channel_escrow", "pending_open_local",
-                                    "waiting_close", "force_close_limbo", "onchain_confirmed", "onchain_unconfirmed",
-                                    "onchain_locked", "cold_storage")}
-    totals["cold_storage"] = btc_assets
-    commitment = {"assets": ["BTC", "USD"], "root_sums": [str(btc_liabilities), str(usd_cents)]}
-    declared = None if price is None else {"usd_cents_per_btc": price, "source": "test", "time": "2026-11-20T00:00:00Z"}
-    return compute_statement(totals, commitment, declared)
+    totals = Totals(**dict.fromkeys(CATEGORY_NAMES, 0) | {"cold_storage": btc_assets})
+    declared = None if price is None else Price.parse({"usd_cents_per_btc": price, "source": "test", "time": "2026-11-20T00:00:00Z"})
+    return solvency_statement(totals, ("BTC", "USD"), (btc_liabilities, usd_cents), declared).to_json()
 
 
 def test_solvency_margin_counts_usd_at_the_declared_price():

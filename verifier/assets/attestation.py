@@ -25,13 +25,7 @@ from verifier.assets.address import address_script, descriptor_script, script_ad
 from verifier.assets.artifact import PROOF_FORMATS, TYPE, Attestation, ProofOfControl, Totals, check_header
 from verifier.assets.challenge import FORMAT, challenge_message, node_message
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
-from verifier.assets.statement import (
-    attestation_statement,
-    attestation_totals,
-    check_price,
-    compute_statement,
-    compute_totals,
-)
+from verifier.assets.statement import attestation_statement, attestation_totals
 from verifier.assets.utxos import UtxoAudit
 from verifier.commitment import commitment_hash, verify_commitment
 from verifier.signature import PublicKey
@@ -39,8 +33,7 @@ from verifier.steps import Step, run_steps
 
 __all__ = [
     "FORMAT", "PROOF_FORMATS", "STEPS", "TYPE", "AttestationFacts", "AttestationState", "CannotVerify",
-    "InvalidAttestation", "check_price", "compute_statement", "compute_totals", "parse_attestation",
-    "verify_attestation", "verify_proof_of_control",
+    "InvalidAttestation", "parse_attestation", "verify_attestation", "verify_proof_of_control",
 ]
 
 def parse_attestation(doc: Any) -> Attestation:

@@ -9,15 +9,11 @@ Rounding always goes against the bank: USD liabilities converted to sats round u
 converted to cents rounds down (towards minus infinity). The bank declares no holdings in any
 currency but BTC, so every other currency's margin is minus its liabilities; currencies are never
 netted against each other except in the labelled `Combined` view at the declared price.
-
-`compute_totals`, `compute_statement` and `check_price` are the same rules over JSON values, for
-callers that hold a decoded document rather than an `Attestation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from verifier.assets.artifact import Attestation, Combined, Price, Statement, StatementRow, Totals
 from verifier.assets.btc_json import SATS_PER_BTC, usd_cents_to_sats_up
@@ -86,38 +82,3 @@ def attestation_statement(attestation: Attestation, totals: Totals) -> Statement
     copy = attestation.commitment
     return solvency_statement(totals, copy.currencies, copy.root_sums, attestation.statement.price)
 
-
-# --- the same rules over decoded JSON ------------------------------------------------------------
-
-
-def compute_totals(body: Mapping[str, Any]) -> dict[str, int]:
-    """Category totals of an attestation-shaped JSON value (only the members the rules read)."""
-    names = ("channel_point", "capacity", "local", "remote", "unsettled", "commit_fee", "commitment_type", "initiator", "pending_htlcs")
-    onchain = body["onchain"]
-    return tally(
-        (ChannelFigures(**{k: ch[k] for k in names}) for ch in body["channels"]),
-        ((p["kind"], p["limbo"]) for p in body["pending_channels"]),
-        (onchain["confirmed"], onchain["unconfirmed"], onchain["locked"]),
-        (u["amount"] for u in body["cold_utxos"]),
-    ).to_json()
-
-
-def compute_statement(totals: Mapping[str, int], commitment: Mapping[str, Any], price: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The statement's JSON value from totals, a commitment's ``assets`` and ``root_sums`` and a price."""
-    declared = None if price is None else Price.parse(price)
-    statement = solvency_statement(
-        Totals(**{name: totals[name] for name in CATEGORY_NAMES}),
-        list(commitment["assets"]),
-        [int(s) for s in commitment["root_sums"]],
-        declared,
-    )
-    return statement.to_json()
-
-
-def check_price(price: Any, where: str = "statement.price") -> dict[str, Any] | None:
-    """Validate a declared price (``price.json`` or ``statement.price``); returns it unchanged."""
-    if price is None:
-        return None
-    Price.parse(price, where)
-    checked: dict[str, Any] = price
-    return checked
