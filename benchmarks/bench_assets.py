@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
     proofs = n + 2
     print(f"cold addresses (2-of-3 P2WSH, BIP-322 simple): {n}; proofs in total: {proofs}")
     print(f"fixture setup (signing, not part of the product): {setup:.2f} s")
-    print(f"prover: load snapshot + build body (verifies every proof): {prove * 1e3:.1f} ms ({prove / proofs * 1e6:.0f} us/proof)")
+    print(f"prover: load snapshot + build the attestation (verifies every proof): {prove * 1e3:.1f} ms ({prove / proofs * 1e6:.0f} us/proof)")
     print(f"verifier: verify_attestation in-process: {verify * 1e3:.1f} ms ({verify / proofs * 1e6:.0f} us/proof)")
     print(f"baseline: {2 * n} bare coincurve ECDSA verifications: {baseline * 1e3:.1f} ms")
     print(f"ratio verifier / baseline: {verify / baseline:.1f}x")

@@ -295,6 +295,18 @@ def test_attest_refuses_a_commitment_for_another_epoch(snapshot, attest, bank, t
     assert result.exit_code == 1 and "epoch" in result.output and not (tmp_path / "a.json").exists()
 
 
+@pytest.mark.parametrize("command", ["challenge", "digest", "attest"])
+def test_unreadable_inputs_are_refused_by_name(snapshot, bank, tmp_path, command):
+    d = snapshot.write(tmp_path / "snap", node_sign=False)
+    (tmp_path / "bad.json").write_text("{")
+    out = ["--out", tmp_path / "a.json"] if command == "attest" else []
+    for commitment, key, named in ((tmp_path / "none.json", bank["key"], "none.json"), (tmp_path / "bad.json", bank["key"], "not a commitment"),
+                                   (bank["commitment_file"], tmp_path / "no.key", "no.key")):
+        result = run_solvency("assets", command, "--snapshots", d, "--epoch", EPOCH, "--commitment", commitment, "--key", key, *out)
+        assert result.exit_code == 1 and named in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "a.json").exists()
+
+
 def test_challenge_and_digest_commands(snapshot, bank, tmp_path):
     d = snapshot.write(tmp_path / "snap", node_sign=False)
     common = ["--snapshots", d, "--epoch", EPOCH, "--commitment", bank["commitment_file"], "--key", bank["key"]]
