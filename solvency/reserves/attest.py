@@ -11,7 +11,7 @@ command's files and its `AttestationInputs` runs the rest):
    every proof of control with the verifier's own code and computing totals and statement with
    the verifier's functions; its `node_message()` is what ``lncli signmessage`` must sign.
 4. `read_node_signature` checks lnd's signature over that digest against ``identity_pubkey``;
-   `sign` adds the bank's Ed25519 signature. `attest` runs 3-4; `to_bytes()` is the file.
+   `solvency.keys.sign` adds the bank's Ed25519 signature. `attest` runs 3-4; `to_bytes()` is the file.
 
 Invariant: the prover never writes an attestation that the verifier would reject; it refuses
 with `SnapshotError` naming the file and field instead. The published artifact is only ever the
@@ -28,6 +28,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from solvency import keys
 from solvency.keys import load_private_key
 from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
@@ -55,7 +56,6 @@ from verifier.assets.signmessage import verify_lnd_node
 from verifier.assets.statement import attestation_statement, attestation_totals
 from verifier.commitment import commitment_hash, verify_commitment
 from verifier.errors import CannotVerify, VerificationError
-from verifier.signature import Signature, key_id
 
 # Placeholders of a draft: the totals and statement are computed from the draft's own lists.
 _EMPTY_TOTALS = Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -193,19 +193,13 @@ def read_node_signature(directory: Path, attestation: Attestation) -> NodeSignat
     return NodeSignature(message, signature)
 
 
-def sign(attestation: Attestation, private_key: Ed25519PrivateKey) -> Attestation:
-    """The bank's Ed25519 signature over the attestation, node signature included (SPEC 2.3, 8.6)."""
-    signature = Signature(key_id(private_key.public_key()), private_key.sign(attestation.signed_message()))
-    return attestation.with_signature(signature)
-
-
 def attest(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy, private_key: Ed25519PrivateKey,
            directory: Path | None = None) -> Attestation:
     """The signed attestation of snapshot `s`: proofs, price and node signature read from `directory`
     (default: the snapshot's own directory)."""
     directory = s.directory if directory is None else directory
     draft = build_attestation(s, epoch, commitment, load_proofs(directory), load_price(directory))
-    return sign(draft.with_node_signature(read_node_signature(directory, draft)), private_key)
+    return keys.sign(draft.with_node_signature(read_node_signature(directory, draft)), private_key)
 
 
 # --- one epoch's inputs, from files -------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_strict_parse_reasons(published, edit, reason):
 def test_a_failed_check_names_the_checks_passed_before_it(signed):
     from dataclasses import replace
 
-    from solvency.reserves.attest import sign
+    from solvency.keys import sign
     from verifier.assets.attestation import STEPS, verify_attestation
 
     attestation, private, commitment = signed
