@@ -111,7 +111,6 @@ def main(argv: list[str]) -> int:
     from solvency.tree.balances import from_arrays
     from solvency.tree.build import build_tree, hashing_backend
     from solvency.tree.store import TreeStore
-    from verifier import canonical
     from verifier.proof import verify_proof
 
     n = args.users
@@ -177,7 +176,7 @@ def main(argv: list[str]) -> int:
             store.proof(uid)
             times.append(time.perf_counter() - t0)
         lookup = statistics.median(times)
-        data = canonical.dump_file_bytes(first)
+        data = first.to_bytes()
         pub = key.public_key()
         vtimes = []
         for _ in range(200):

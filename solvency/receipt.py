@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -29,10 +28,9 @@ def tree_dir_of(path: Path) -> Path:
     raise FileNotFoundError(f"{path}: neither a tree directory nor an epoch directory with private/tree/")
 
 
-def issue_receipt(proof_doc: dict[str, Any] | Proof, private_key: Ed25519PrivateKey, issued_at: str | None = None) -> Receipt:
-    """Sign the balances of `proof_doc` (which must verify under the bank's own key)."""
+def issue_receipt(proof: Proof, private_key: Ed25519PrivateKey, issued_at: str | None = None) -> Receipt:
+    """Sign the balances of `proof` (which must verify under the bank's own key)."""
     public_key = public_key_of(private_key)
-    proof = proof_doc if isinstance(proof_doc, Proof) else Proof.parse(proof_doc)
     facts = verify_proof(proof, public_key)
     when = UtcTime(issued_at) if issued_at else UtcTime.of(dt.datetime.now(dt.UTC).replace(microsecond=0))
     receipt = sign(Receipt(

@@ -90,7 +90,9 @@ class Proof:
     leaves: tuple[ProofLeaf, ...]
     commitment: Commitment
 
+    FORMAT = FORMAT
     TYPE = "proof"
+    MEMBERS = PROOF_MEMBERS
 
     def to_json(self) -> JSONObject:
         return {

@@ -19,7 +19,6 @@ from solvency.tree.build import hashing_backend
 from solvency.tree.epoch import BuildRejected, Built, LedgerSource, build_epoch
 from solvency.tree.export import write_leaves_bin, write_leaves_parquet
 from solvency.tree.store import TreeStore, TreeStoreError, UnknownUser
-from verifier import canonical
 from verifier.encoding import EPOCH_RE
 from verifier.errors import VerificationError
 
@@ -98,7 +97,7 @@ def proof(directory: str, user: str, out: str | None) -> None:
             store.self_check(doc)
         except VerificationError as exc:
             raise Rejected(f"refusing to hand out a proof that does not verify: {exc}") from None
-    data = canonical.dump_file_bytes(doc)
+    data = doc.to_bytes()
     if out is None:
         click.echo(data.decode(), nl=False)
     else:

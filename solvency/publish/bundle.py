@@ -11,7 +11,7 @@ once per epoch.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -24,13 +24,9 @@ from verifier.history import read_artifact
 from verifier.proof import Proof
 
 
-def make_bundle(proof: Proof | dict[str, Any], epoch: Epoch | dict[str, Any], head: LogHead | dict[str, Any]) -> Bundle:
-    """The bundle of a proof with its epoch and log head (each typed, or its JSON object)."""
-    return Bundle(
-        epoch=epoch if isinstance(epoch, Epoch) else Epoch.parse(epoch),
-        log_head=head if isinstance(head, LogHead) else LogHead.parse(head),
-        proof=proof if isinstance(proof, Proof) else Proof.parse(proof),
-    )
+def make_bundle(proof: Proof, epoch: Epoch, head: LogHead) -> Bundle:
+    """The bundle of a proof with its epoch and log head."""
+    return Bundle(epoch=epoch, log_head=head, proof=proof)
 
 
 class BundleWriter:

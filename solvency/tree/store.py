@@ -5,6 +5,10 @@ key (first 8 bytes of ``uc``, recomputed from the user id and the epoch key) is 
 ``users.key.npy``; the candidate is confirmed by recomputing its leaf hash and comparing it with
 the stored leaf (so a 64-bit key collision can never return another user's proof); then one
 sibling record per level is read from ``nodes.bin`` (memory-mapped).
+
+`TreeStore.commitment` and `TreeStore.proof` are the verifier's typed `Commitment` and `Proof`. The
+bulk export writes each proof's canonical JSON around the pre-encoded commitment, with member
+names and format marker from `Proof`; a line equals ``canonical.dumps(proof.to_json())``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,12 @@ from typing import Any, Protocol
 
 from solvency.tree.build import STORE_FORMAT, level_offsets
 from verifier import canonical
+from verifier.commitment import Commitment
 from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitment
-from verifier.proof import verify_proof
+from verifier.errors import VerificationError
+from verifier.merkle import Sibling
+from verifier.proof import Proof, ProofLeaf, verify_proof
+from verifier.schema import write_amounts
 
 EXPORT_CHUNK = 2048
 
@@ -62,13 +70,13 @@ class TreeStore:
         private = self.directory / "private"
         try:
             self.meta = json.loads((private / "tree.json").read_text())
-            self.commitment = canonical.loads((self.directory / "commitment.json").read_bytes())
+            self.commitment = Commitment.parse(canonical.loads((self.directory / "commitment.json").read_bytes()))
             self.epoch_key = (private / "epoch.key").read_bytes()
             self._positions = np.load(private / "users.pos.npy", mmap_mode="r")
             self._keys = np.load(private / "users.key.npy", mmap_mode="r")
             self._ord = np.load(private / "users.ord.npy", mmap_mode="r")
             self._file = open(private / "nodes.bin", "rb")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, VerificationError) as exc:
             raise TreeStoreError(f"{self.directory} is not a complete tree directory: {exc}") from None
         if self.meta.get("format") != STORE_FORMAT:
             raise TreeStoreError(f"{self.directory}: unknown store format {self.meta.get('format')!r}")
@@ -81,15 +89,16 @@ class TreeStore:
         self.split = self.meta["split"]
         self.offsets = level_offsets(self.height)
         self.ctx = context_hash(self.epoch, self.currencies)
-        self._commitment_bytes = canonical.dumps(self.commitment)
+        self._static_members = {"commitment": canonical.dumps(self.commitment.to_json()), "epoch": _plain(self.epoch),
+                                "format": _plain(Proof.FORMAT), "type": _plain(Proof.TYPE)}
         self._sum_slots = [(32 + 16 * j, 48 + 16 * j) for j in range(self.m)]
         root_hash, root_sums = self._record(self.height, 0)
-        if root_hash.hex() != self.commitment["root"]["hash"] or [str(s) for s in root_sums] != self.commitment["root"]["sums"]:
+        if root_hash != self.commitment.root_hash or tuple(root_sums) != self.commitment.root_sums:
             raise TreeStoreError(f"{self.directory}: the node store's root does not match commitment.json")
 
-    def self_check(self, proof: dict[str, Any]) -> None:
+    def self_check(self, proof: Proof) -> None:
         """Verify a proof with the verifier before handing it out (raises VerificationError)."""
-        verify_proof(proof, bytes.fromhex(self.meta["public_key"]), expected_epoch=self.epoch, expected_user=proof["user_id"])
+        verify_proof(proof, bytes.fromhex(self.meta["public_key"]), expected_epoch=self.epoch, expected_user=proof.user_id)
 
     def self_check_sample(self, count: int = 100) -> None:
         """`self_check` the proofs of up to `count` users drawn at random (before a bulk export)."""
@@ -112,7 +121,7 @@ class TreeStore:
         rec = self._nodes[start : start + self.size]
         return rec[:32], [int.from_bytes(rec[32 + 16 * j : 48 + 16 * j], "big") for j in range(self.m)]
 
-    def _leaf_entry(self, user_id: str, position: int, part: int) -> dict[str, Any]:
+    def _leaf(self, user_id: str, position: int, part: int) -> ProofLeaf:
         salt = derive_salt(self.epoch_key, self.epoch, user_id, part)
         _, balances = self._record(0, position)
         nodes, size, offsets, slots = self._nodes, self.size, self.offsets, self._sum_slots
@@ -120,8 +129,8 @@ class TreeStore:
         for t in range(self.height):
             start = (offsets[t] + ((position >> t) ^ 1)) * size
             rec = nodes[start : start + size]
-            path.append({"hash": rec[:32].hex(), "sums": [str(int.from_bytes(rec[a:b], "big")) for a, b in slots]})
-        return {"balances": [str(v) for v in balances], "index": position, "path": path, "salt": salt.hex()}
+            path.append(Sibling(rec[:32], tuple(int.from_bytes(rec[a:b], "big") for a, b in slots)))
+        return ProofLeaf(position, salt, tuple(balances), tuple(path))
 
     def _find(self, user_id: str) -> int:
         import numpy as np
@@ -138,23 +147,13 @@ class TreeStore:
                 return i
         raise UnknownUser(user_id)
 
-    def proof_for_index(self, i: int, user_id: str) -> dict[str, Any]:
-        leaves = []
-        for part in range(self.split):
-            leaves.append(self._leaf_entry(user_id, int(self._positions[i, part]), part))
-        leaves.sort(key=lambda e: e["index"])
-        totals = [str(sum(int(e["balances"][j]) for e in leaves)) for j in range(self.m)]
-        return {
-            "balances": totals,
-            "commitment": self.commitment,
-            "epoch": self.epoch,
-            "format": "pos-mst/1",
-            "leaves": leaves,
-            "type": "proof",
-            "user_id": user_id,
-        }
+    def proof_for_index(self, i: int, user_id: str) -> Proof:
+        leaves = sorted((self._leaf(user_id, int(self._positions[i, part]), part) for part in range(self.split)),
+                        key=lambda leaf: leaf.index)
+        totals = tuple(sum(column) for column in zip(*(leaf.balances for leaf in leaves)))
+        return Proof(self.epoch, user_id, totals, tuple(leaves), self.commitment)
 
-    def proof(self, user_id: str) -> dict[str, Any]:
+    def proof(self, user_id: str) -> Proof:
         """The proof of one user (raises UnknownUser)."""
         return self.proof_for_index(self._find(user_id), user_id)
 
@@ -165,15 +164,11 @@ class TreeStore:
 
     def proof_line(self, i: int, user_id: str) -> bytes:
         """Canonical JSON of one proof, assembled around the pre-encoded commitment (equal to
-        ``canonical.dumps(self.proof_for_index(i, user_id))``; a test checks it)."""
-        doc = self.proof_for_index(i, user_id)
-        return b"".join((
-            b'{"balances":', _plain(doc["balances"]),
-            b',"commitment":', self._commitment_bytes,
-            b',"epoch":', _plain(self.epoch),
-            b',"format":"pos-mst/1","leaves":', _plain(doc["leaves"]),
-            b',"type":"proof","user_id":', _plain(user_id), b"}",
-        ))
+        ``canonical.dumps(self.proof_for_index(i, user_id).to_json())``; a test checks it)."""
+        proof = self.proof_for_index(i, user_id)
+        encoded = {**self._static_members, "balances": _plain(write_amounts(proof.balances)),
+                   "leaves": _plain([leaf.to_json() for leaf in proof.leaves]), "user_id": _plain(user_id)}
+        return b"{" + b",".join(_plain(name) + b":" + encoded[name] for name in sorted(Proof.MEMBERS)) + b"}"
 
     def export_proofs(self, handle: Writer, progress: Callable[[int], None] | None = None, workers: int | None = None) -> int:
         """Write every user's proof as canonical JSON Lines to a binary `handle`; returns the count.

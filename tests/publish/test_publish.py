@@ -38,8 +38,10 @@ from solvency.tree.store import TreeStore
 from verifier import canonical
 from verifier.bundle import verify_bundle
 from verifier.encoding import derive_salt
+from verifier.epoch import Epoch, LogHead
 from verifier.errors import CannotVerify, VerificationError
 from verifier.history import read_artifact, verify_history
+from verifier.proof import Proof
 
 
 def publish(pubdir, ledger, snap, key, epoch, signer=SIGNER):
@@ -252,7 +254,7 @@ def test_bundle_parts_must_belong_together(published):
         verify_bundle({**doc, "extra": 1}, public_key_of(key))
     with pytest.raises(VerificationError):
         verify_bundle(canonical.dumps(doc) + b" ", public_key_of(key))
-    verify_bundle(make_bundle(doc["proof"], doc["epoch"], doc["log_head"]), public_key_of(key))
+    verify_bundle(make_bundle(Proof.parse(doc["proof"]), Epoch.parse(doc["epoch"]), LogHead.parse(doc["log_head"])), public_key_of(key))
 
 
 @settings(max_examples=25)

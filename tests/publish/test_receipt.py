@@ -13,7 +13,6 @@ from solvency.receipt import issue_receipt
 from solvency.tree.balances import from_rows
 from solvency.tree.build import build_tree
 from solvency.tree.store import TreeStore
-from verifier import canonical
 from verifier.errors import CannotVerify, VerificationError
 from verifier.proof import verify_proof
 from verifier.receipt import InvalidReceipt, verify_receipt
@@ -38,7 +37,7 @@ def test_receipt_verifies_alone_with_commitment_and_with_proof(tree):
     receipt = issue_receipt(proof, key, issued_at="2026-11-02T10:00:00Z").to_json()
     assert receipt["balances"] == ["3001", "150"]
     facts = verify_proof(proof, public_key_of(key))
-    r = verify_receipt(receipt, public_key_of(key), commitment=proof["commitment"], proof_facts=facts)
+    r = verify_receipt(receipt, public_key_of(key), commitment=proof.commitment, proof_facts=facts)
     assert (r.user_id, r.balances) == ("wallet-3", (3001, 150))
 
 
@@ -74,7 +73,7 @@ def test_tampered_receipt_fails_its_signature(tree, field, value):
 def test_receipt_for_another_commitment_is_refused(tree):
     _, key, proofs = tree
     receipt = issue_receipt(proofs["wallet-3"], key)
-    other = dict(proofs["wallet-3"]["commitment"])
+    other = proofs["wallet-3"].commitment.to_json()
     other.pop("signature")
     other["as_of"] = "2026-11-02T00:00:00Z"
     with pytest.raises(InvalidReceipt) as excinfo:
@@ -102,13 +101,13 @@ def test_receipt_cli_round_trip(tree, tmp_path):
                            "--key", str(base / "bank.key"), "--out", str(out)], capture_output=True, text=True, env=env)
     assert made.returncode == 0, made.stderr
     proof_path = tmp_path / "proof.json"
-    proof_path.write_bytes(canonical.dump_file_bytes(proofs["wallet-3"]))
+    proof_path.write_bytes(proofs["wallet-3"].to_bytes())
     ok = subprocess.run([sys.executable, "-m", "verifier", "receipt", str(out), "--key", str(base / "bank.key.pub"),
                          "--proof", str(proof_path), "--json"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert json.loads(ok.stdout)["facts"]["balances"] == ["3001", "150"]
     wrong = tmp_path / "proof4.json"
-    wrong.write_bytes(canonical.dump_file_bytes(proofs["wallet-4"]))
+    wrong.write_bytes(proofs["wallet-4"].to_bytes())
     bad = subprocess.run([sys.executable, "-m", "verifier", "receipt", str(out), "--key", str(base / "bank.key.pub"),
                           "--proof", str(wrong)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "RECEIPT_PROOF_MISMATCH" in bad.stdout

@@ -1,4 +1,3 @@
-import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,4 +27,4 @@ def tree(tmp_path_factory, bank_key):
 @pytest.fixture()
 def proof(tree):
     store, _ = tree
-    return copy.deepcopy(store.proof("user-5"))
+    return store.proof("user-5").to_json()

@@ -152,12 +152,12 @@ def test_encoding_ambiguity_of_unframed_strings(bank_key):
 
 def test_wrong_depth(tree, bank_key):
     store, _ = tree
-    doc = copy.deepcopy(store.proof("user-2"))
+    doc = store.proof("user-2").to_json()
     # A proof that stops one level early (treating an internal node as the root) ...
     doc["leaves"][0]["path"].pop()
     assert reason(doc, bank_key) == "PATH_LENGTH"
     # ... or a commitment claiming a different height (and the matching leaf count).
-    doc = copy.deepcopy(store.proof("user-2"))
+    doc = store.proof("user-2").to_json()
     com = {**doc["commitment"], "height": doc["commitment"]["height"] - 1, "leaf_count": doc["commitment"]["leaf_count"] // 2}
     doc["commitment"] = sign_artifact(com, bank_key)
     assert reason(doc, bank_key) in ("PATH_LENGTH", "INDEX_RANGE")
@@ -175,7 +175,7 @@ def test_leaf_node_second_preimage(tree, bank_key):
             if x is not y:
                 assert not y.startswith(x)
     store, _ = tree
-    doc = copy.deepcopy(store.proof("user-4"))
+    doc = store.proof("user-4").to_json()
     leaf = doc["leaves"][0]
     # The bank presents the node one level up as the user's "leaf" with a shorter path.
     leaf["index"] >>= 1
@@ -186,13 +186,13 @@ def test_leaf_node_second_preimage(tree, bank_key):
 def test_epoch_replay(tmp_path, bank_key):
     old = make_tree(tmp_path / "old", bank_key, ["alice"], [[100, 1]], epoch="2026-10")
     with old:
-        doc = old.proof("alice")
+        doc = old.proof("alice").to_json()
     verify_proof(doc, bank_key.public_key())  # valid for its own epoch ...
     assert reason(doc, bank_key, expected_epoch="2026-11") == "WRONG_EPOCH"  # ... but not as the current one
     # Relabelling the old leaf with the new epoch breaks its hash (the epoch is in ctx).
     new = make_tree(tmp_path / "new", bank_key, ["alice"], [[100, 1]], epoch="2026-11")
     with new:
-        fresh = new.proof("alice")
+        fresh = new.proof("alice").to_json()
     forged = {**doc, "epoch": "2026-11", "commitment": fresh["commitment"]}
     assert reason(forged, bank_key) == "ROOT_HASH_MISMATCH"
 
@@ -200,7 +200,7 @@ def test_epoch_replay(tmp_path, bank_key):
 def test_shared_leaf_for_two_users(tree, bank_key):
     """The bank cannot give two users with equal balances the same leaf: uc binds the user id."""
     store, balances = tree
-    doc = copy.deepcopy(store.proof("user-7"))
+    doc = store.proof("user-7").to_json()
     doc["user_id"] = "user-9"
     assert reason(doc, bank_key) == "ROOT_HASH_MISMATCH"
 
@@ -220,7 +220,7 @@ def test_duplicate_ids_are_rejected_by_the_prover():
 def test_same_leaf_listed_twice_in_a_split_proof(tmp_path, bank_key):
     store = make_tree(tmp_path / "t", bank_key, ["alice"], [[100, 10]], split=2)
     with store:
-        doc = copy.deepcopy(store.proof("alice"))
+        doc = store.proof("alice").to_json()
     verify_proof(doc, bank_key.public_key())
     doc["leaves"][1] = copy.deepcopy(doc["leaves"][0])
     doc["balances"] = [str(2 * int(v)) for v in doc["leaves"][0]["balances"]]
@@ -232,7 +232,7 @@ def test_odd_node_duplication(tree, bank_key):
     positions share one leaf and its sum is counted once but proven twice. pos-mst/1 requires
     2^h leaves (padding), and the prover never duplicates a node."""
     store, _ = tree
-    doc = copy.deepcopy(store.proof("user-1"))
+    doc = store.proof("user-1").to_json()
     com = {**doc["commitment"], "leaf_count": doc["commitment"]["leaf_count"] - 1}
     doc["commitment"] = sign_artifact(com, bank_key)
     assert reason(doc, bank_key) == "BAD_TREE_SHAPE"

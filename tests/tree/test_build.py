@@ -13,7 +13,7 @@ from solvency.tree.build import build_tree
 from solvency.tree.store import UnknownUser
 from verifier import canonical
 from verifier.full_tree import parse_leaves_bin, verify_tree
-from verifier.proof import verify_proof
+from verifier.proof import Proof, verify_proof
 
 balances_lists = st.lists(
     st.tuples(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)), min_size=1, max_size=40
@@ -26,10 +26,10 @@ def test_root_sums_equal_total_and_every_proof_verifies(tmp_path_factory, bank_k
     ids = [f"u{i}" for i in range(len(balances))]
     store = make_tree(tmp_path_factory.mktemp("p") / "t", bank_key, ids, balances, split=split)
     with store:
-        assert [int(s) for s in store.commitment["root"]["sums"]] == [sum(b[j] for b in balances) for j in range(2)]
-        assert store.commitment["leaf_count"] >= len(ids) * split
+        assert list(store.commitment.root_sums) == [sum(b[j] for b in balances) for j in range(2)]
+        assert store.commitment.leaf_count >= len(ids) * split
         for uid, bal in zip(ids, balances):
-            facts = verify_proof(canonical.dump_file_bytes(store.proof(uid)), bank_key.public_key(), expected_epoch=EPOCH, expected_user=uid)
+            facts = verify_proof(store.proof(uid).to_bytes(), bank_key.public_key(), expected_epoch=EPOCH, expected_user=uid)
             assert facts.balances == bal
             assert len(facts.leaf_indexes) == split
 
@@ -38,7 +38,7 @@ def test_positions_are_shuffled_and_padding_is_distinct(tmp_path, bank_key):
     ids = [f"u{i}" for i in range(100)]
     store = make_tree(tmp_path / "t", bank_key, ids, [[1, 1]] * 100)
     with store:
-        indexes = [store.proof(u)["leaves"][0]["index"] for u in ids]
+        indexes = [store.proof(u).leaves[0].index for u in ids]
         assert indexes != list(range(100))  # probability of identity permutation: 1/128!
         hashes = [h for _, h, _ in store.leaf_layer()]
         assert len(set(hashes)) == len(hashes) == 128  # no duplicated node, padding distinct
@@ -56,7 +56,7 @@ def test_two_builds_of_the_same_input_share_no_leaf(tmp_path, bank_key):
 def test_min_leaves_pads_further(tmp_path, bank_key):
     store = make_tree(tmp_path / "t", bank_key, ["x"], [[1, 2]], min_leaves=1000)
     with store:
-        assert store.commitment["leaf_count"] == 1024 and store.commitment["height"] == 10
+        assert store.commitment.leaf_count == 1024 and store.commitment.height == 10
         verify_proof(store.proof("x"), bank_key.public_key())
 
 
@@ -94,7 +94,7 @@ def test_multiprocess_build_matches_single_process(tmp_path, bank_key):
     from solvency.tree.store import TreeStore
 
     with TreeStore(tmp_path / "t") as store:
-        assert [int(s) for s in store.commitment["root"]["sums"]] == [int(amounts[:, j].sum(dtype=object)) for j in range(2)]
+        assert list(store.commitment.root_sums) == [int(amounts[:, j].sum(dtype=object)) for j in range(2)]
         for uid in ("u0", "u35000", "u69999"):
             verify_proof(store.proof(uid), bank_key.public_key())
         import io
@@ -168,8 +168,26 @@ def test_export_lines_are_canonical_proofs(tree, bank_key):
     lines = buf.getvalue().split(b"\n")
     assert lines[-1] == b"" and len(lines) == len(balances) + 1
     for i, uid in enumerate(store.user_ids()):
-        assert lines[i] == canonical.dumps(store.proof_for_index(i, uid))
+        assert lines[i] == canonical.dumps(store.proof_for_index(i, uid).to_json())
         verify_proof(lines[i], bank_key.public_key(), expected_user=uid)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bulk_export_line_is_the_typed_proofs_bytes(tree, workers):
+    """The bulk export assembles bytes itself; for a sample of users a line (with its newline) is
+    exactly `Proof.to_bytes()` of the user's typed proof, and parses back to it."""
+    import io
+    import random
+
+    store, balances = tree
+    buf = io.BytesIO()
+    store.export_proofs(buf, workers=workers)
+    lines = buf.getvalue().split(b"\n")[:-1]
+    ids = list(store.user_ids())
+    for i in random.Random(workers).sample(range(len(ids)), min(25, len(ids))):
+        proof = store.proof(ids[i])
+        assert lines[i] + b"\n" == proof.to_bytes()
+        assert Proof.parse(canonical.loads(lines[i])) == proof
 
 
 @settings(max_examples=30)

@@ -18,7 +18,6 @@ from solvency.tree import build as build_module
 from solvency.tree.balances import from_arrays, from_rows
 from solvency.tree.build import CHUNK, build_tree, hashing_backend, record_size
 from solvency.tree.store import TreeStore
-from verifier import canonical
 from verifier.encoding import TAG_NODE
 from verifier.proof import verify_proof
 
@@ -126,7 +125,7 @@ def test_native_build_proofs_verify(tmp_path, bank_key):
                private_key=bank_key, out_dir=tmp_path / "t", backend="native")
     with TreeStore(tmp_path / "t") as store:
         for i in (0, 17, 49):
-            facts = verify_proof(canonical.dump_file_bytes(store.proof(f"user-{i}")), bank_key.public_key(),
+            facts = verify_proof(store.proof(f"user-{i}").to_bytes(), bank_key.public_key(),
                                  expected_epoch="e1", expected_user=f"user-{i}")
             assert facts.balances == (i * 1000, 7 * i)
 

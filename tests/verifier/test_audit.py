@@ -33,7 +33,7 @@ def built(tmp_path_factory):
     write_leaves_bin(store, buf)
     with open(d / "leaves.parquet", "wb") as handle:
         write_leaves_parquet(store, handle)
-    yield key, store.commitment, buf.getvalue(), d
+    yield key, store.commitment.to_json(), buf.getvalue(), d
     store.close()
 
 
