@@ -174,6 +174,53 @@ def proof_vectors() -> dict:
     }
 
 
+def leaves_bin(layer) -> bytes:
+    """SPEC 7's ``leaves.bin`` of a leaf layer [(hash, values), ...]."""
+    height = len(layer).bit_length() - 1
+    out = b"pos-mst/1 leaves\x00" + bytes([len(ASSETS), height])
+    return out + b"".join(h + b"".join(v.to_bytes(8, "big") for v in values) for h, values in layer)
+
+
+def root_of(layer):
+    level = list(layer)
+    for t in range(1, len(layer).bit_length()):
+        level = [(node_hash(t, level[2 * i][0], level[2 * i][1], level[2 * i + 1][0], level[2 * i + 1][1]),
+                  tuple(a + b for a, b in zip(level[2 * i][1], level[2 * i + 1][1]))) for i in range(len(level) // 2)]
+    return level[0]
+
+
+def tree_vectors() -> dict:
+    """Full-tree audits (SPEC 7): a commitment and the leaf layer handed to the auditor."""
+    levels, _, root_hash, root_sums = build()
+    layer = levels[0]
+    tests = []
+
+    def add(comment, com, leaves, result, reason=None, epoch=None):
+        tests.append({"tcId": len(tests) + 1, "comment": comment, "commitment": text(com), "leaves": leaves_bin(leaves).hex(),
+                      "expected_epoch": epoch, "result": result, "reason": reason})
+
+    com = commitment(root_hash, root_sums)
+    add("valid leaf layer", com, layer, "valid", epoch=EPOCH)
+    # CVE-2012-2459: the padding leaf at position 2 replaced by a copy of the user leaf at 1,
+    # the root recomputed over it and re-signed; every node recomputes, the copy counts twice.
+    dup = [*layer[:2], layer[1], *layer[3:]]
+    add("a leaf duplicated in place of a padding leaf (root recomputed, re-signed)", commitment(*root_of(dup)), dup, "invalid", "DUPLICATE_LEAF")
+    add("one leaf short", com, layer[:-1], "invalid", "LEAF_COUNT")
+    changed = [layer[0], (layer[1][0], (layer[1][1][0] - 1, layer[1][1][1])), *layer[2:]]
+    add("a leaf value lowered", com, changed, "invalid", "ROOT_HASH_MISMATCH")
+    add("root sums lowered and re-signed", commitment(root_hash, (root_sums[0] - 1, root_sums[1])), layer, "invalid", "ROOT_SUM_MISMATCH")
+    add("signed by another key", commitment(root_hash, root_sums, key=OTHER), layer, "invalid", "WRONG_KEY")
+    add("another epoch expected", com, layer, "invalid", "WRONG_EPOCH", epoch="2026-12")
+    return {
+        "schema": "pos-mst-tree-vectors/1",
+        "algorithm": "pos-mst/1 full-tree audit (docs/SPEC.md section 7)",
+        "generator": "scripts/gen_vectors.py",
+        "public_key": BANK.public_key().public_bytes_raw().hex(),
+        "numberOfTests": len(tests),
+        "tests": tests,
+    }
+
+
 def primitive_vectors() -> dict:
     ctx = context_hash(EPOCH, ASSETS)
     salt = derive_salt(EPOCH_KEY, EPOCH, "alice", 0)
@@ -198,7 +245,8 @@ def primitive_vectors() -> dict:
 
 
 def main(argv: list[str]) -> int:
-    files = {"pos_mst_proofs.json": proof_vectors(), "pos_mst_primitives.json": primitive_vectors()}
+    files = {"pos_mst_proofs.json": proof_vectors(), "pos_mst_primitives.json": primitive_vectors(),
+             "pos_mst_trees.json": tree_vectors()}
     status = 0
     for name, doc in files.items():
         data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()

@@ -167,6 +167,17 @@ def check_leaf_count(state: TreeCheck) -> str:
     return f"{com.leaf_count} leaves (= 2^{com.height}, the committed count)"
 
 
+def check_distinct_leaves(state: TreeCheck) -> str:
+    """SPEC 3.5: no node is duplicated to fill a level, so no two leaves share a hash."""
+    first: dict[bytes, int] = {}
+    for i, h in enumerate(state.layer.hashes):
+        j = first.setdefault(h, i)
+        if j != i:
+            raise InvalidTree(f"leaves {j} and {i} have the same hash {h.hex()} (a duplicated node; "
+                              "SPEC 3.5 pads with distinct padding leaves)", reason=Reason.DUPLICATE_LEAF)
+    return f"{len(first)} distinct leaf hashes"
+
+
 def check_leaf_values(state: TreeCheck) -> None:
     m = len(state.commitment.assets)
     for i, values in enumerate(state.layer.values):
@@ -207,6 +218,7 @@ TREE_CHECKS: tuple[Step[TreeCheck], ...] = (
     Step("commitment schema (format pos-mst/1)", check_commitment),
     Step("commitment signed by the pinned bank key", check_signature),
     Step("the committed number of leaves", check_leaf_count),
+    Step("no two leaves share a hash (no duplicated node)", check_distinct_leaves),
     Step("every leaf value is in [0, 2^64)", check_leaf_values),
     Step("every internal node recomputed; root hash and root sums equal the commitment's", check_root),
     Step("epoch is the expected one", check_epoch),
@@ -215,7 +227,7 @@ TREE_CHECKS: tuple[Step[TreeCheck], ...] = (
 
 def verify_tree(layer: LeafLayer, commitment_doc: JSON | Commitment, pinned_public_key: PublicKey, *,
                 expected_epoch: str | None = None, already_passed: tuple[str, ...] = ()) -> AuditFacts:
-    """SPEC 7: commitment, signature, leaf count, leaf ranges, recompute, compare root, epoch."""
+    """SPEC 7: commitment, signature, leaf count, distinct leaves, leaf ranges, recompute, compare root, epoch."""
     state = TreeCheck(layer, commitment_doc, pinned_public_key, expected_epoch)
     checked = run_steps(TREE_CHECKS, state, already_passed=already_passed, family=InvalidTree)
     com = state.commitment

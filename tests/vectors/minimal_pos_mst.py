@@ -34,6 +34,10 @@ DEC = re.compile(r"-?(0|[1-9][0-9]*)")
 HEX32 = re.compile(r"[0-9a-f]{64}")
 
 
+COMMITMENT_KEYS = ["as_of", "assets", "balance_definition", "epoch", "format", "height", "leaf_count", "ledger_digest", "root",
+                   "signer_key_id", "signature", "type"]
+
+
 def bad(reason):
     raise Stop("invalid", reason)
 
@@ -102,7 +106,7 @@ def _check(text, public_key_hex, expected_epoch, expected_user):
     need(p, ["balances", "commitment", "epoch", "format", "leaves", "type", "user_id"])
     if p["type"] != "proof":
         bad("SCHEMA")
-    need(c, ["as_of", "assets", "balance_definition", "epoch", "format", "height", "leaf_count", "ledger_digest", "root", "signer_key_id", "signature", "type"])
+    need(c, COMMITMENT_KEYS)
     if c["type"] != "commitment" or not isinstance(c["assets"], list) or not c["assets"]:
         bad("SCHEMA")
     m = len(c["assets"])
@@ -182,6 +186,14 @@ def _check(text, public_key_hex, expected_epoch, expected_user):
         if cur_sums != root_sums:
             bad("ROOT_SUM_MISMATCH")
     # Step 9.
+    check_signature(c, public_key_hex)
+    # Step 10.
+    if expected_epoch is not None and c["epoch"] != expected_epoch:
+        bad("WRONG_EPOCH")
+    return "valid", None
+
+
+def check_signature(c, public_key_hex):
     pub = bytes.fromhex(public_key_hex)
     kid = hashlib.sha256(pub).hexdigest()[:32]
     sig = c["signature"]
@@ -194,7 +206,45 @@ def _check(text, public_key_hex, expected_epoch, expected_user):
         Ed25519PublicKey.from_public_bytes(pub).verify(bytes.fromhex(sig["value"]), json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
     except (InvalidSignature, ValueError):
         bad("BAD_SIGNATURE")
-    # Step 10.
+
+
+def check_tree(commitment_text, leaves, public_key_hex, expected_epoch=None):
+    """SPEC 7 on a commitment and a ``leaves.bin`` (bytes)."""
+    try:
+        return _check_tree(commitment_text, leaves, public_key_hex, expected_epoch)
+    except Stop as stop:
+        return stop.result, stop.reason
+
+
+def _check_tree(commitment_text, leaves, public_key_hex, expected_epoch):
+    c = canonical_load(commitment_text)
+    if not isinstance(c, dict) or c.get("format") != "pos-mst/1":
+        raise Stop("inconclusive", "UNSUPPORTED_VERSION")
+    need(c, COMMITMENT_KEYS)
+    m, h = len(c["assets"]), c["height"]
+    if type(h) is not int or not 1 <= h <= 40 or c["leaf_count"] != 2**h:
+        bad("BAD_TREE_SHAPE")
+    root_hash, root_sums = hx(c["root"]["hash"]), [dec(s) for s in c["root"]["sums"]]
+    check_signature(c, public_key_hex)
+    magic = tag("leaves")
+    if leaves[: len(magic)] != magic:
+        bad("SCHEMA")
+    size = 32 + 8 * m
+    body = leaves[len(magic) + 2 :]
+    if leaves[len(magic)] != m or leaves[len(magic) + 1] != h or len(body) != size * 2**h:
+        bad("LEAF_COUNT")
+    level = [(body[o : o + 32], [int.from_bytes(body[o + 32 + 8 * j : o + 40 + 8 * j], "big") for j in range(m)])
+             for o in range(0, len(body), size)]
+    if len({hh for hh, _ in level}) != len(level):
+        bad("DUPLICATE_LEAF")
+    for t in range(1, h + 1):
+        enc = lambda hh, sums: hh + b"".join(v.to_bytes(16, "big") for v in sums)  # noqa: E731
+        level = [(H(tag("node") + bytes([t]) + enc(*level[2 * i]) + enc(*level[2 * i + 1])),
+                  [a + b for a, b in zip(level[2 * i][1], level[2 * i + 1][1])]) for i in range(len(level) // 2)]
+    if level[0][0] != root_hash:
+        bad("ROOT_HASH_MISMATCH")
+    if level[0][1] != root_sums:
+        bad("ROOT_SUM_MISMATCH")
     if expected_epoch is not None and c["epoch"] != expected_epoch:
         bad("WRONG_EPOCH")
     return "valid", None
