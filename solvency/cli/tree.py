@@ -40,7 +40,7 @@ def tree() -> None:
 @click.option("--assets", "assets", default="BTC,USD", show_default=True, help="Ordered asset list committed in the root.")
 @click.option("--split", "split", default=1, show_default=True, type=click.IntRange(1, 64), help="Spread each user's balance over this many leaves.")
 @click.option("--min-leaves", "min_leaves", default=2, show_default=True, type=click.IntRange(2, 1 << 40), help="Pad to at least this many leaves (hides the user count).")
-@click.option("--exclude-negative", is_flag=True, help="Leave users with a negative balance out of the tree and list them in private/negatives.csv.")
+@click.option("--exclude-negative", is_flag=True, help="Commit each negative balance as 0 (never netted) and list it in private/negatives.csv; the user's other balances stay in the tree.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes for hashing (default: up to 2).")
 def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers) -> None:
     """Build the tree, sign the commitment, write DIR/commitment.json and DIR/private/."""
@@ -72,7 +72,8 @@ def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
         click.echo(f"  {code}: {total}")
     click.echo(f"root {commitment.root_hash.hex()}")
     if balances.excluded_negative:
-        click.echo(f"excluded {len(balances.excluded_negative)} negative balance(s): {out}/private/negatives.csv", err=True)
+        click.echo(f"committed {len(balances.excluded_negative)} negative balance(s) as 0 (the users' other balances are in the tree): "
+                   f"{out}/private/negatives.csv", err=True)
     click.echo(f"public:  {out}/commitment.json")
     click.echo(f"private: {out}/private/ (epoch key, node store, user index; never publish)")
 

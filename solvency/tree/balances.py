@@ -8,9 +8,12 @@ is validated and *all* problems are collected before anything is built:
 * a (user, currency) pair appears at most once (duplicates would let two leaves hide one user);
 * currencies are in the committed currency vector;
 * user ids are 1..256 UTF-8 bytes without control characters;
-* negative balances are refused, listing every offending user; with ``exclude_negative`` they are
-  moved to a separate report instead (a negative liability would net against other users' money,
-  which the tree must never do).
+* negative balances are refused, listing every offending user; with ``exclude_negative`` each
+  negative (user, currency) amount is committed as 0 and listed in `Balances.excluded_negative`
+  instead (a negative liability would net against other users' money, which the tree must never
+  do). The user's other balances stay exactly as they are: a negative amount in one currency never
+  removes or lowers a positive amount in another (SPEC 3.1), so the totals are the sums of all
+  positive balances.
 
 The result is a frozen `Balances` holding the user ids and a ``(n, m)`` uint64 matrix.
 """
@@ -54,7 +57,7 @@ class Balances:
     currencies: tuple[str, ...]
     user_ids: tuple[str, ...]
     amounts: Any  # numpy.ndarray of shape (n, m), dtype uint64
-    excluded_negative: tuple[Negative, ...] = ()
+    excluded_negative: tuple[Negative, ...] = ()  # committed as 0, each listed once
 
     @property
     def totals(self) -> tuple[int, ...]:
@@ -137,10 +140,9 @@ def from_rows(
         )
     if errors:
         raise BalancesRejected(source, errors)
-    negative_users = {n.user_id for n in negatives}
-    keep = [u for u in index if u not in negative_users]
-    amounts = np.array([values[index[u]] for u in keep], dtype=np.uint64).reshape(len(keep), m)
-    return Balances(currencies, tuple(keep), amounts, tuple(negatives))
+    # A negative amount stays 0 in `values`; the user and their other balances are kept.
+    amounts = np.array(values, dtype=np.uint64).reshape(len(values), m)
+    return Balances(currencies, tuple(index), amounts, tuple(negatives))
 
 
 _MAX_U64 = str(LEAF_VALUE_LIMIT - 1)

@@ -13,7 +13,8 @@ Output directory layout (written to a temporary sibling directory, fsynced, then
         users.pos.npy              (n, k) uint64: leaf positions of each user's k parts
         users.key.npy / .ord.npy   sorted u64 lookup keys (first 8 bytes of the user's part-0
                                    commitment uc) and the input index of each key
-        negatives.csv              users excluded for negative balances (with --exclude-negative)
+        negatives.csv              every negative (user, currency, amount) committed as 0
+                                   instead (with --exclude-negative; never netted, SPEC 3.1)
 
 Hashing backends, byte for byte the same output (the tests compare whole node stores):
 

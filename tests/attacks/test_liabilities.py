@@ -53,3 +53,22 @@ def test_duplicated_odd_leaf_is_refused_by_the_full_tree_audit(key, tmp_path):
         verify_tree(LeafLayer(hashes, values), forged, key.public_key())
     assert info.value.reason == "DUPLICATE_LEAF"
     verify_tree(LeafLayer([h for _, h, _ in records], [tuple(v) for _, _, v in records]), honest, key.public_key())
+
+
+def test_negative_balance_in_one_asset_never_drops_a_positive_one(key, tmp_path):
+    """Issue 13.4: with --exclude-negative, a user owing USD -500 who holds BTC 1000 vanished
+    from the tree, and the BTC root sum was short by their 1000 sat (negatives.csv listed only
+    the USD line). Now the negative amount is committed as 0 and reported, never netted, and the
+    user's BTC stays a liability in the root."""
+    from solvency.tree.epoch import build_epoch
+
+    csv = tmp_path / "balances.csv"
+    csv.write_text("user_id,currency,amount\nalice,BTC,700\nalice,USD,300\nmallory,BTC,1000\nmallory,USD,-500\n")
+    built = build_epoch(csv, out_dir=tmp_path / "t", epoch="e1", as_of=AS_OF, private_key=key,
+                        currencies=ASSETS, exclude_negative=True)
+    assert built.commitment.root_sums == (1700, 300)
+    report = (tmp_path / "t" / "private" / "negatives.csv").read_text().splitlines()
+    assert report[1:] == ["mallory,USD,-500"]
+    with TreeStore(tmp_path / "t") as store:
+        proof = store.proof("mallory")
+    assert proof.balances == (1000, 0)

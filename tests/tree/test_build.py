@@ -133,9 +133,9 @@ def test_rows_collect_every_error():
     assert info.value.total == 11
 
 
-def test_exclude_negative_moves_users_to_report():
+def test_exclude_negative_reports_the_amount_and_keeps_the_user():
     b = from_rows([("a", "BTC", "5"), ("b", "BTC", "-2"), ("b", "USD", "7")], ASSETS, source="t", exclude_negative=True)
-    assert b.user_ids == ("a",)
+    assert b.user_ids == ("a", "b") and b.amounts.tolist() == [[5, 0], [0, 7]]
     assert [(n.user_id, n.amount) for n in b.excluded_negative] == [("b", -2)]
 
 
