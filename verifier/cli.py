@@ -100,6 +100,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assets": ("verifier.commands.assets:assets", "Verify the bank's asset attestation and proofs of control."),
     "receipt": ("verifier.commands.receipt:receipt", "Check a signed balance receipt from the bank."),
     "history": ("verifier.commands.history:history", "Check a bank's whole publication history and its log."),
+    "save-head": ("verifier.commands.save_head:save_head", "Save the log head of your proof bundle for a later history check."),
 }
 
 

@@ -11,6 +11,7 @@ from solvency.cli.common import Rejected, load_signing_key, rejecting
 from solvency.publish.epochs import write_artifact
 from solvency.receipt import receipt_for_user
 from solvency.tree.store import TreeStoreError, UnknownUser
+from verifier.amounts import format_amounts
 
 
 @click.command()
@@ -31,3 +32,6 @@ def receipt(tree: str, user_id: str, key_path: str, out: str | None) -> None:
         write_artifact(Path(out), doc)
     else:
         sys.stdout.buffer.write(doc.to_bytes())
+    # The receipt itself keeps integer minor units; the person issuing it reads them with units.
+    click.echo(f"receipt for user {doc.user_id!r} at epoch {doc.epoch}: {format_amounts(zip(doc.assets, doc.balances))}"
+               + (f", written to {out}" if out else ""), err=True)

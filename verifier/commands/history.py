@@ -5,6 +5,14 @@ from __future__ import annotations
 import click
 
 from verifier.cli import Report, run_verification
+from verifier.schema import JSON
+
+
+def log_head_of(doc: JSON) -> JSON:
+    """The log head a user kept: a log-head.json itself, or the `log_head` of a proof bundle (SPEC 13)."""
+    from verifier.bundle import is_bundle, parse_bundle
+
+    return parse_bundle(doc)["log_head"] if is_bundle(doc) else doc
 
 
 @click.command()
@@ -15,7 +23,7 @@ from verifier.cli import Report, run_verification
     "trusted_heads",
     multiple=True,
     type=click.Path(dir_okay=False),
-    help="A log-head.json you saved earlier; the history must still contain it (repeatable).",
+    help="A log-head.json you saved earlier (or the proof bundle it came in); the history must still contain it (repeatable).",
 )
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
 @click.option("--debug", is_flag=True, help="Print a traceback on failure.")
@@ -31,7 +39,7 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], json_output: 
         from verifier.history import read_artifact, verify_history
         from verifier.signature import load_public_key
 
-        heads = tuple(read_artifact(Path(p)) for p in trusted_heads)
+        heads = tuple(log_head_of(read_artifact(Path(p))) for p in trusted_heads)
         facts = verify_history(pubdir, load_public_key(key), heads)
         n = len(facts["epochs"])
         return Report(

@@ -6,24 +6,41 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from verifier.amounts import format_amount, format_amounts
 from verifier.cli import Report, read_input, run_verification
 
 if TYPE_CHECKING:
     from verifier.bundle import BundleFacts
     from verifier.proof import ProofFacts
+    from verifier.signature import PublicKey
 
 
-def _bundle_or_none(data: bytes) -> bytes | None:
-    """`data` itself when it is a proof bundle (SPEC 13), else None (a bare proof)."""
-    import json
+def is_bundle_bytes(data: bytes) -> bool:
+    """Whether `data` is a proof bundle (SPEC 13) rather than a bare proof.
+
+    Bytes that are not canonical JSON are treated as a proof, whose own first check reports the
+    encoding error with its SPEC reason.
+    """
+    from verifier import canonical
+    from verifier.bundle import is_bundle
+    from verifier.errors import VerificationError
 
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None  # the proof's own checks report the encoding error
-    if isinstance(doc, dict) and doc.get("type") == "proof-bundle":
-        return data
-    return None
+        return is_bundle(canonical.loads(data))
+    except VerificationError:
+        return False
+
+
+def verify_proof_or_bundle(data: bytes, pinned: PublicKey, *, commitment: bytes | None = None, expected_epoch: str | None = None,
+                           expected_user: str | None = None) -> tuple[ProofFacts, BundleFacts | None]:
+    """SPEC 6 for a bare proof, SPEC 13 for a bundle: a bundle is accepted wherever a proof is."""
+    from verifier.bundle import verify_bundle
+    from verifier.proof import verify_proof
+
+    if is_bundle_bytes(data):
+        bundled = verify_bundle(data, pinned, commitment=commitment, expected_epoch=expected_epoch, expected_user=expected_user)
+        return bundled.proof, bundled
+    return verify_proof(data, pinned, commitment=commitment, expected_epoch=expected_epoch, expected_user=expected_user), None
 
 
 def _caveats(facts: ProofFacts, *, commitment_given: bool, epoch_given: bool, user_given: bool, bundled: bool) -> tuple[str, ...]:
@@ -49,6 +66,7 @@ def _facts(facts: ProofFacts, bundled: BundleFacts | None) -> dict[str, Any]:
         "epoch": facts.epoch,
         "as_of": str(facts.as_of),
         "balances": {a: str(b) for a, b in zip(facts.assets, facts.balances)},
+        "balances_display": {a: format_amount(a, b) for a, b in zip(facts.assets, facts.balances)},
         "leaf_indexes": list(facts.leaf_indexes),
         "root_hash": facts.root_hash,
         "root_sums": {a: str(s) for a, s in zip(facts.assets, facts.root_sums)},
@@ -77,22 +95,14 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
     """Verify your inclusion proof PROOF.json (or proof bundle) against the bank's signed commitment."""
 
     def check() -> Report:
-        from verifier.bundle import verify_bundle
-        from verifier.proof import verify_proof
         from verifier.signature import load_public_key
 
         pinned = load_public_key(key)
         data = read_input(proof_file, "proof")
         published = read_input(commitment_file, "commitment") if commitment_file else None
-        bundled = None
-        if _bundle_or_none(data) is not None:
-            # A proof bundle (SPEC 13): the proof, its signed epoch and the log head including it.
-            bundled = verify_bundle(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
-            facts, checked = bundled.proof, bundled.checked
-        else:
-            facts = verify_proof(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
-            checked = facts.checked
-        balances = ", ".join(f"{a} {b}" for a, b in zip(facts.assets, facts.balances))
+        facts, bundled = verify_proof_or_bundle(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
+        checked = bundled.checked if bundled is not None else facts.checked
+        balances = format_amounts(zip(facts.assets, facts.balances))
         caveats = _caveats(facts, commitment_given=commitment_file is not None, epoch_given=epoch is not None,
                            user_given=user is not None, bundled=bundled is not None)
         return Report(checked=(*checked, f"your balances: {balances}"), facts=_facts(facts, bundled), caveats=caveats)

@@ -1,0 +1,127 @@
+"""What the user reads (SPEC 9 "Amounts shown to users", SPEC 12/13 bundle acceptance): every
+amount carries its currency and is exact; the proof bundle a user holds is accepted wherever a
+proof or a log head is, and its log head can be saved for a later history check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier import canonical
+from verifier.amounts import EXPONENTS, format_amount, format_amounts, format_minor_units
+from verifier.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KEY = str(FIXTURES / "bank.key.pub")
+BUNDLE = FIXTURES / "bundle.json"
+PUBLICATION = FIXTURES / "publication"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(("currency", "minor", "shown"), [
+    ("BTC", 43_858, "BTC 0.00043858"),
+    ("USD", 43_858, "USD 438.58"),
+    ("BTC", 0, "BTC 0.00000000"),
+    ("USD", 5, "USD 0.05"),
+    ("BTC", 2_100_000_000_000_000, "BTC 21,000,000.00000000"),
+    ("USD", -123_456_789, "USD -1,234,567.89"),
+    ("BTC", 2**64 - 1, "BTC 184,467,440,737.09551615"),
+    ("EUR", 43_858, "EUR 43,858 (minor units)"),
+])
+def test_format_amount(currency: str, minor: int, shown: str) -> None:
+    assert format_amount(currency, minor) == shown
+
+
+def test_minor_unit_form_and_lists() -> None:
+    assert format_minor_units("BTC", 43_858) == "43,858 sat"
+    assert format_minor_units("USD", 43_858) == "43,858 cents"
+    assert format_minor_units("EUR", 7) == "7 EUR minor units"
+    assert format_amounts([("BTC", 1), ("USD", 100)]) == "BTC 0.00000001, USD 1.00"
+
+
+@pytest.mark.parametrize("value", [1.0, True, Decimal(1), "1"])
+def test_only_integer_minor_units_are_shown(value: object) -> None:
+    with pytest.raises(TypeError):
+        format_amount("BTC", value)  # type: ignore[arg-type]
+
+
+@given(st.sampled_from(sorted(EXPONENTS)), st.integers(min_value=-(2**128), max_value=2**128))
+def test_display_is_exact(currency: str, minor: int) -> None:
+    # Reading the shown number back gives exactly the integer: nothing rounded, nothing lost.
+    code, number = format_amount(currency, minor).split(" ")
+    whole, fraction = number.replace(",", "").split(".")
+    assert code == currency and len(fraction) == EXPONENTS[currency]
+    assert int(whole + fraction) == minor
+
+
+def test_proof_output_carries_units() -> None:
+    code, out = run("proof", str(BUNDLE), "--key", KEY)
+    assert code == 0, out
+    assert "your balances: BTC 0.00833944, USD 0.00" in out
+
+
+def test_proof_json_keeps_integers_and_adds_display() -> None:
+    code, out = run("proof", str(BUNDLE), "--key", KEY, "--json")
+    facts = json.loads(out)["facts"]
+    assert code == 0 and facts["balances"] == {"BTC": "833944", "USD": "0"}
+    assert facts["balances_display"] == {"BTC": "BTC 0.00833944", "USD": "USD 0.00"}
+
+
+def test_receipt_output_carries_units_and_accepts_a_bundle_as_proof() -> None:
+    code, out = run("receipt", str(FIXTURES / "receipt.json"), "--key", KEY, "--proof", str(BUNDLE))
+    assert code == 0, out
+    assert "held BTC 0.00833944, USD 0.00 at epoch" in out
+    assert "your proof verifies and shows exactly the receipted balances" in out
+
+
+def test_receipt_with_a_bundle_whose_proof_fails_is_invalid(tmp_path: Path) -> None:
+    doc = canonical.loads(BUNDLE.read_bytes())
+    doc["proof"]["balances"][0] = str(int(doc["proof"]["balances"][0]) + 1)
+    bad = tmp_path / "bundle.json"
+    bad.write_bytes(canonical.dump_file_bytes(doc))
+    code, out = run("receipt", str(FIXTURES / "receipt.json"), "--key", KEY, "--proof", str(bad))
+    assert code == 1 and "[BALANCE_MISMATCH]" in out
+
+
+def test_history_accepts_a_bundle_as_trusted_head() -> None:
+    code, out = run("history", str(PUBLICATION), "--key", KEY, "--trusted-head", str(BUNDLE))
+    assert code == 0, out
+    assert "1 previously seen log head(s) are still part of this history" in out
+
+
+def test_history_refuses_a_bundle_from_a_rewritten_history(tmp_path: Path) -> None:
+    # The kept bundle's head is from the full log; a history cut back to its first epoch lacks it.
+    pub = tmp_path / "pub"
+    shutil.copytree(PUBLICATION, pub)
+    shutil.rmtree(pub / "2026-11-21")
+    code, out = run("history", str(pub), "--key", KEY, "--trusted-head", str(BUNDLE))
+    assert code == 1, out
+
+
+def test_save_head_then_compare(tmp_path: Path) -> None:
+    out_file = tmp_path / "head.json"
+    code, out = run("save-head", str(BUNDLE), "--key", KEY, "--out", str(out_file))
+    assert code == 0, out
+    assert out_file.read_bytes() == (PUBLICATION / "2026-11-21" / "public" / "log-head.json").read_bytes()
+    code, out = run("history", str(PUBLICATION), "--key", KEY, "--trusted-head", str(out_file))
+    assert code == 0, out
+    # An existing saved head is never overwritten.
+    code, out = run("save-head", str(BUNDLE), "--key", KEY, "--out", str(out_file))
+    assert code == 3 and "not overwriting" in out
+
+
+def test_save_head_refuses_a_bundle_under_another_key(tmp_path: Path) -> None:
+    code, out = run("save-head", str(BUNDLE), "--key", "11" * 32, "--out", str(tmp_path / "head.json"))
+    assert code == 1 and "[WRONG_KEY]" in out
+    assert not (tmp_path / "head.json").exists()
