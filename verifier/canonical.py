@@ -10,21 +10,38 @@ Every signed artifact is a JSON object whose canonical encoding is:
 * strings are escaped as Python's ``json.dumps(ensure_ascii=False)`` does: ``\\"``, ``\\\\``,
   ``\\b \\f \\n \\r \\t`` and ``\\u00XX`` for the other control characters; everything else is
   written as its UTF-8 bytes;
-* a file holding an artifact is its canonical encoding followed by exactly one ``\\n``.
+* a file holding an artifact is its canonical encoding followed by exactly one ``\\n``;
+* bounds (SPEC 2.2), checked on the raw bytes before any parsing: at most `MAX_INPUT_BYTES`
+  bytes, nesting depth at most `MAX_DEPTH`, no number token longer than `MAX_NUMBER_DIGITS`
+  digits; strings hold Unicode scalar values only (no lone surrogate, escaped or not).
 
 `parse` is strict: duplicate keys, floats, unsafe integers, non-canonical bytes and trailing data
 are refused with `NonCanonical`. Threat: two encodings of one artifact must never both verify,
-or a signature over one could be replayed as the other.
+or a signature over one could be replayed as the other. Second threat: a bank that sends bytes
+the parser cannot handle (a 5,000-digit integer, 5,000 nested arrays, a lone surrogate) must get
+"invalid", never "undecidable": every such input is refused here with `NonCanonical`, before the
+standard library could raise ValueError, RecursionError or UnicodeEncodeError.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from verifier.errors import Reason, VerificationError
 
 MAX_SAFE_INT = 2**53 - 1
+# SPEC 2.2 bounds. The largest published artifact (an attestation listing every UTXO) stays far
+# below 64 MiB; canonical artifacts nest at most 8 levels; 2^53 - 1 has 16 digits.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NUMBER_DIGITS = 16
+
+# A complete JSON string token (the unrolled form keeps the regex engine linear).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_LONG_NUMBER = re.compile(rb"[0-9]{%d,}" % (MAX_NUMBER_DIGITS + 1))
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class NonCanonical(VerificationError):
@@ -33,8 +50,33 @@ class NonCanonical(VerificationError):
     default_reason = Reason.NON_CANONICAL_ENCODING
 
 
+def check_bounds(data: bytes) -> None:
+    """Refuse input over the SPEC 2.2 size, nesting or number-length bounds, before parsing."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise NonCanonical(f"input is {len(data)} bytes; at most {MAX_INPUT_BYTES}")
+    # Strings may hold any bracket or digit: measure the structure with every string emptied.
+    skeleton = _STRING.sub(b'""', data)
+    if _LONG_NUMBER.search(skeleton):
+        raise NonCanonical(f"a number has more than {MAX_NUMBER_DIGITS} digits (outside the I-JSON safe range)")
+    depth = 0
+    for byte in skeleton.translate(None, _NOT_BRACKET):
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_DEPTH:
+            raise NonCanonical(f"nesting deeper than {MAX_DEPTH} levels")
+
+
+def _check_string(value: str, path: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NonCanonical(f"{path}: string holds a lone surrogate (not a Unicode scalar value)") from None
+
+
 def _check(value: Any, path: str) -> None:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str):
+        _check_string(value, path)
         return
     if isinstance(value, int):
         if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
@@ -45,7 +87,7 @@ def _check(value: Any, path: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
-                raise NonCanonical(f"{path}: object keys must be ASCII strings (got {key!r})")
+                raise NonCanonical(f"{path}: object keys must be ASCII strings (got {ascii(key)})")
             _check(item, f"{path}.{key}")
         return
     if isinstance(value, (list, tuple)):
@@ -88,6 +130,7 @@ def loads(data: bytes, *, require_canonical: bool = True) -> Any:
     result, optionally followed by one newline."""
     if isinstance(data, str):
         raise TypeError("loads takes bytes")
+    check_bounds(data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -101,7 +144,8 @@ def loads(data: bytes, *, require_canonical: bool = True) -> Any:
             parse_float=_reject_float,
             parse_constant=_reject_constant,
         )
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
+        # RecursionError cannot happen within MAX_DEPTH; kept so that no bound miss is a crash.
         raise NonCanonical(f"not valid JSON: {exc}") from None
     _check(value, "$")
     if require_canonical:
