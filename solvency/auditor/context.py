@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.definitions import BalanceDefinition, load_definitions
 from ledger.open import open_store
 from ledger.store import Store
-from solvency.auditor.publication import EpochPaths, PublicFiles, load_leaves, locate_epoch, read_public
-from verifier.full_tree import LeafLayer
+from solvency.auditor.publication import EpochPaths, PublicFiles, locate_epoch, read_public
+from verifier.full_tree import LeafLayer, load_leaf_layer
 from verifier.signature import load_public_key
 
 
@@ -92,7 +92,7 @@ class Audit:
     def layer(self) -> LeafLayer:
         if self.leaves_path is None:
             raise Skip("no leaf export (private/leaves.bin or leaves.parquet) was given")
-        return load_leaves(self.leaves_path, self.public.commitment)
+        return load_leaf_layer(self.leaves_path, self.public.commitment)
 
     @property
     def store(self) -> Store:
@@ -105,18 +105,19 @@ class Audit:
     @cached_property
     def definition(self) -> BalanceDefinition:
         """The ledger's balance definition the commitment names (checked against its hash)."""
-        named = self.public.commitment["balance_definition"]
+        named = self.public.commitment.balance_definition
         if named is None:
             raise AuditMismatch("the commitment names no balance definition: it cannot be tied to the ledger",
                                 reason="NO_DEFINITION")
-        definitions = load_definitions(self.definitions_file)
-        if named["name"] not in definitions:
-            raise AuditMismatch(f"the commitment's definition {named['name']!r} is not in the definitions file "
+        # Bound to the ledger's bank roles and read policies, as the prover bound it.
+        definitions = self.store.bind_definitions(load_definitions(self.definitions_file))
+        if named.name not in definitions:
+            raise AuditMismatch(f"the commitment's definition {named.name!r} is not in the definitions file "
                                 f"({', '.join(sorted(definitions))})", reason="UNKNOWN_DEFINITION")
-        chosen = definitions[named["name"]]
-        if chosen.content_hash != named["content_hash"]:
+        chosen = definitions[named.name]
+        if chosen.content_hash != named.content_hash.hex():
             raise AuditMismatch(f"definition {chosen.name!r}: the ledger's content hash {chosen.content_hash} differs from "
-                                f"the committed {named['content_hash']}: the bank used another definition",
+                                f"the committed {named.content_hash.hex()}: the bank used another definition",
                                 reason="DEFINITION_MISMATCH")
         return chosen
 
@@ -124,7 +125,7 @@ class Audit:
     def ledger_balances(self) -> list[tuple[str, str, int]]:
         store = self.store  # no ledger: skipped before anything else is looked at
         # The definition must be the committed one before its balances mean anything.
-        return list(store.user_balances(self.definition, self.public.commitment["as_of"]))
+        return list(store.user_balances(self.definition, self.public.commitment.as_of))
 
 
 def sums_text(assets: Iterable[str], values: Iterable[object]) -> str:

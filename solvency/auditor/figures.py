@@ -31,7 +31,9 @@ from solvency.books.layout import GALOY, BooksLayout
 from solvency.books.pnl import ProfitAndLoss
 from solvency.books.reconcile import reconcile
 from solvency.books.sheet import BalanceSheet, balance_sheet
+from verifier.assets.artifact import Attestation, Statement
 from verifier.assets.rules import CATEGORIES
+from verifier.epoch import Epoch
 from verifier.history import read_artifact
 
 if TYPE_CHECKING:
@@ -48,12 +50,12 @@ def _frame(rows: list[dict[str, Any]], columns: list[str], optional_ints: tuple[
     return frame
 
 
-def _epoch_docs(pubdir: str | os.PathLike[str]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def _epoch_docs(pubdir: str | os.PathLike[str]) -> list[tuple[Epoch, Attestation | None]]:
     """(epoch.json, assets.json or None) per epoch, in sequence order (parsed, not verified)."""
     out = []
     for paths in list_epochs(pubdir):
-        epoch = read_artifact(paths.epoch)
-        out.append((epoch, read_artifact(paths.assets) if paths.assets.is_file() else None))
+        epoch = Epoch.parse(read_artifact(paths.epoch))
+        out.append((epoch, Attestation.parse(read_artifact(paths.assets)) if paths.assets.is_file() else None))
     return out
 
 
@@ -65,22 +67,22 @@ def solvency_by_epoch(pubdir: str | os.PathLike[str]) -> pd.DataFrame:
     liabilities (cents, and in sat at the declared price), the margin and the reserve ratio."""
     rows = []
     for epoch, _ in _epoch_docs(pubdir):
-        statement = epoch["solvency"]
-        if statement is None:
+        if epoch.solvency is None:
             continue
-        per = {r["asset"]: r for r in statement["per_asset"]}
-        combined = statement["combined_at_declared_price"]
-        btc_assets, btc_liabilities = int(per["BTC"]["assets"]), int(per["BTC"]["liabilities"])
-        usd_sat = int(combined["usd_liabilities_in_sat"]) if combined else None
+        statement = Statement.parse(epoch.solvency, "epoch.solvency")
+        per = {r.currency: r for r in statement.rows}
+        combined = statement.combined
+        btc_assets, btc_liabilities = per["BTC"].held, per["BTC"].liabilities
+        usd_sat = combined.usd_liabilities_in_sat if combined else None
         owed = btc_liabilities + (usd_sat or 0)
         rows.append({
-            "epoch": epoch["epoch"], "sequence": epoch["sequence"], "as_of": epoch["as_of"],
+            "epoch": epoch.epoch, "sequence": epoch.sequence, "as_of": str(epoch.as_of),
             "btc_assets_sat": btc_assets, "btc_liabilities_sat": btc_liabilities,
-            "usd_liabilities_cents": int(per["USD"]["liabilities"]) if "USD" in per else 0,
+            "usd_liabilities_cents": per["USD"].liabilities if "USD" in per else 0,
             "usd_liabilities_sat": usd_sat,
-            "margin_sat": int(combined["margin_sat"]) if combined else int(per["BTC"]["margin"]),
-            "margin_usd_cents": int(combined["margin_usd_cents"]) if combined else None,
-            "usd_cents_per_btc": statement["price"]["usd_cents_per_btc"] if statement["price"] else None,
+            "margin_sat": combined.margin_sat if combined else per["BTC"].margin,
+            "margin_usd_cents": combined.margin_usd_cents if combined else None,
+            "usd_cents_per_btc": statement.price.usd_cents_per_btc if statement.price else None,
             "reserve_ratio": btc_assets / owed if owed else None,
         })
     return _frame(rows, ["epoch", "sequence", "as_of", "btc_assets_sat", "btc_liabilities_sat", "usd_liabilities_cents",
@@ -95,8 +97,8 @@ def asset_composition(pubdir: str | os.PathLike[str]) -> pd.DataFrame:
         if assets is None:
             continue
         for name, counted in CATEGORIES:
-            rows.append({"epoch": epoch["epoch"], "as_of": epoch["as_of"], "category": name, "counted": counted,
-                         "sat": int(assets["totals"][name])})
+            rows.append({"epoch": epoch.epoch, "as_of": str(epoch.as_of), "category": name, "counted": counted,
+                         "sat": getattr(assets.totals, name)})
     return _frame(rows, ["epoch", "as_of", "category", "counted", "sat"])
 
 
@@ -235,9 +237,9 @@ def reconciliation_by_epoch(store: Store, definitions: Mapping[str, Any], pubdir
     for epoch, assets in _epoch_docs(pubdir):
         if assets is None:
             continue
-        result = reconcile(balance_sheet(store, definitions, epoch["as_of"], layout), assets["totals"], layout)
+        result = reconcile(balance_sheet(store, definitions, epoch.as_of, layout), assets.totals.to_json(), layout)
         for item in result.items:
-            rows.append({"epoch": epoch["epoch"], "as_of": epoch["as_of"], "line": item.line, "ledger_sat": item.ledger,
+            rows.append({"epoch": epoch.epoch, "as_of": str(epoch.as_of), "line": item.line, "ledger_sat": item.ledger,
                          "node_sat": item.node, "difference_sat": item.difference, "explanation": item.explanation})
     return _frame(rows, ["epoch", "as_of", "line", "ledger_sat", "node_sat", "difference_sat", "explanation"])
 
@@ -249,11 +251,11 @@ def equity_by_epoch(store: Store, definitions: Mapping[str, Any], pubdir: str | 
     rows = []
     previous: dict[str, int] = {}
     for epoch, _ in _epoch_docs(pubdir):
-        sheet = balance_sheet(store, definitions, epoch["as_of"], layout)
+        sheet = balance_sheet(store, definitions, epoch.as_of, layout)
         for c in sheet.currencies:
             equity = sheet.total("equity", c)
             change = None if c not in previous else equity - previous[c]
-            rows.append({"epoch": epoch["epoch"], "as_of": epoch["as_of"], "currency": c, "equity": equity, "change": change,
+            rows.append({"epoch": epoch.epoch, "as_of": str(epoch.as_of), "currency": c, "equity": equity, "change": change,
                          "movement": None if change is None else ("earned" if change > 0 else "consumed" if change < 0 else "unchanged")})
             previous[c] = equity
     return _frame(rows, ["epoch", "as_of", "currency", "equity", "change", "movement"], ("change",))

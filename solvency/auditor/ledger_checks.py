@@ -24,21 +24,21 @@ def check_ledger_digest(audit: Audit) -> str:
     store = audit.store
     head = store.verify()
     com = audit.public.commitment
-    committed = com["ledger_digest"]
+    committed = com.ledger_digest
     if committed is None:
         raise AuditMismatch("the commitment names no ledger digest: it cannot be tied to the ledger", reason="NO_LEDGER_DIGEST")
-    at_cut = digest_as_of(store, com["as_of"])
-    if (at_cut.entry_count, at_cut.head_hash) != (committed["entry_count"], committed["head_hash"]):
-        raise AuditMismatch(f"the ledger at {com['as_of']} has {at_cut.entry_count} entries with head {at_cut.head_hash[:16]}...; "
-                            f"the commitment says {committed['entry_count']} with head {committed['head_hash'][:16]}...",
+    at_cut = digest_as_of(store, com.as_of)
+    if (at_cut.entry_count, at_cut.head_hash) != (committed.entry_count, committed.head_hash.hex()):
+        raise AuditMismatch(f"the ledger at {com.as_of} has {at_cut.entry_count} entries with head {at_cut.head_hash[:16]}...; "
+                            f"the commitment says {committed.entry_count} with head {committed.head_hash.hex()[:16]}...",
                             reason="LEDGER_DIGEST_MISMATCH")
-    return (f"hash chain intact ({head.entry_count} entries now); at the cut-off {com['as_of']}: {at_cut.entry_count} entries, "
+    return (f"hash chain intact ({head.entry_count} entries now); at the cut-off {com.as_of}: {at_cut.entry_count} entries, "
             f"head {at_cut.head_hash[:16]}..., as committed")
 
 
 def check_liabilities(audit: Audit) -> str:
     com = audit.public.commitment
-    assets = com["assets"]
+    assets = com.assets
     totals: dict[str, int] = {}
     negative = 0
     for _, currency, amount in audit.ledger_balances:
@@ -53,13 +53,13 @@ def check_liabilities(audit: Audit) -> str:
         raise AuditMismatch(f"the ledger holds liabilities in {', '.join(stray)}, which the commitment does not cover",
                             reason="LIABILITIES_MISMATCH")
     ledger = [totals.get(a, 0) for a in assets]
-    committed = [int(s) for s in com["root"]["sums"]]
-    independent = dict(audit.store.totals(audit.definition, com["as_of"]))
+    committed = list(com.root_sums)
+    independent = dict(audit.store.totals(audit.definition, com.as_of))
     if ledger != committed or [independent.get(a, 0) for a in assets] != committed:
         raise AuditMismatch(f"the ledger's liabilities at the cut-off are {sums_text(assets, ledger)} (store totals "
                             f"{sums_text(assets, [independent.get(a, 0) for a in assets])}); the commitment says "
                             f"{sums_text(assets, committed)}", reason="LIABILITIES_MISMATCH")
-    return f"{len(audit.ledger_balances)} balances under {audit.definition.name!r} at {com['as_of']} add up to the root sums {sums_text(assets, committed)}"
+    return f"{len(audit.ledger_balances)} balances under {audit.definition.name!r} at {com.as_of} add up to the root sums {sums_text(assets, committed)}"
 
 
 def _tree_split(audit: Audit) -> int | None:
@@ -72,7 +72,7 @@ def _tree_split(audit: Audit) -> int | None:
 
 
 def check_leaf_values(audit: Audit) -> str:
-    assets = audit.public.commitment["assets"]
+    assets = audit.public.commitment.assets
     split = _tree_split(audit)
     if split is not None and split > 1:
         raise Skip(f"balances are split over {split} leaves each: leaf values are parts, not per-user balances")

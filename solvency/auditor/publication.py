@@ -6,8 +6,10 @@ tree (``private/tree/``), the auditor leaf export (``private/leaves.bin`` or ``.
 proof-bundle export (``private/proofs.jsonl``) and the transparency log (``private/log.db``).
 An auditor who received the private exports separately passes their paths explicitly.
 
-Nothing here verifies anything: public files are parsed strictly (canonical JSON, via the
-verifier's `read_artifact`) and every check is left to `solvency.auditor.checks`. Epochs are
+Nothing here verifies anything: public files are parsed strictly, once, into the verifier's
+typed artifacts (canonical JSON via `read_artifact`, then `Commitment`, `Attestation`, `Epoch`
+and `LogHead`; a file that does not parse raises the verifier's error), and every check, signatures
+included, is left to `solvency.auditor.checks`. Epochs are
 ordered by the ``sequence`` their ``epoch.json`` states, which the history check then verifies.
 """
 
@@ -16,11 +18,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from verifier import canonical
-from verifier.commitment import InvalidCommitment, parse_commitment
-from verifier.full_tree import InvalidTree, LeafLayer, load_leaf_layer
+from verifier.assets.artifact import Attestation
+from verifier.commitment import Commitment
+from verifier.epoch import Epoch, LogHead
+from verifier.full_tree import LeafLayer
 from verifier.history import epoch_dirs, public_dir, read_artifact
 
 if TYPE_CHECKING:
@@ -108,17 +112,18 @@ def locate_epoch(pubdir: str | os.PathLike[str], epoch: str | None = None) -> Ep
 class PublicFiles:
     """The parsed public artifacts of one epoch (`assets` is None when the epoch binds none)."""
 
-    commitment: dict[str, Any]
-    assets: dict[str, Any] | None
-    epoch: dict[str, Any]
-    log_head: dict[str, Any]
+    commitment: Commitment
+    assets: Attestation | None
+    epoch: Epoch
+    log_head: LogHead
 
 
 def read_public(paths: EpochPaths) -> PublicFiles:
-    """Strict canonical parse of the public files (raises the verifier's errors, naming the file)."""
-    epoch = read_artifact(paths.epoch)
-    assets = read_artifact(paths.assets) if paths.assets.is_file() or epoch.get("asset_attestation") else None
-    return PublicFiles(read_artifact(paths.commitment), assets, epoch, read_artifact(paths.log_head))
+    """Strict parse of the public files into the verifier's types (raises the verifier's errors)."""
+    epoch = Epoch.parse(read_artifact(paths.epoch))
+    bound = paths.assets.is_file() or epoch.asset_attestation is not None
+    assets = Attestation.parse(read_artifact(paths.assets)) if bound else None
+    return PublicFiles(Commitment.parse(read_artifact(paths.commitment)), assets, epoch, LogHead.parse(read_artifact(paths.log_head)))
 
 
 def describe(files: PublicFiles) -> pd.DataFrame:
@@ -126,33 +131,23 @@ def describe(files: PublicFiles) -> pd.DataFrame:
     import pandas as pd
 
     com, epoch, head = files.commitment, files.epoch, files.log_head
-    definition = com["balance_definition"]
-    digest = com["ledger_digest"]
+    definition, digest = com.balance_definition, com.ledger_digest
     rows = [
-        ("epoch", com["epoch"]),
-        ("sequence", epoch["sequence"]),
-        ("cut-off (as_of)", com["as_of"]),
-        ("assets", ", ".join(com["assets"])),
-        ("leaves", f"{com['leaf_count']} (height {com['height']})"),
-        ("root hash", com["root"]["hash"]),
-        ("root sums", ", ".join(f"{a} {s}" for a, s in zip(com["assets"], com["root"]["sums"]))),
-        ("balance definition", "none" if definition is None else f"{definition['name']} ({definition['content_hash'][:16]}...)"),
-        ("ledger digest", "none" if digest is None else f"{digest['entry_count']} entries, head {digest['head_hash'][:16]}..."),
-        ("previous epoch", "none" if epoch["previous"] is None else epoch["previous"]["epoch"]),
-        ("log", f"size {head['log_size']}, root {head['log_root'][:16]}..."),
-        ("asset attestation", "none" if files.assets is None else f"anchor block {files.assets['anchor']['height']}"),
-        ("signer key id", com["signer_key_id"]),
+        ("epoch", com.epoch),
+        ("sequence", epoch.sequence),
+        ("cut-off (as_of)", com.as_of),
+        ("assets", ", ".join(com.assets)),
+        ("leaves", f"{com.leaf_count} (height {com.height})"),
+        ("root hash", com.root_hash.hex()),
+        ("root sums", ", ".join(f"{a} {s}" for a, s in zip(com.assets, com.root_sums))),
+        ("balance definition", "none" if definition is None else f"{definition.name} ({definition.content_hash.hex()[:16]}...)"),
+        ("ledger digest", "none" if digest is None else f"{digest.entry_count} entries, head {digest.head_hash.hex()[:16]}..."),
+        ("previous epoch", "none" if epoch.previous is None else epoch.previous.epoch),
+        ("log", f"size {head.log_size}, root {head.log_root.hex()[:16]}..."),
+        ("asset attestation", "none" if files.assets is None else f"anchor block {files.assets.anchor.height}"),
+        ("signer key id", com.signer_key_id),
     ]
     return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["field", "value"])
-
-
-def load_leaves(path: str | os.PathLike[str], commitment_doc: dict[str, Any]) -> LeafLayer:
-    """The auditor's leaf layer (`verifier.full_tree.LeafLayer`) for this commitment, strictly parsed."""
-    try:
-        commitment = parse_commitment(commitment_doc)
-    except InvalidCommitment as exc:
-        raise InvalidTree(f"commitment: {exc.message}", reason=exc.reason) from None
-    return load_leaf_layer(path, commitment)
 
 
 def leaf_values(layer: LeafLayer, assets: tuple[str, ...] | list[str]) -> pd.DataFrame:

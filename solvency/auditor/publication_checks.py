@@ -64,9 +64,9 @@ def check_log_store(audit: Audit) -> str:
         with TransparencyLog(copy) as log:
             size, root = log.size, log.root().hex()
             entries = [log.entry(i).hex() for i in range(size)]
-    if (size, root) != (head["log_size"], head["log_root"]):
+    if (size, root) != (head.log_size, head.log_root.hex()):
         raise AuditMismatch(f"private/log.db has {size} entries with root {root[:16]}...; the signed head says "
-                            f"{head['log_size']} with root {head['log_root'][:16]}...", reason="LOG_STORE_MISMATCH")
+                            f"{head.log_size} with root {head.log_root.hex()[:16]}...", reason="LOG_STORE_MISMATCH")
     if entries != hashes[:size]:
         raise AuditMismatch("private/log.db does not hold the published epochs' hashes in sequence order",
                             reason="LOG_STORE_MISMATCH")
@@ -77,7 +77,7 @@ def check_tree(audit: Audit) -> str:
     audit.caveats.append("the tree audit proves the sums are consistent, not that every user is included: "
                          "that needs user proofs (sampled here, checked by users themselves)")
     facts = verify_tree(audit.layer, audit.public.commitment, audit.key, expected_epoch=audit.epoch)
-    assets = audit.public.commitment["assets"]
+    assets = audit.public.commitment.assets
     return (f"{facts.leaf_count} leaves from {getattr(audit.leaves_path, 'name', 'the leaf export')} recomputed to the committed root; "
             f"{facts.zero_leaves} zero leaves (padding or zero users); root sums {sums_text(assets, facts.root_sums)}; "
             f"largest leaf {sums_text(assets, facts.max_leaf)}")
@@ -101,7 +101,7 @@ def _verify_export_line(audit: Audit, data: bytes) -> str:
     doc = canonical.loads(data)
     if is_bundle(doc):
         facts = verify_bundle(data, audit.key, commitment=public.commitment, expected_epoch=audit.epoch)
-        if facts.epoch.document != public.epoch or facts.log_head.document != public.log_head:
+        if facts.epoch != public.epoch or facts.log_head != public.log_head:
             raise AuditMismatch("the bundle carries an epoch.json or log-head.json other than the published ones",
                                 reason="BUNDLE_NOT_PUBLISHED")
         return facts.proof.user_id

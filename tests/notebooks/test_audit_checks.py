@@ -286,7 +286,7 @@ def test_an_unexpected_error_is_undecided_never_pass(publication):
 def _statement(btc_assets: int, btc_liabilities: int, usd_cents: int, price: int | None):
     totals = Totals(**dict.fromkeys(CATEGORY_NAMES, 0) | {"cold_storage": btc_assets})
     declared = None if price is None else Price.parse({"usd_cents_per_btc": price, "source": "test", "time": "2026-11-20T00:00:00Z"})
-    return solvency_statement(totals, ("BTC", "USD"), (btc_liabilities, usd_cents), declared).to_json()
+    return solvency_statement(totals, ("BTC", "USD"), (btc_liabilities, usd_cents), declared)
 
 
 def test_solvency_margin_counts_usd_at_the_declared_price():
@@ -301,8 +301,8 @@ def test_solvency_margin_counts_usd_at_the_declared_price():
 
 def test_read_public_parses_every_file(publication):
     files = read_public(locate_epoch(publication.pubdir, "2026-11"))
-    assert files.epoch["sequence"] == 0 and files.log_head["log_size"] == 1
-    assert files.assets["commitment"]["epoch"] == files.commitment["epoch"] == "2026-11"
+    assert files.epoch.sequence == 0 and files.log_head.log_size == 1
+    assert files.assets.commitment.epoch == files.commitment.epoch == "2026-11"
 
 
 def test_a_trusted_head_from_an_earlier_audit_is_checked(publication, tmp_path):

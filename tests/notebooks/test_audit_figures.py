@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from ledger.definitions import load_definitions
 from ledger.open import open_store
 from solvency.auditor import figures
-from solvency.auditor.publication import describe, leaf_values, load_leaves, locate_epoch, read_public
+from solvency.auditor.publication import describe, leaf_values, locate_epoch, read_public
 from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import balance_sheet
 from verifier.assets.rules import COUNTED
+from verifier.full_tree import load_leaf_layer
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def test_solvency_by_epoch_is_the_signed_statement(publication):
     frame = figures.solvency_by_epoch(publication.pubdir)
     assert list(frame["epoch"]) == ["2026-11", "2026-12"] and list(frame["sequence"]) == [0, 1]
     for row in frame.itertuples():
-        statement = _epoch(publication.pubdir, row.epoch).epoch["solvency"]
+        statement = _epoch(publication.pubdir, row.epoch).epoch.solvency
         combined = statement["combined_at_declared_price"]
         assert row.margin_sat == int(combined["margin_sat"])
         assert row.margin_usd_cents == int(combined["margin_usd_cents"])
@@ -51,14 +52,14 @@ def test_asset_composition_adds_up_to_the_attested_assets(publication):
 
 def test_balance_sheet_frames_balance(books):
     store, definitions, pubdir = books
-    as_of = _epoch(pubdir, "2026-12").commitment["as_of"]
+    as_of = _epoch(pubdir, "2026-12").commitment.as_of
     sheet = balance_sheet(store, definitions, as_of)
     lines = figures.balance_sheet_frame(sheet)
     totals = figures.balance_sheet_totals(sheet).set_index("currency")
     assert totals["balanced"].all() and (totals["difference"] == 0).all()
     for (section, currency), amount in lines.groupby(["section", "currency"])["amount"].sum().items():
         assert totals.loc[currency, section] == amount
-    committed = _epoch(pubdir, "2026-12").commitment["root"]["sums"]
+    committed = _epoch(pubdir, "2026-12").commitment.root_sums
     customer = lines[lines["line"] == "customer-liabilities"].set_index("currency")["amount"]
     assert [int(customer.get("BTC", 0)), int(customer.get("USD", 0))] == [int(s) for s in committed]
 
@@ -66,20 +67,20 @@ def test_balance_sheet_frames_balance(books):
 def test_balance_distribution_has_no_ids_and_matches_the_tree(books, publication):
     store, definitions, pubdir = books
     files = _epoch(pubdir, "2026-12")
-    dist = figures.balance_distribution(store, definitions["customer-liabilities"], files.commitment["as_of"])
+    dist = figures.balance_distribution(store, definitions["customer-liabilities"], files.commitment.as_of)
     assert list(dist.columns) == ["currency", "amount"]
     assert list(dist.itertuples(index=False)) == sorted(dist.itertuples(index=False))
     ids = {user for user, _, _ in store.user_balances(definitions["customer-liabilities"])}
     assert not ids & set(map(str, dist["amount"])) and not ids & set(dist["currency"])
     # The same amounts as the leaves the bank committed (each wallet holds one currency).
-    leaves = leaf_values(load_leaves(locate_epoch(pubdir, "2026-12").leaves, files.commitment), files.commitment["assets"])
+    leaves = leaf_values(load_leaf_layer(locate_epoch(pubdir, "2026-12").leaves, files.commitment), files.commitment.assets)
     for currency in ("BTC", "USD"):
         assert sorted(int(v) for v in leaves[currency] if v) == sorted(int(v) for v in dist.loc[dist["currency"] == currency, "amount"])
     summary = figures.distribution_summary(dist).set_index("currency")
     btc = sorted(int(v) for v in dist.loc[dist["currency"] == "BTC", "amount"])
     assert summary.loc["BTC", "count"] == len(btc) and summary.loc["BTC", "total"] == sum(btc)
     assert summary.loc["BTC", "max"] == btc[-1] and summary.loc["BTC", "median"] == btc[len(btc) // 2]
-    assert summary.loc["BTC", "total"] == int(files.commitment["root"]["sums"][0])
+    assert summary.loc["BTC", "total"] == int(files.commitment.root_sums[0])
 
 
 @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=60), st.integers(min_value=1, max_value=12))
@@ -137,7 +138,7 @@ def test_reconciliation_by_epoch_itemises_the_escrow_drift(books):
     assert set(frame["epoch"]) == {"2026-11", "2026-12"}
     assert (frame["difference_sat"] == frame["node_sat"] - frame["ledger_sat"]).all()
     for epoch, group in frame.groupby("epoch"):
-        totals = _epoch(pubdir, epoch).assets["totals"]
+        totals = _epoch(pubdir, epoch).assets.totals.to_json()
         rows = group.set_index("line")
         assert rows.loc["cold-storage", "node_sat"] == totals["cold_storage"]
         assert rows.loc["channel-escrow", "node_sat"] == totals["channel_escrow"]
@@ -151,7 +152,7 @@ def test_equity_by_epoch_follows_the_balance_sheets(books):
     store, definitions, pubdir = books
     frame = figures.equity_by_epoch(store, definitions, pubdir)
     btc = frame[frame["currency"] == "BTC"].reset_index(drop=True)
-    sheets = [balance_sheet(store, definitions, _epoch(pubdir, e).commitment["as_of"]) for e in ("2026-11", "2026-12")]
+    sheets = [balance_sheet(store, definitions, _epoch(pubdir, e).commitment.as_of) for e in ("2026-11", "2026-12")]
     assert list(btc["equity"]) == [s.total("equity", "BTC") for s in sheets]
     assert btc["change"].isna().iloc[0] and btc.loc[1, "change"] == btc.loc[1, "equity"] - btc.loc[0, "equity"]
     expected = "earned" if btc.loc[1, "change"] > 0 else "consumed" if btc.loc[1, "change"] < 0 else "unchanged"
@@ -162,5 +163,5 @@ def test_describe_names_the_committed_facts(publication):
     files = _epoch(publication.pubdir, "2026-11")
     facts = dict(describe(files).itertuples(index=False))
     assert facts["epoch"] == "2026-11" and facts["sequence"] == "0" and facts["previous epoch"] == "none"
-    assert facts["root hash"] == files.commitment["root"]["hash"]
+    assert facts["root hash"] == files.commitment.root_hash.hex()
     assert facts["balance definition"].startswith("customer-liabilities (")
