@@ -1,9 +1,8 @@
-"""The official BIP-322 vectors (tests/assets/vectors/README.md): every simple and error case."""
-
-import json
-from pathlib import Path
+"""The official BIP-322 vectors, read from ../shared/vectors/bip322/ (provenance in
+tests/assets/vectors/README.md): every simple and error case."""
 
 import pytest
+from shared_vectors import load
 
 from verifier.assets import bip322
 from verifier.assets.address import address_script
@@ -12,9 +11,8 @@ from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
 # What a message signature that does not verify is refused with (SPEC 8.5).
 SIGNATURE_REASONS = {Reason.BAD_PROOF_OF_CONTROL, Reason.MALFORMED_PROOF}
 
-VECTORS = Path(__file__).parent / "vectors"
-BASIC = json.loads((VECTORS / "basic-test-vectors.json").read_text())
-GENERATED = json.loads((VECTORS / "generated-test-vectors.json").read_text())
+BASIC = load("bip322/basic-test-vectors.json")
+GENERATED = load("bip322/generated-test-vectors.json")
 
 
 def _cases(kind):

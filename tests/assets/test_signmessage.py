@@ -2,8 +2,6 @@
 
 import base64
 import contextlib
-import json
-from pathlib import Path
 
 import pytest
 from assets_builder import NODE, key, lnd_address_sign, lnd_node_sign, p2tr, p2wpkh
@@ -24,30 +22,8 @@ def refused_signature(match=None):
         yield info
     assert info.value.reason in SIGNATURE_REASONS
 
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "signmessage-vectors.json").read_text())
-
-
-@pytest.mark.parametrize("case", VECTORS["bitcoin_core_signmessage"], ids=lambda c: str(c["id"]))
-@pytest.mark.parametrize("mode", ["bip137", "lnd_signmessagewithaddr"])
-def test_bitcoin_core_vectors(case, mode):
-    verify = signmessage.verify_bip137 if mode == "bip137" else signmessage.verify_lnd_address
-    if case[mode] == "valid":
-        verify(case["address"], case["message"].encode(), case["signature"], case["network"])
-    else:
-        with refused_signature():
-            verify(case["address"], case["message"].encode(), case["signature"], case["network"])
-
-
-@pytest.mark.parametrize("case", VECTORS["lightning_signmessage"], ids=lambda c: str(c["id"]))
-def test_lightning_vectors(case):
-    signature = zbase32.encode(bytes.fromhex(case["signature_hex"]))
-    if "signature_zbase32" in case:
-        assert signature == case["signature_zbase32"]
-    if case["result"] == "valid":
-        signmessage.verify_lnd_node(case["pubkey"], case["message"].encode(), signature)
-    else:
-        with refused_signature():
-            signmessage.verify_lnd_node(case["pubkey"], case["message"].encode(), signature)
+# The public vectors of Bitcoin Core and of Lightning implementations are checked, from
+# ../shared/vectors/signatures/, by test_shared_signature_vectors.py.
 
 
 def test_node_signature_by_another_key_is_wrong_node_key():
@@ -72,12 +48,14 @@ def test_lnd_address_signature_for_segwit_and_taproot(kind):
         signmessage.verify_lnd_address(other, b"hello", signature, "regtest")
 
 
-def test_headers_outside_the_range_are_refused():
-    raw = bytearray(base64.b64decode(VECTORS["bitcoin_core_signmessage"][0]["signature"]))
-    raw[0] = 43
-    case = VECTORS["bitcoin_core_signmessage"][0]
+@pytest.mark.parametrize("header", [0, 26, 43, 255])
+def test_headers_outside_the_range_are_refused(header):
+    priv = key("header range")
+    address = script_address(p2wpkh(priv.public_key.format()), "regtest")
+    raw = bytearray(base64.b64decode(lnd_address_sign(priv, "hello")))
+    raw[0] = header
     with refused_signature(match="header"):
-        signmessage.verify_bip137(case["address"], case["message"].encode(), base64.b64encode(bytes(raw)).decode(), "testnet")
+        signmessage.verify_bip137(address, b"hello", base64.b64encode(bytes(raw)).decode(), "regtest")
 
 
 @given(st.binary(max_size=80))

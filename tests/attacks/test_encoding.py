@@ -219,3 +219,70 @@ def test_fuzz_every_command(target, data):
             if out["verdict"] == "valid":
                 # Only a change that leaves the signed bytes as they were may still verify.
                 assert bad.rstrip(b"\n") == original.rstrip(b"\n"), (args[0], bad[:200])
+
+
+# --- BIP-322: every signature uses SIGHASH_ALL (or the taproot default) (SPEC 8.5).
+def _bip322_signature(kind: str, hashtype: int) -> tuple[str, str]:
+    """A BIP-322 simple signature of MESSAGE made with `hashtype`: (address, signature)."""
+    import base64
+    import hashlib
+
+    from coincurve import PrivateKey
+    from embit import compact
+    from embit.hashes import hash160
+    from embit.script import Script
+
+    from solvency.demo.wallets import multisig_script, p2tr, p2wpkh, p2wsh, taproot_tweak
+    from verifier.assets import bip322
+    from verifier.assets.address import script_address
+
+    keys = [PrivateKey(hashlib.sha256(b"sighash attack %d" % i).digest()) for i in range(2)]
+    if kind == "p2tr":
+        spk = p2tr(keys[0])
+    elif kind == "p2wsh":
+        witness_script = multisig_script(2, [k.public_key.format() for k in keys])
+        spk = p2wsh(witness_script)
+    else:
+        spk = p2wpkh(keys[0].public_key.format())
+    tx = bip322.to_sign(bip322.to_spend(MESSAGE, spk), [])
+    if kind == "p2tr":
+        tweaked, _ = taproot_tweak(keys[0])
+        digest = tx.sighash_taproot(0, [Script(spk)], [0], sighash=hashtype)
+        sig = tweaked.sign_schnorr(digest, b"\x00" * 32)
+        witness = [sig if hashtype == 0 else sig + bytes([hashtype])]
+    elif kind == "p2wsh":
+        digest = tx.sighash_segwit(0, Script(witness_script), 0, sighash=hashtype)
+        by_key = {k.public_key.format(): k for k in keys}
+        witness = [b""] + [by_key[pk].sign(digest, hasher=None) + bytes([hashtype]) for pk in sorted(by_key)] + [witness_script]
+    else:
+        pub = keys[0].public_key.format()
+        digest = tx.sighash_segwit(0, Script(b"\x76\xa9\x14" + hash160(pub) + b"\x88\xac"), 0, sighash=hashtype)
+        witness = [keys[0].sign(digest, hasher=None) + bytes([hashtype]), pub]
+    raw = bytes(compact.to_bytes(len(witness))) + b"".join(bytes(compact.to_bytes(len(w))) + w for w in witness)
+    return script_address(spk, "mainnet"), "smp" + base64.b64encode(raw).decode()
+
+
+MESSAGE = b"pos-assets/1 proof of control\nepoch: 2026-11\n"
+SIGHASH_ALL_FORMS = [("p2wpkh", 0x01), ("p2wsh", 0x01), ("p2tr", 0x00), ("p2tr", 0x01)]
+OTHER_SIGHASHES = [(kind, t) for kind in ("p2wpkh", "p2wsh", "p2tr") for t in (0x02, 0x03, 0x81, 0x82, 0x83)]
+
+
+@pytest.mark.parametrize(("kind", "hashtype"), SIGHASH_ALL_FORMS)
+def test_sighash_all_signatures_verify(kind, hashtype):
+    from verifier.assets import bip322
+
+    address, signature = _bip322_signature(kind, hashtype)
+    assert bip322.verify_simple(address, MESSAGE, signature) == kind
+
+
+@pytest.mark.parametrize(("kind", "hashtype"), OTHER_SIGHASHES)
+def test_other_sighash_types_are_invalid(kind, hashtype):
+    # The curve check passes (the signature is over the digest of its own hash type), but NONE,
+    # SINGLE and ANYONECANPAY commit to less than to_sign: BIP-322 allows SIGHASH_ALL only.
+    from verifier.assets import bip322
+    from verifier.assets.errors import InvalidAttestation
+
+    address, signature = _bip322_signature(kind, hashtype)
+    with pytest.raises(InvalidAttestation, match="SIGHASH_ALL") as info:
+        bip322.verify_simple(address, MESSAGE, signature)
+    assert info.value.reason == Reason.BAD_PROOF_OF_CONTROL

@@ -11,13 +11,21 @@ Implements exactly what BIP-322 specifies for the script types a bank uses:
 * a "simple" signature is the base64 of the consensus-encoded witness stack, optionally prefixed
   ``smp``; no prefix falls back to "simple".
 
+Every signature MUST use SIGHASH_ALL (``0x01``; for taproot also the default ``0x00``, i.e. a
+64-byte signature), as BIP-322 requires: a signature with another hash type (NONE, SINGLE,
+ANYONECANPAY) commits to less than the whole ``to_sign`` and is invalid, even when the curve
+check would pass.
+
 Supported witness programs, each checked as script execution would with the standard policy
 flags that matter here (strict DER, low S, compressed keys in segwit v0, NULLDUMMY, NULLFAIL):
 P2WPKH (BIP-143 sighash), P2WSH ``OP_m <keys> OP_n OP_CHECKMULTISIG`` (multi and sortedmulti;
 BIP-143), P2TR key path (BIP-341 sighash, BIP-340 Schnorr). Anything else -- other witness
 scripts, tapscript spends, annexes, the "full" (``ful``) and proof-of-funds (``pof``) variants,
-legacy (non-segwit) addresses -- raises `CannotVerify` ("inconclusive"), never valid. A ``ful``
-signature whose transaction does not even spend this message's ``to_spend`` is invalid.
+legacy (non-segwit) addresses -- raises `CannotVerify` ("inconclusive"), never valid. A full
+signature is recognised with its ``ful`` prefix or, as the BIP text, btcd and bip322-js write
+it, as plain base64 that is not a witness stack but a whole transaction; it is invalid only when
+its transaction is not a BIP-322 ``to_sign`` of this message and address (first input
+``to_spend:0``, one output of value 0 paying ``OP_RETURN``), else inconclusive.
 
 Threat model: the message and the address are bound by ``to_spend``'s txid, which every sighash
 commits to, so a signature cannot be moved to another message or address. Curve arithmetic is
@@ -39,12 +47,13 @@ from embit.script import Script, Witness
 from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 
 from verifier.assets.address import address_script
-from verifier.assets.errors import CannotVerify, Reason, bad_proof
+from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason, bad_proof
 
 MESSAGE_TAG = "BIP0322-signed-message"
 OP_0, OP_RETURN, OP_CHECKMULTISIG = 0x00, 0x6A, 0xAE
-_SEGWIT_HASHTYPES = {SIGHASH.ALL, SIGHASH.NONE, SIGHASH.SINGLE, 0x81, 0x82, 0x83}
-_TAPROOT_HASHTYPES = {SIGHASH.DEFAULT} | _SEGWIT_HASHTYPES
+# BIP-322: "all signatures must use the SIGHASH_ALL flag" (taproot: 0x00, its default, too).
+_ECDSA_HASHTYPE = SIGHASH.ALL
+_TAPROOT_65_BYTE_HASHTYPE = SIGHASH.ALL
 
 
 def message_hash(message: bytes) -> bytes:
@@ -92,11 +101,17 @@ def _b64(text: str, what: str) -> bytes:
         raise bad_proof(f"error decoding signature as base64 ({what})", Reason.MALFORMED_PROOF) from None
 
 
+def _require_sighash_all(sig_with_type: bytes) -> None:
+    """Refuse an ECDSA signature whose hash type byte is not SIGHASH_ALL (BIP-322)."""
+    if sig_with_type and sig_with_type[-1] != _ECDSA_HASHTYPE:
+        raise bad_proof(f"invalid signature: sighash type 0x{sig_with_type[-1]:02x} is not SIGHASH_ALL (BIP-322)")
+
+
 def _ecdsa_ok(pubkey: bytes, sig_with_type: bytes, sighash_of: Callable[[int], bytes]) -> bool:
     if len(sig_with_type) < 9:
         return False
     der, hashtype = sig_with_type[:-1], sig_with_type[-1]
-    if hashtype not in _SEGWIT_HASHTYPES:
+    if hashtype != _ECDSA_HASHTYPE:
         return False
     try:
         return PublicKey(pubkey).verify(der, sighash_of(hashtype), hasher=None)
@@ -130,6 +145,7 @@ def _verify_p2wpkh(program: bytes, witness: list[bytes], tx: Transaction) -> Non
     sig, pubkey = witness
     if not _is_compressed(pubkey) or hashlib.new("ripemd160", hashlib.sha256(pubkey).digest()).digest() != program:
         raise bad_proof("invalid signature: the witness public key does not match the address")
+    _require_sighash_all(sig)
     script_code = Script(b"\x76\xa9\x14" + program + b"\x88\xac")
     if not _ecdsa_ok(pubkey, sig, lambda ht: tx.sighash_segwit(0, script_code, 0, sighash=ht)):
         raise bad_proof("invalid signature: ECDSA check failed for the P2WPKH key")
@@ -152,6 +168,8 @@ def _verify_p2wsh(program: bytes, witness: list[bytes], tx: Transaction) -> None
     if len(stack) != m + 1 or stack[0] != b"":
         raise bad_proof(f"invalid signature: a {m}-of-{len(keys)} witness holds an empty dummy and {m} signatures")
     sigs = stack[1:]
+    for sig in sigs:
+        _require_sighash_all(sig)
     script_code = Script(script)
     # OP_CHECKMULTISIG: signatures in key order, each key used at most once; NULLFAIL means no
     # signature may fail, so every signature must match some later key.
@@ -174,8 +192,10 @@ def _verify_p2tr(program: bytes, witness: list[bytes], tx: Transaction, script_p
     sig = witness[0]
     if len(sig) == 64:
         hashtype = SIGHASH.DEFAULT
-    elif len(sig) == 65 and sig[-1] in _TAPROOT_HASHTYPES - {SIGHASH.DEFAULT}:
+    elif len(sig) == 65 and sig[-1] == _TAPROOT_65_BYTE_HASHTYPE:
         hashtype, sig = sig[-1], sig[:64]
+    elif len(sig) == 65:
+        raise bad_proof(f"invalid signature: sighash type 0x{sig[-1]:02x} is not SIGHASH_ALL or the taproot default (BIP-322)")
     else:
         raise bad_proof("invalid signature: a taproot key-path signature is 64 or 65 bytes")
     digest = tx.sighash_taproot(0, [Script(script_pubkey)], [0], sighash=hashtype)
@@ -187,19 +207,38 @@ def _verify_p2tr(program: bytes, witness: list[bytes], tx: Transaction, script_p
         raise bad_proof("invalid signature: Schnorr check failed for the taproot output key")
 
 
-def _check_full(raw: bytes, spend: Transaction) -> None:
+def _read_transaction(raw: bytes) -> Transaction | None:
+    """`raw` as one whole consensus-encoded transaction, or None."""
     try:
         stream = BytesIO(raw)
         tx = Transaction.read_from(stream)
-        if stream.read(1):
-            raise ValueError("trailing bytes")
-    except Exception:  # noqa: BLE001
-        raise bad_proof("error parsing signature as full variant", Reason.MALFORMED_PROOF) from None
-    if len(tx.vin) != 1 or tx.vin[0].txid != spend.txid() or tx.vin[0].vout != 0:
+    except Exception:  # noqa: BLE001 - any decoding failure: not a transaction
+        return None
+    return None if stream.read(1) else tx
+
+
+def _check_full(tx: Transaction, spend: Transaction) -> None:
+    """Invalid unless `tx` has the shape of this message's ``to_sign``; then inconclusive."""
+    if not tx.vin or tx.vin[0].txid != spend.txid() or tx.vin[0].vout != 0:
         raise bad_proof(
             "invalid signature: the full signature's transaction does not spend to_spend of this message and address"
         )
-    raise CannotVerify("BIP-322 full signatures are not supported by this verifier", reason=Reason.UNSUPPORTED_PROOF)
+    if len(tx.vout) != 1 or tx.vout[0].value != 0 or tx.vout[0].script_pubkey.data != bytes([OP_RETURN]):
+        raise bad_proof("invalid signature: the full signature's transaction does not have the one OP_RETURN output of to_sign")
+    raise CannotVerify("BIP-322 full signatures are not supported by this verifier (no script interpreter)",
+                       reason=Reason.UNSUPPORTED_PROOF)
+
+
+def _witness_or_full(raw: bytes, spend: Transaction) -> list[bytes]:
+    """An unprefixed signature: a simple witness stack or, failing that, a full ``to_sign``."""
+    try:
+        return decode_witness(raw)
+    except InvalidAttestation:
+        tx = _read_transaction(raw)
+        if tx is None:
+            raise
+    _check_full(tx, spend)
+    raise AssertionError("unreachable: _check_full always raises")
 
 
 def verify_simple(address: str, message: bytes, signature: str, network: str = "mainnet") -> str:
@@ -211,13 +250,18 @@ def verify_simple(address: str, message: bytes, signature: str, network: str = "
     script_pubkey = address_script(address, network)
     spend = to_spend(message, script_pubkey)
     if signature.startswith("ful"):
-        _check_full(_b64(signature[3:], "full"), spend)
+        tx = _read_transaction(_b64(signature[3:], "full"))
+        if tx is None:
+            raise bad_proof("error parsing signature as full variant", Reason.MALFORMED_PROOF)
+        _check_full(tx, spend)
     if signature.startswith("pof"):
         raise CannotVerify("BIP-322 proof-of-funds signatures are not supported", reason=Reason.UNSUPPORTED_PROOF)
-    body = signature[3:] if signature.startswith("smp") else signature
+    prefixed = signature.startswith("smp")
+    body = signature[3:] if prefixed else signature
     if not body:
         raise bad_proof("signature too short", Reason.MALFORMED_PROOF)
-    witness = decode_witness(_b64(body, "simple"))
+    raw = _b64(body, "simple")
+    witness = decode_witness(raw) if prefixed else _witness_or_full(raw, spend)
     if not witness:
         raise bad_proof("invalid signature: empty witness stack")
     tx = to_sign(spend, witness)
