@@ -164,6 +164,15 @@ def proof_vectors() -> dict:
     add("commitment signed by another key", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, key=OTHER))), "invalid", "WRONG_KEY")
     add("commitment altered after signing", mutated(lambda d: d["commitment"].update(as_of="2026-11-02T00:00:00Z")), "invalid", "BAD_SIGNATURE")
     add("replayed proof of another epoch", base, "invalid", "WRONG_EPOCH", epoch="2026-12")
+    # SPEC 2.2 bounds and malformed values: schema or encoding failures (exit 1), never undecidable.
+    member = text(base)[:-1] + ',"z":'  # a last member in key order: only the bound can refuse it first
+    add("lone surrogate (escaped) in a string", None, "invalid", "NON_CANONICAL_ENCODING",
+        raw=text(base).replace('"user_id":"alice"', '"user_id":"alice\\ud800"', 1))
+    add("a number of 5,000 digits", None, "invalid", "NON_CANONICAL_ENCODING", raw=member + "9" * 5000 + "}")
+    add("nesting 5,000 deep", None, "invalid", "NON_CANONICAL_ENCODING", raw=member + "[" * 5000 + "]" * 5000 + "}")
+    add("nesting 65 deep (bound 64)", None, "invalid", "NON_CANONICAL_ENCODING", raw=member + "[" * 64 + "]" * 64 + "}")
+    add("a signature that is not an object", mutated(lambda d: d["commitment"].update(signature="00" * 64)), "invalid", "BAD_SIGNATURE")
+    add("odd-length hex salt", mutated(lambda d: d["leaves"][0].update(salt=d["leaves"][0]["salt"][:-1])), "invalid", "SCHEMA")
     return {
         "schema": "pos-mst-vectors/1",
         "algorithm": "pos-mst/1 inclusion proofs (docs/SPEC.md section 6)",

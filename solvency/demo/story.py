@@ -49,6 +49,7 @@ from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key, load_private_key
 from solvency.publish.bundle import bundle_for_user
 from solvency.publish.epochs import write_artifact
+from solvency.publish.page import PAGE_NAME, page_link
 from solvency.publish.pipeline import prepare, seal, sign_with
 from solvency.reserves.snapshot import load_snapshot
 from solvency.tree.store import TreeStore
@@ -315,6 +316,20 @@ def _where(result: DemoResult, echo: Echo) -> None:
         echo(f"    {out / path}  {what}")
     failed = {k: v for k, v in result.checks.items() if v != 0}
     echo("All checks passed." if not failed else f"FAILED checks: {failed}")
+    _browser_link(result, echo)
+
+
+def _browser_link(result: DemoResult, echo: Echo) -> None:
+    """Last line: the verifier page (PUBDIR/verify.html) filled with the sample user's bundle and key."""
+    page = result.out / "publication" / PAGE_NAME
+    if not page.is_file():
+        echo("(no verifier page in this install: web/verifier/dist/verify.html is missing)")
+        return
+    bundle = (result.out / "for-users" / f"{result.sample_user}.bundle.json").read_bytes()
+    key = canonical.loads((result.out / "bank.key.pub").read_bytes())["public_key"]
+    link = page_link(page, bundle, key, result.epochs[-1], result.sample_user)
+    result.summary["browser_link"] = link
+    echo(f"\nCheck the same bundle in your browser (nothing leaves it; open this link):\n{link}")
 
 
 def summary_json(result: DemoResult) -> str:

@@ -44,6 +44,7 @@ from solvency.keys import public_key_of, sign
 from solvency.publish.bundle import BundleWriter, make_bundle
 from solvency.publish.control import run_signer
 from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
+from solvency.publish.page import install_page
 from solvency.reserves.attest import (
     build_attestation,
     challenge_for,
@@ -347,6 +348,7 @@ def seal(
             _crash_point("before-rename")
         _crash_point("after-rename")
         shutil.rmtree(prepared.directory)
+        install_page(pubdir)
     return Sealed(pubdir / epoch, epoch_doc, head_doc, attestation, prepared.commitment, prepared.users)
 
 

@@ -54,7 +54,16 @@ def canonical_load(text):
 
     try:
         value = json.loads(text, object_pairs_hook=pairs, parse_float=no_float, parse_constant=no_float)
-    except ValueError:
+    except (ValueError, RecursionError):
+        bad("NON_CANONICAL_ENCODING")
+
+    def depth(v):
+        if isinstance(v, (dict, list)):
+            return 1 + max(map(depth, v.values() if isinstance(v, dict) else v), default=0)
+        return 0
+
+    # SPEC 2.2 bounds: at most 64 MiB and 64 levels (numbers beyond 16 digits fail the range below).
+    if len(text.encode("utf-8", "surrogatepass")) > 64 * 2**20 or depth(value) > 64:
         bad("NON_CANONICAL_ENCODING")
 
     def ints_ok(v):
