@@ -84,6 +84,32 @@ class MediciDocumentError(LedgerError):
         super().__init__(f"{collection} _id {shown}: {field}: {reason}")
 
 
+class FractionalAmounts(MediciDocumentError):
+    """medici legs hold non-integer amounts and the read policy refuses them. `legs` names every
+    offending document as ``(leg _id, field, exact value)``; the first one is also the
+    `MediciDocumentError` fields."""
+
+    def __init__(self, legs: list[tuple[str, str, str]]) -> None:
+        self.legs = tuple(legs)
+        first_id, first_field, first_value = self.legs[0]
+        super().__init__("medici_transactions", first_id, first_field, f"amount {first_value} is not a whole number of minor units")
+        shown = "; ".join(f"medici_transactions _id {i}: {f} = {v}" for i, f, v in self.legs)
+        self.args = (
+            f"{len(self.legs)} leg(s) hold an amount that is not a whole number of minor units: {shown}; refused "
+            "(Galoy floors such wallet balances; read them that way only with the explicit policy `--fractional floor`)",
+        )
+
+
+class UnbalancedJournals(LedgerError):
+    """Entries whose legs do not balance per currency: ``(journal, currency, credit - debit)``."""
+
+    def __init__(self, journals: list[tuple[str, str, str]]) -> None:
+        self.journals = tuple(journals)
+        shown = "; ".join(f"journal {j} {c}: credit - debit = {d}" for j, c, d in self.journals[:20])
+        more = f" (and {len(self.journals) - 20} more)" if len(self.journals) > 20 else ""
+        super().__init__(f"{len(self.journals)} unbalanced journal(s): {shown}{more}")
+
+
 class ImportMismatch(LedgerError):
     """An imported copy differs from its source. `problems` lists every difference found."""
 

@@ -49,7 +49,7 @@ from typing import Any, TypeVar, cast
 from ledger.accounts import AccountInfo
 from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, link_entry, verify_chain
 from ledger.clock import now_us
-from ledger.definitions import BalanceDefinition
+from ledger.definitions import POLICIES, BalanceDefinition, BankRoles, bind, convention_roles, load_roles
 from ledger.entries import JournalEntry, MetadataValue, Posting, certainly_valid, entry_problems
 from ledger.errors import BatchRejected, ChainBroken, EntryError, TrialBalanceNotZero
 
@@ -340,6 +340,74 @@ class Store(ABC):
     def user_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> Iterator[tuple[str, str, int]]:
         """``(user_id, currency, amount)`` for every non-zero (account, currency) of `definition`,
         sorted by user id then currency, streamed."""
+
+    # Bank roles, read policies and the per-journal check.
+
+    #: How fractional amounts are read (`ledger.definitions.POLICIES`); only a medici database
+    #: can hold them. `set_fractional` changes it; `bind_definitions` records it.
+    fractional = "refuse"
+    journal_check = "enforced"
+    roles_file: str | None = None
+
+    def set_read_options(self, *, fractional: str | None = None, journal_check: str | None = None, roles: str | None = None) -> None:
+        """The read policies (`ledger.definitions.POLICIES`) and the bank-roles override file."""
+        for name, value in (("fractional", fractional), ("journal_check", journal_check)):
+            if value is not None:
+                if value not in POLICIES[name]:
+                    raise ValueError(f"unknown {name} policy {value!r} (known: {', '.join(POLICIES[name])})")
+                setattr(self, name, value)
+        if roles is not None:
+            self.roles_file = roles
+
+    def fractional_adjustments(self) -> list[tuple[str, str, str, int]]:
+        """``(account, currency, exact balance, floored)`` rounded by the ``floor`` policy so far
+        (a store of whole amounts has none)."""
+        return []
+
+    def fractional_legs(self) -> list[tuple[str, str, str, str, str]]:
+        """``(leg, entry, account, currency, exact credit - debit)`` of every stored leg whose
+        amount is not a whole number of minor units (a store of whole amounts has none)."""
+        return []
+
+    def bank_roles(self, override: str | None = None) -> BankRoles:
+        """Which accounts are the bank's own wallets: the override file when given, else what the
+        backend finds (the default: the toolkit's readable paths, `convention_roles`)."""
+        if override is not None:
+            return load_roles(override)
+        return convention_roles(a.path for a in self.accounts())
+
+    def bind_definitions(self, definitions: Mapping[str, BalanceDefinition]) -> Mapping[str, BalanceDefinition]:
+        """`definitions` bound to this ledger's bank roles (resolved only if one selects by role,
+        from `roles_file` when set) and to the read policies in force; the bound hashes cover both."""
+        roles = self.bank_roles(self.roles_file) if any(d.uses_roles for d in definitions.values()) else None
+        return bind(definitions, roles, {"fractional": self.fractional, "journal_check": self.journal_check})
+
+    def ready(self, definition: BalanceDefinition) -> BalanceDefinition:
+        """`definition` bound to this ledger's bank roles if it selects by role and is unbound
+        (so that reading balances needs no ceremony); hashing still needs `bind_definitions`."""
+        if not definition.uses_roles or definition.roles is not None:
+            return definition
+        cache: dict[BalanceDefinition, BalanceDefinition] = self.__dict__.setdefault("_ready_cache", {})
+        if definition not in cache:
+            cache[definition] = self.bind_definitions({definition.name: definition})[definition.name]
+        return cache[definition]
+
+    def unbalanced_journals(self, as_of: AsOf = None) -> list[tuple[str, str, str]]:
+        """``(entry, currency, credit - debit)`` for every entry committed at or before `as_of`
+        whose legs do not balance in a currency. Stores that validate on posting have none; a
+        backend reading another program's data overrides this with an exact check."""
+        from ledger.clock import as_time_us
+
+        cut = as_time_us(as_of)
+        out: list[tuple[str, str, str]] = []
+        for posted in self.entries():
+            if cut is not None and posted.committed_at > cut:
+                break
+            sums: dict[str, int] = {}
+            for p in posted.entry.postings:
+                sums[p.currency] = sums.get(p.currency, 0) + p.signed
+            out.extend((posted.entry_id, code, str(total)) for code, total in sorted(sums.items()) if total)
+        return out
 
     # Checks and lifecycle.
 

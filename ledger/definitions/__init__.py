@@ -29,8 +29,8 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from importlib import resources
 from types import MappingProxyType
 
@@ -43,7 +43,13 @@ TIME_AXES = ("committed", "reporting")
 DEFAULT_FILE = "galoy.toml"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _GLOB_CHARS = re.compile(r"[A-Za-z0-9_.@+\-:*?]+")
-_SELECTOR_KEYS = ("path", "namespace", "type", "legal_entity", "currency")
+_SELECTOR_KEYS = ("path", "namespace", "type", "legal_entity", "currency", "role")
+#: The bank's own roles (Galoy's account roles other than "user") and the selector value "any".
+ROLES = ("bankowner", "dealer", "funder")
+ANY_ROLE = "any"
+#: Read policies and their allowed values; the first value is the strict default (never hashed).
+POLICIES = {"fractional": ("refuse", "floor"), "journal_check": ("enforced", "waived")}
+ROLES_FORMAT = "pos-ledger-roles/1"
 _DEFINITION_KEYS = ("description", "time_axis", "include", "exclude")
 
 
@@ -73,11 +79,18 @@ class Selector:
     type: str | None = None
     legal_entity: str | None = None
     currency: tuple[str, ...] | None = None
+    role: str | None = None
 
     def canonical(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k in _SELECTOR_KEYS if (v := getattr(self, k)) is not None}
 
-    def matches_account(self, account: AccountInfo) -> bool:
+    def matches_account(self, account: AccountInfo, roles: BankRoles | None = None) -> bool:
+        if self.role is not None:
+            if roles is None:
+                raise DefinitionError("a selector by bank role needs a role resolution (bind the definitions to the ledger first)")
+            held = roles.role_of(account.path)
+            if held is None or (self.role != ANY_ROLE and held != self.role):
+                return False
         if self.path is not None and not _compiled(self.path).fullmatch(account.path):
             return False
         if self.namespace is not None and not _compiled(self.namespace).fullmatch(account.namespace):
@@ -88,8 +101,49 @@ class Selector:
             return False
         return True
 
-    def matches(self, account: AccountInfo, currency: str) -> bool:
-        return (self.currency is None or currency in self.currency) and self.matches_account(account)
+    def matches(self, account: AccountInfo, currency: str, roles: BankRoles | None = None) -> bool:
+        return (self.currency is None or currency in self.currency) and self.matches_account(account, roles)
+
+
+@dataclass(frozen=True, slots=True)
+class BankRoles:
+    """Which ledger accounts are the bank's own wallets, by role, and where that was read from.
+
+    ``wallets`` is ``((account path, role), ...)`` sorted by path; ``source`` says how it was
+    resolved (printed, not hashed). ``canonical`` is what a bound definition's hash covers.
+    """
+
+    wallets: tuple[tuple[str, str], ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        paths = [p for p, _ in self.wallets]
+        if len(set(paths)) != len(paths):
+            raise DefinitionError(f"bank roles ({self.source}): an account holds two roles")
+        for path, role in self.wallets:
+            if role not in ROLES:
+                raise DefinitionError(f"bank roles ({self.source}): {path}: unknown role {role!r} (known: {', '.join(ROLES)})")
+
+    @classmethod
+    def of(cls, pairs: Mapping[str, str], source: str) -> BankRoles:
+        return cls(tuple(sorted(pairs.items())), source)
+
+    def role_of(self, path: str) -> str | None:
+        return dict(self.wallets).get(path)
+
+    def paths(self, role: str) -> tuple[str, ...]:
+        return tuple(p for p, r in self.wallets if role in (r, ANY_ROLE))
+
+    def canonical(self) -> list[list[str]]:
+        return [[path, role] for path, role in self.wallets]
+
+    def describe(self) -> list[str]:
+        """One line per role, for printing: which wallets and from where."""
+        lines = [f"bank roles from {self.source or 'an unnamed source'}:"]
+        for role in ROLES:
+            found = self.paths(role)
+            lines.append(f"  {role:9} {', '.join(found) if found else '(no wallet)'}")
+        return lines
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
@@ -109,15 +163,32 @@ class BalanceDefinition:
     include: tuple[Selector, ...]
     exclude: tuple[Selector, ...] = ()
     description: str = ""
+    roles: BankRoles | None = None
+    policies: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def uses_roles(self) -> bool:
+        return any(s.role is not None for s in self.include + self.exclude)
+
+    def policy(self, name: str) -> str:
+        return dict(self.policies).get(name, POLICIES[name][0])
 
     def canonical(self) -> bytes:
-        body = {
+        body: dict[str, object] = {
             "exclude": [s.canonical() for s in self.exclude],
             "include": [s.canonical() for s in self.include],
             "name": self.name,
             "time_axis": self.time_axis,
             "v": 1,
         }
+        if self.uses_roles:
+            if self.roles is None:
+                raise DefinitionError(f"definition {self.name!r} selects wallets by bank role: bind it to a role resolution before hashing it")
+            body["roles"] = self.roles.canonical()
+        strict = {k: v[0] for k, v in POLICIES.items()}
+        chosen = {k: v for k, v in self.policies if strict[k] != v}
+        if chosen:
+            body["policies"] = chosen
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     @property
@@ -125,8 +196,8 @@ class BalanceDefinition:
         return hashlib.sha256(b"pos-ledger-definition/1\x00" + self.canonical()).hexdigest()
 
     def matches(self, account: AccountInfo, currency: str) -> bool:
-        return any(s.matches(account, currency) for s in self.include) and not any(
-            s.matches(account, currency) for s in self.exclude
+        return any(s.matches(account, currency, self.roles) for s in self.include) and not any(
+            s.matches(account, currency, self.roles) for s in self.exclude
         )
 
     def currencies_for(self, account: AccountInfo) -> frozenset[str]:
@@ -151,6 +222,8 @@ def _selector(raw: object, where: str) -> Selector:
         raise DefinitionError(f"{where}.type: {raw['type']!r} is not one of {', '.join(ACCOUNT_TYPES)}")
     if "legal_entity" in raw and (not isinstance(raw["legal_entity"], str) or not raw["legal_entity"]):
         raise DefinitionError(f"{where}.legal_entity: must be a non-empty string")
+    if "role" in raw and raw["role"] not in (*ROLES, ANY_ROLE):
+        raise DefinitionError(f"{where}.role: {raw['role']!r} is not one of {', '.join((*ROLES, ANY_ROLE))}")
     currency = None
     if "currency" in raw:
         value = raw["currency"]
@@ -162,7 +235,7 @@ def _selector(raw: object, where: str) -> Selector:
             if code not in CURRENCIES:
                 raise DefinitionError(f"{where}.currency: unknown currency {code!r} (known: {', '.join(CURRENCIES)})")
         currency = tuple(sorted(set(value)))
-    return Selector(raw.get("path"), raw.get("namespace"), raw.get("type"), raw.get("legal_entity"), currency)
+    return Selector(raw.get("path"), raw.get("namespace"), raw.get("type"), raw.get("legal_entity"), currency, raw.get("role"))
 
 
 def _definition(name: str, raw: object, where: str) -> BalanceDefinition:
@@ -230,6 +303,62 @@ def load_definitions(path: str | None = None) -> Mapping[str, BalanceDefinition]
     return parse_definitions(text, source)
 
 
+def bind(
+    definitions: Mapping[str, BalanceDefinition], roles: BankRoles | None, policies: Mapping[str, str] | None = None,
+) -> Mapping[str, BalanceDefinition]:
+    """The definitions with `roles` attached (to those that select by role) and the read
+    `policies` recorded in every one; both then count in each ``content_hash``."""
+    chosen = dict(policies or {})
+    for name, value in chosen.items():
+        if name not in POLICIES or value not in POLICIES[name]:
+            raise DefinitionError(f"unknown read policy {name}={value!r} (known: {POLICIES})")
+    frozen = tuple(sorted(chosen.items()))
+    out = {}
+    for name, d in definitions.items():
+        if d.uses_roles and roles is None:
+            raise DefinitionError(f"definition {name!r} selects wallets by bank role but no role resolution was found")
+        out[name] = replace(d, roles=roles if d.uses_roles else None, policies=frozen)
+    return MappingProxyType(out)
+
+
+def convention_roles(paths: Iterable[str], source: str = "the toolkit's path convention") -> BankRoles:
+    """Roles by the readable paths the toolkit's own ledgers use: ``Liabilities:bankowner``,
+    ``Liabilities:funder`` and ``Liabilities:dealer:<currency>``."""
+    found: dict[str, str] = {}
+    for path in paths:
+        if path in ("Liabilities:bankowner", "Liabilities:funder"):
+            found[path] = path.split(":")[1]
+        elif path.startswith("Liabilities:dealer:"):
+            found[path] = "dealer"
+    return BankRoles.of(found, source)
+
+
+def load_roles(path: str) -> BankRoles:
+    """A role override file (TOML): ``format = "pos-ledger-roles/1"`` and a ``[roles]`` table
+    mapping each role to a list of account paths, e.g. ``dealer = ["Liabilities:<id>", ...]``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{path}: not valid TOML: {exc}") from None
+    if set(raw) - {"format", "roles"} or raw.get("format") != ROLES_FORMAT:
+        raise DefinitionError(f"{path}: expected exactly format = {ROLES_FORMAT!r} and a [roles] table")
+    table = raw.get("roles")
+    if not isinstance(table, dict) or set(table) - set(ROLES):
+        raise DefinitionError(f"{path}: roles: a table whose keys are among {', '.join(ROLES)}")
+    found: dict[str, str] = {}
+    for role, accounts in table.items():
+        if not isinstance(accounts, list) or not all(isinstance(a, str) and a.startswith("Liabilities:") for a in accounts):
+            raise DefinitionError(f"{path}: roles.{role}: a list of Liabilities:<walletId> paths")
+        for account in accounts:
+            if account in found:
+                raise DefinitionError(f"{path}: {account} is listed under {found[account]} and {role}")
+            found[account] = role
+    return BankRoles.of(found, f"override file {path}")
+
+
 #: A merged regex of the plain path selectors, and the other selectors with their currencies.
 _Prepared = tuple[re.Pattern[str] | None, tuple[tuple[Selector, frozenset[str]], ...]]
 
@@ -265,7 +394,7 @@ class CompiledDefinition:
             return self._all
         found: frozenset[str] = frozenset()
         for selector, codes in rest:
-            if selector.matches_account(account):
+            if selector.matches_account(account, self.definition.roles):
                 found = found | codes
         return found
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from bson import Decimal128, Int64, ObjectId
@@ -67,6 +68,42 @@ def amount_problem(value: object) -> str | None:
     if value is None:
         return "amount is missing or null"
     return f"amount has type {type(value).__name__}, not a number"
+
+
+def exact_amount(value: object) -> Decimal | None:
+    """A stored amount as an exact Decimal when it is a finite number in ``0 .. 2**53-1`` (whole
+    or fractional), else None. A double is read through its shortest round-trip text (``repr``),
+    i.e. the decimal a JavaScript program wrote, and that reading is checked to map back to the
+    very same double; no float arithmetic is done on it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Int64)):
+        dec = Decimal(int(value))
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        dec = Decimal(repr(value))
+        if float(dec) != value:
+            return None
+    elif isinstance(value, Decimal128):
+        dec = value.to_decimal()
+        if not dec.is_finite():
+            return None
+    else:
+        return None
+    return dec if 0 <= dec <= MAX_SAFE_INT else None
+
+
+def fractional_amount(value: object) -> Decimal | None:
+    """The exact value of an amount that is a valid number except for a fractional part."""
+    dec = exact_amount(value)
+    return dec if dec is not None and dec != dec.to_integral_value() else None
+
+
+def leg_type(doc: Mapping[str, Any]) -> str | None:
+    """Galoy's ``LedgerTransactionType`` of a leg (top-level ``type``), None when absent."""
+    kind = doc.get("type")
+    return kind if isinstance(kind, str) and kind else None
 
 
 def amount_of(doc: Mapping[str, Any], field: str) -> int:

@@ -19,6 +19,8 @@ Translation of a definition (`ledger.definitions`) into a filter, exactly:
 * ``legal_entity`` -> medici has no legal entity: every account belongs to the default entity
   (``"bank"``), so the selector matches all accounts or none;
 * ``currency`` -> ``currency $in [...]``;
+* ``role`` -> ``accounts $in [the wallets of that role]`` from the definition's bound resolution
+  (`ledger.definitions.BankRoles`; ``"any"``: the wallets of every bank role);
 * a selector is the ``$and`` of its keys, a definition is ``$or`` of its includes and ``$nor`` of
   its excludes.
 
@@ -42,7 +44,8 @@ from typing import Any
 from bson import ObjectId
 
 from ledger.accounts import DEFAULT_LEGAL_ENTITY
-from ledger.definitions import BalanceDefinition, Selector
+from ledger.definitions import BalanceDefinition, BankRoles, Selector
+from ledger.errors import DefinitionError
 from ledger.money import MAX_SAFE_INT
 
 Filter = dict[str, Any]
@@ -73,8 +76,12 @@ def glob_to_pcre(pattern: str) -> str:
     return "".join(out)
 
 
-def selector_filter(selector: Selector) -> Filter:
+def selector_filter(selector: Selector, roles: BankRoles | None = None) -> Filter:
     parts: list[Filter] = []
+    if selector.role is not None:
+        if roles is None:
+            raise DefinitionError("a selector by bank role needs a role resolution (bind the definitions to the ledger first)")
+        parts.append({"accounts": {"$in": list(roles.paths(selector.role))}})
     if selector.path is not None:
         if _WILDCARDS.search(selector.path):
             parts.append({"accounts": {"$regex": glob_to_pcre(selector.path)}})
@@ -94,10 +101,10 @@ def selector_filter(selector: Selector) -> Filter:
 
 
 def definition_filter(definition: BalanceDefinition) -> Filter:
-    includes = [selector_filter(s) for s in definition.include]
+    includes = [selector_filter(s, definition.roles) for s in definition.include]
     out: Filter = includes[0] if len(includes) == 1 else {"$or": includes}
     if definition.exclude:
-        out = {"$and": [out, {"$nor": [selector_filter(s) for s in definition.exclude]}]}
+        out = {"$and": [out, {"$nor": [selector_filter(s, definition.roles) for s in definition.exclude]}]}
     return out
 
 

@@ -32,8 +32,10 @@ chain makes later edits of a published prefix evident, exactly as for SQLite.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from bson import Int64, ObjectId
@@ -41,11 +43,18 @@ from bson import Int64, ObjectId
 from ledger.accounts import AccountInfo, account_type, path_problem, user_id_of
 from ledger.chain import GENESIS, LedgerDigest, PostedEntry, content_hash, link_entry
 from ledger.clock import as_time_us, format_time, now_us
-from ledger.definitions import BalanceDefinition, CompiledDefinition
+from ledger.definitions import BalanceDefinition, BankRoles, CompiledDefinition, load_roles
 from ledger.entries import JournalEntry, Posting
-from ledger.errors import LedgerError, MediciDocumentError, ReadOnlyLedger, StoreFormatError, UnknownEntry
+from ledger.errors import (
+    FractionalAmounts,
+    LedgerError,
+    MediciDocumentError,
+    ReadOnlyLedger,
+    StoreFormatError,
+    UnknownEntry,
+)
 from ledger.money import CURRENCIES
-from ledger.mongo import layout, pipelines
+from ledger.mongo import layout, pipelines, roles
 from ledger.store import AsOf, Head, ReversalTarget, Store, StoredKey
 
 _RETRIES = 8
@@ -76,6 +85,7 @@ class MongoStore(Store):
         self._meta = database[layout.META]
         self._lock = threading.Lock()
         self._compiled: dict[str, CompiledDefinition] = {}
+        self._adjustments: dict[tuple[str, str], tuple[Decimal, int]] = {}
         if transactions is None:
             transactions = _sessions_supported(self._client)
         self._transactions = transactions
@@ -349,6 +359,11 @@ class MongoStore(Store):
     def _derived_entries(self) -> Iterator[PostedEntry]:
         """medici journals as chained entries, computed at read time (docs/MONGO.md, "Digest").
 
+        Metadata also carries Galoy's entry ``type`` (the legs' own ``type``; Galoy gives every leg
+        of an entry the same one) and, under the ``floor`` fractional policy, the exact
+        ``credit - debit`` of every fractional leg (``<leg id>=<value>``), whose posting is that
+        value floored.
+
         Order: by the smallest server-generated ``_id`` among a journal's legs. ``committed_at`` is
         that ObjectId's second in microseconds, bumped by 1 us when needed so that it strictly
         increases. ``reporting_at`` is the legs' ``datetime``. Metadata records the medici journal
@@ -365,7 +380,8 @@ class MongoStore(Store):
         for group in cursor:
             legs = sorted(group["legs"], key=lambda leg: leg["_id"])  # $push order is not a contract
             first = legs[0]
-            postings = tuple(p for p in (layout.leg_posting(leg) for leg in legs) if p is not None)
+            fractions: list[str] = []
+            postings = tuple(p for p in (self._leg_posting(leg, fractions) for leg in legs) if p is not None)
             seq += 1
             committed = max(layout.object_id_seconds(group["first"]) * 1_000_000, last_time + 1)
             last_time = committed
@@ -380,6 +396,11 @@ class MongoStore(Store):
             original = first.get("_original_journal")
             if original is not None:
                 metadata.append(("medici_original_journal", str(original)))
+            kind = next((k for k in map(layout.leg_type, legs) if k is not None), None)
+            if kind is not None:
+                metadata.append(("type", kind))
+            if fractions:
+                metadata.append(("medici_fractional", ";".join(fractions)))
             memo = first.get("memo")
             entry = JournalEntry(
                 postings=postings,
@@ -389,6 +410,71 @@ class MongoStore(Store):
             )
             posted, prev = link_entry(prev, entry, content_hash(entry), seq, committed)
             yield posted
+
+    def _leg_posting(self, leg: dict[str, Any], fractions: list[str]) -> Posting | None:
+        """`layout.leg_posting`, except that under the ``floor`` policy a fractional leg becomes
+        its floored ``credit - debit`` and its exact value is noted in `fractions`."""
+        if self.fractional == "floor":
+            net = self._exact_net(leg)
+            if net is not None and net != net.to_integral_value():
+                fractions.append(f"{leg['_id']}={net}")
+                signed = math.floor(net)
+                account, currency = layout.leg_account(leg), layout.leg_currency(leg)
+                return None if signed == 0 else Posting(account, currency, "credit" if signed > 0 else "debit", abs(signed))
+        return layout.leg_posting(leg)
+
+    @staticmethod
+    def _exact_net(leg: dict[str, Any]) -> Decimal | None:
+        """Exact ``credit - debit`` of a leg whose amounts are numbers (whole or not), else None."""
+        credit, debit = layout.exact_amount(leg.get("credit")), layout.exact_amount(leg.get("debit"))
+        return None if credit is None or debit is None else credit - debit
+
+    def bank_roles(self, override: str | None = None) -> BankRoles:
+        """The override file; else, on a medici database holding Galoy's ``accounts``
+        collection, the roles Galoy itself resolves (`ledger.mongo.roles`); else the toolkit's
+        path convention."""
+        if override is not None:
+            return load_roles(override)
+        if not self.owned and roles.has_galoy_roles(self._db):
+            return roles.galoy_roles(self._db)
+        return super().bank_roles()
+
+    def fractional_legs(self) -> list[tuple[str, str, str, str, str]]:
+        """Every leg of the book with a fractional amount: ``(leg _id, journal, account, currency,
+        exact credit - debit)``, in ``_id`` order (one scan of the book's legs)."""
+        out: list[tuple[str, str, str, str, str]] = []
+        match = pipelines.base_match(self.book, owned=self.owned)
+        for leg in self._legs.find(match).sort("_id", 1):
+            if any(layout.fractional_amount(leg.get(f)) is not None for f in ("credit", "debit")):
+                net = self._exact_net(leg)
+                out.append((str(leg["_id"]), str(leg.get("_journal")), str(leg.get("accounts")), str(leg.get("currency")), str(net)))
+        return out
+
+    def fractional_adjustments(self) -> list[tuple[str, str, str, int]]:
+        """``(account, currency, exact normal-side balance, floored)`` for every balance the
+        ``floor`` policy rounded during this store's reads (the last reading of each)."""
+        return [(a, c, str(exact), floored) for (a, c), (exact, floored) in sorted(self._adjustments.items())]
+
+    def unbalanced_journals(self, as_of: Any = None) -> list[tuple[str, str, str]]:
+        """Per medici journal and currency, the exact sum of ``credit - debit`` of its legs
+        (fractional amounts included, read exactly); every journal whose sum is not zero, named
+        by its medici id. On an owned database, the base check over the chained entries."""
+        if self.owned:
+            return super().unbalanced_journals(as_of)
+        cut = as_time_us(as_of)
+        match = pipelines.and_filters(pipelines.base_match(self.book, owned=False), pipelines.time_filter("committed", cut, owned=False))
+        out: list[tuple[str, str, str]] = []
+        for group in self._legs.aggregate(pipelines.journal_order_pipeline(match), allowDiskUse=True):
+            sums: dict[str, Decimal] = {}
+            for leg in group["legs"]:
+                net = self._exact_net(leg)
+                if net is None:
+                    problem = layout.amount_problem(leg.get("credit")) or layout.amount_problem(leg.get("debit")) or "not a number"
+                    raise MediciDocumentError(layout.TRANSACTIONS, leg.get("_id"), "credit/debit", problem)
+                code = layout.leg_currency(leg)
+                sums[code] = sums.get(code, Decimal(0)) + net
+            out.extend((str(group["_id"]), code, str(total)) for code, total in sorted(sums.items()) if total != 0)
+        return out
 
     def accounts(self) -> Iterator[AccountInfo]:
         match = pipelines.base_match(self.book, owned=self.owned)
@@ -452,10 +538,41 @@ class MongoStore(Store):
     def _rows(
         self, match: pipelines.Filter, pipeline_of: Callable[[pipelines.Filter], list[pipelines.Filter]] = pipelines.per_account_pipeline
     ) -> Iterator[dict[str, Any]]:
+        """The pipeline's rows, each with ``net``: the exact ``credit - debit`` of its legs (an int,
+        or a Decimal when fractional legs count). A group the server flagged (``bad``) is re-read
+        leg by leg: any amount that is not a number is refused naming the leg; fractional legs
+        are refused all together, every document named, unless the ``floor`` policy is in force."""
+        offending: list[tuple[str, str, str]] = []
         for row in self._legs.aggregate(pipeline_of(match), allowDiskUse=True):
+            net: int | Decimal = int(row["credit"]) - int(row["debit"])
             if row["bad"]:
-                self._raise_bad(row["bad_id"], row["bad"])
+                key = row["_id"]
+                scope = {"accounts": key.get("a"), "currency": key.get("c")} if isinstance(key, dict) else {"currency": key}
+                extra, legs = self._fractional_legs_in(pipelines.and_filters(match, scope))
+                offending.extend(legs)
+                net = net + extra
+            if offending and self.fractional == "refuse":
+                continue  # keep scanning so that the refusal names every fractional leg
+            row["net"] = net
             yield row
+        if offending and self.fractional == "refuse":
+            raise FractionalAmounts(offending)
+
+    def _fractional_legs_in(self, match: pipelines.Filter) -> tuple[Decimal, list[tuple[str, str, str]]]:
+        """Exact ``credit - debit`` summed over the legs of `match` the server left out, and those
+        legs as ``(_id, field, value)``; a leg whose amount is not a number at all is refused."""
+        extra = Decimal(0)
+        legs: list[tuple[str, str, str]] = []
+        for leg in self._legs.find(match).sort("_id", 1):
+            if layout.amount_problem(leg.get("credit")) is None and layout.amount_problem(leg.get("debit")) is None:
+                continue
+            net = self._exact_net(leg)
+            if net is None:
+                self._raise_bad(leg["_id"], 1)
+            extra += net  # type: ignore[operator]
+            legs.extend((str(leg["_id"]), f, str(layout.exact_amount(leg.get(f)))) for f in ("credit", "debit")
+                        if layout.fractional_amount(leg.get(f)) is not None)
+        return extra, legs
 
     def _raise_bad(self, doc_id: Any, count: int) -> None:
         doc = self._legs.find_one({"_id": doc_id}) or {"_id": doc_id}
@@ -477,7 +594,7 @@ class MongoStore(Store):
         out = {code: 0 for code in sorted(CURRENCIES)}
         for row in self._rows(match, pipelines.per_currency_pipeline):
             code = self._check_currency(row["_id"], row["first_id"])
-            out[code] = int(row["credit"]) - int(row["debit"])
+            out[code] = math.floor(row["net"])
         return out
 
     def _compiled_for(self, definition: BalanceDefinition) -> CompiledDefinition:
@@ -489,6 +606,7 @@ class MongoStore(Store):
     def _grouped(self, definition: BalanceDefinition, as_of: AsOf, account: str | None = None) -> Iterator[tuple[str, str, int]]:
         """``(account, currency, normal-side balance)`` per (account, currency) of `definition`,
         in account order, from ONE server-side pipeline."""
+        definition = self.ready(definition)
         match = pipelines.and_filters(
             pipelines.base_match(self.book, owned=self.owned),
             {"accounts": account} if account is not None else {},
@@ -505,7 +623,14 @@ class MongoStore(Store):
             info = AccountInfo(path)
             if code not in compiled.currencies(info):
                 continue  # belt and braces: the server filter and the Python definition agree
-            yield path, code, account_type(path).normal_sign * (int(row["credit"]) - int(row["debit"]))
+            normal = account_type(path).normal_sign * row["net"]
+            if isinstance(normal, Decimal) and normal != normal.to_integral_value():
+                # Galoy's own rule for a fractional wallet balance (docs/MONGO.md, "Fractional
+                # amounts"): floor it. Only reached under the explicit `floor` policy.
+                floored = math.floor(normal)
+                self._adjustments[(path, code)] = (normal, floored)
+                normal = floored
+            yield path, code, int(normal)
 
     def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:
         return {code: amount for _, code, amount in self._grouped(definition, as_of, account)}

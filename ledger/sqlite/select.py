@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ledger.definitions import BalanceDefinition, Selector, glob_to_regex
+from ledger.definitions import BalanceDefinition, BankRoles, Selector, glob_to_regex
+from ledger.errors import DefinitionError
 
 _COLONS = "(length({col}) - length(replace({col}, ':', '')))"
 
@@ -49,8 +50,14 @@ def _glob(pattern: str, col: str, params: list[object]) -> str:
     return f"({col} GLOB ? AND {_COLONS.format(col=col)} = {pattern.count(':')})"
 
 
-def _selector(selector: Selector, currency_ids: dict[str, int], params: list[object]) -> str:
+def _selector(selector: Selector, currency_ids: dict[str, int], params: list[object], roles: BankRoles | None = None) -> str:
     parts = []
+    if selector.role is not None:
+        if roles is None:
+            raise DefinitionError("a selector by bank role needs a role resolution (bind the definitions to the ledger first)")
+        paths = roles.paths(selector.role)
+        params.extend(paths)
+        parts.append(f"a.path IN ({','.join('?' for _ in paths)})" if paths else "0")
     if selector.path is not None:
         parts.append(_glob(selector.path, "a.path", params))
     if selector.namespace is not None:
@@ -77,10 +84,10 @@ def _selector(selector: Selector, currency_ids: dict[str, int], params: list[obj
 def definition_condition(definition: BalanceDefinition, currency_ids: dict[str, int]) -> tuple[str, list[object]]:
     """The SQL condition selecting the (account, currency) pairs of `definition`, and its params."""
     params: list[object] = []
-    include = " OR ".join(_selector(s, currency_ids, params) for s in definition.include)
+    include = " OR ".join(_selector(s, currency_ids, params, definition.roles) for s in definition.include)
     condition = f"({include})"
     if definition.exclude:
-        exclude = " OR ".join(_selector(s, currency_ids, params) for s in definition.exclude)
+        exclude = " OR ".join(_selector(s, currency_ids, params, definition.roles) for s in definition.exclude)
         condition += f" AND NOT ({exclude})"
     return condition, params
 

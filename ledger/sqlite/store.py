@@ -427,7 +427,7 @@ class SQLiteStore(Store):
         """WHERE clauses (and params) selecting the definition's postings as of `as_of` in the
         index (``p`` = posting_index) and in the tail (``p`` = postings). Call inside a read
         transaction of `db`."""
-        condition, params = definition_condition(definition, self._currency_ids)
+        condition, params = definition_condition(self.ready(definition), self._currency_ids)
         indexed_to = int(meta(db, "indexed_to"))
         if definition.time_axis == "committed":
             seq = self._seq_cut(as_of, db)

@@ -109,7 +109,8 @@ class Audit:
         if named is None:
             raise AuditMismatch("the commitment names no balance definition: it cannot be tied to the ledger",
                                 reason="NO_DEFINITION")
-        definitions = load_definitions(self.definitions_file)
+        # Bound to the ledger's bank roles and read policies, as the prover bound it.
+        definitions = self.store.bind_definitions(load_definitions(self.definitions_file))
         if named.name not in definitions:
             raise AuditMismatch(f"the commitment's definition {named.name!r} is not in the definitions file "
                                 f"({', '.join(sorted(definitions))})", reason="UNKNOWN_DEFINITION")

@@ -23,7 +23,7 @@ EQUITY_TYPES = frozenset({"Liabilities", "Equity", "Revenue", "Expenses"})
 class BooksLayout:
     asset_lines: tuple[str, ...] = ("lightning-reserve", "onchain-hot", "cold-storage", "channel-escrow")
     liability_lines: tuple[str, ...] = ("customer-liabilities", "dealer-position")
-    equity_lines: tuple[str, ...] = ("bankowner-equity",)
+    equity_lines: tuple[str, ...] = ("bankowner-equity", "funder-equity")
     node_categories: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("lightning-reserve", ("channel_local", "pending_open_local", "waiting_close", "force_close_limbo")),
         ("channel-escrow", ("channel_escrow",)),

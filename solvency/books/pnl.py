@@ -3,11 +3,13 @@
 The owner's accounts are those of the layout's equity definitions (Galoy: the bank owner's wallet
 and the equity accounts) and every revenue and expense account. Each posting to one of them
 between ``start`` (exclusive) and ``end`` (inclusive) is income (credit) or cost (debit) of the
-owner, and is put on one line by the entry's ``type`` (Galoy's metadata, e.g. ``routing_fee``,
-``onchain_payment``, ``to_cold_storage``, ``escrow``): credits go to the type's revenue line,
-debits to its expense line. A reversal is classified by the type of the entry it reverses and
-lands on the same line with the opposite sign, so a refunded fee reduces revenue rather than
-appearing as a cost. Postings to equity accounts (``Equity:*``) and entries of a capital type
+owner, and is put on one line by the entry's ``type`` (Galoy's ``LedgerTransactionType``, the
+legs' own ``type`` on a medici database; `TYPE_LINES`, documented in docs/MONGO.md): credits go
+to the type's revenue line, debits to its expense line; an unknown type gets lines named after
+it, never a catch-all. A reversal -- a ledger reversal or a medici void, whose reversal journal
+names the voided one -- is classified by the type of the entry it reverses and lands on the same
+line with the opposite sign, so a voided fee nets to zero and a refunded fee reduces revenue
+rather than appearing as a cost. Postings to equity accounts (``Equity:*``) and entries of a capital type
 (`CAPITAL_TYPES`: paid-in capital, dividends) are the owner's capital moves, not profit, and are
 listed apart; an entry that only moves money between the owner's own
 accounts is internal and nets to zero.
@@ -30,33 +32,73 @@ from solvency.books.layout import GALOY, BooksLayout
 
 ROUTING = "routing fees"
 BANK_FEES = "bank fees"
-# entry type -> (revenue line, expense line)
+LN_FEES = "lightning fees paid"
+ONCHAIN_FEES = "on-chain fees"
+CHANNEL = "channel open/close fees"
+REBALANCING = "cold-storage rebalancing fees"
+CONVERSIONS = ("conversion revenue", "conversion costs")
+RECONCILIATION = ("reconciliation gains", "reconciliation losses")
+# entry type -> (revenue line, expense line). Galoy's `LedgerTransactionType`
+# (GaloyMoney/blink core/api/src/domain/ledger/index.ts) in full, its legacy values and the
+# toolkit's own types; docs/MONGO.md, "Entry types in the books", is the same table in words.
 TYPE_LINES: dict[str, tuple[str, str]] = {
+    # Galoy: external
+    "invoice": (BANK_FEES, LN_FEES),
+    "payment": (BANK_FEES, LN_FEES),
+    "fee_reimbursement": (BANK_FEES, "fee reimbursements"),
+    "onchain_receipt": (BANK_FEES, ONCHAIN_FEES),
+    "onchain_payment": (BANK_FEES, ONCHAIN_FEES),
+    # Galoy: internal (between wallets of the bank)
+    "on_us": (BANK_FEES, "intraledger payments by the bank"),
+    "ln_on_us": (BANK_FEES, "intraledger payments by the bank"),
+    "onchain_on_us": (BANK_FEES, "intraledger payments by the bank"),
+    "self_trade": CONVERSIONS,
+    "ln_self_trade": CONVERSIONS,
+    "onchain_self_trade": CONVERSIONS,
+    # Galoy: admin
+    "fee": ("channel fee income", CHANNEL),
+    "to_cold_storage": ("rebalancing income", REBALANCING),
+    "to_hot_wallet": ("rebalancing income", REBALANCING),
+    "escrow": ("channel fee income", CHANNEL),
     "routing_fee": (ROUTING, "routing costs"),
+    "reconciliation": RECONCILIATION,
+    # Galoy: legacy values still found in old books
+    "deposit_fee": (BANK_FEES, ONCHAIN_FEES),
+    "exchange_rebalance": ("rebalancing income", REBALANCING),
+    "user_rebalance": CONVERSIONS,
+    # The toolkit's own ledgers (solvency demo)
     "routing_revenue": (ROUTING, "routing costs"),
-    "payment": (BANK_FEES, "lightning fees paid"),
-    "fee_reimbursement": (BANK_FEES, "lightning fees paid"),
-    "onchain_payment": (BANK_FEES, "on-chain fees"),
-    "onchain_receipt": (BANK_FEES, "on-chain fees"),
-    "invoice": (BANK_FEES, "lightning fees paid"),
-    "intraledger": (BANK_FEES, "other expenses"),
-    "on_us": (BANK_FEES, "other expenses"),
-    "channel_open": ("other revenue", "channel open/close fees"),
-    "channel_confirmed": ("other revenue", "channel open/close fees"),
-    "channel_close": ("other revenue", "channel open/close fees"),
-    "channel_close_settled": ("other revenue", "channel open/close fees"),
-    "escrow": ("other revenue", "channel open/close fees"),
-    "cold_deposit": ("other revenue", "cold-storage rebalancing fees"),
-    "cold_withdrawal": ("other revenue", "cold-storage rebalancing fees"),
-    "to_cold_storage": ("other revenue", "cold-storage rebalancing fees"),
-    "from_cold_storage": ("other revenue", "cold-storage rebalancing fees"),
-    "rebalance": ("other revenue", "cold-storage rebalancing fees"),
+    "intraledger": (BANK_FEES, "intraledger payments by the bank"),
+    "channel_open": ("channel fee income", CHANNEL),
+    "channel_confirmed": ("channel fee income", CHANNEL),
+    "channel_close": ("channel fee income", CHANNEL),
+    "channel_close_settled": ("channel fee income", CHANNEL),
+    "cold_deposit": ("rebalancing income", REBALANCING),
+    "cold_withdrawal": ("rebalancing income", REBALANCING),
+    "from_cold_storage": ("rebalancing income", REBALANCING),
+    "rebalance": ("rebalancing income", REBALANCING),
     "loop_in": ("other revenue", "loop and pool costs"),
     "loop_out": ("other revenue", "loop and pool costs"),
     "pool": ("other revenue", "loop and pool costs"),
     "reward": ("other revenue", "rewards and promotions"),
 }
-DEFAULT_LINES = ("other revenue", "other expenses")
+#: Galoy's LedgerTransactionType values (current and legacy): the fixture and tests cover each.
+GALOY_TYPES = (
+    "invoice", "payment", "fee_reimbursement", "onchain_receipt", "onchain_payment", "on_us", "ln_on_us",
+    "onchain_on_us", "self_trade", "ln_self_trade", "onchain_self_trade", "fee", "to_cold_storage",
+    "to_hot_wallet", "escrow", "routing_fee", "reconciliation",
+)
+UNTYPED = ("untyped revenue", "untyped expenses")
+
+
+def lines_for(kind: str | None) -> tuple[str, str]:
+    """The (revenue, expense) lines of an entry type; an unknown type gets lines named after it,
+    never a catch-all, so that it is listed by name."""
+    if kind is None:
+        return UNTYPED
+    return TYPE_LINES.get(kind, (f"unknown type {kind!r} (revenue)", f"unknown type {kind!r} (expenses)"))
+
+
 # Entry types that move the owner's capital in or out: never profit or loss.
 CAPITAL_TYPES = frozenset({"capital", "capital_injection", "dividend", "owner_withdrawal"})
 CAPITAL = "capital moves (not profit)"
@@ -134,6 +176,7 @@ def _owner_change(store: Store, owners: list[BalanceDefinition], start: int | No
 def profit_and_loss(
     store: Store, definitions: Mapping[str, BalanceDefinition], start: int | None, end: int, layout: BooksLayout = GALOY,
 ) -> ProfitAndLoss:
+    definitions = store.bind_definitions(definitions)  # the owner's wallets, as the ledger resolves its roles
     owners = _owner_definitions(definitions, layout)
     infos = {a.path: a for a in store.accounts()}
     cache: dict[tuple[str, str], bool] = {}
@@ -149,7 +192,7 @@ def profit_and_loss(
     revenue: dict[str, dict[str, int]] = {}
     expenses: dict[str, dict[str, int]] = {}
     capital: dict[str, int] = {}
-    types: dict[str, str] = {}  # entry id -> type, for entries that touch the owner (reversals look it up)
+    types: dict[str, str | None] = {}  # entry id or medici journal -> type, for reversals and voids
     counted = 0
     for posted in store.entries():
         entry = posted.entry
@@ -158,17 +201,22 @@ def profit_and_loss(
             continue
         meta = dict(entry.metadata)
         kind = str(meta.get("type", "")) or None
-        reversal = entry.reverses is not None
-        if entry.reverses is not None:
-            kind = types.get(entry.reverses, kind)
-        elif kind is not None:
+        # A ledger reversal, or a medici void (its reversal journal names the voided one): the
+        # type of what it reverses, the opposite sign on the same line, so a void nets to zero.
+        target = entry.reverses if entry.reverses is not None else meta.get("medici_original_journal")
+        reversal = target is not None
+        if reversal:
+            kind = types.get(str(target), kind)
+        else:
             types[posted.entry_id] = kind
+            if isinstance(meta.get("medici_journal"), str):
+                types[str(meta["medici_journal"])] = kind
         if start is not None and posted.reporting_at <= start or posted.reporting_at > end:
             continue
         if len(touches) == len(entry.postings):
             continue  # internal to the owner's accounts: nets to zero
         counted += 1
-        revenue_line, expense_line = TYPE_LINES.get(kind or "", DEFAULT_LINES)
+        revenue_line, expense_line = lines_for(kind)
         for p in touches:
             signed = p.amount if p.side == "credit" else -p.amount
             if p.account.startswith("Equity:") or kind in CAPITAL_TYPES:

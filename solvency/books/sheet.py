@@ -103,6 +103,7 @@ def account_path(user_id: str, known: Mapping[str, AccountInfo]) -> str:
 def balance_sheet(
     store: Store, definitions: Mapping[str, BalanceDefinition], as_of: AsOf = None, layout: BooksLayout = GALOY,
 ) -> BalanceSheet:
+    definitions = store.bind_definitions(definitions)  # the bank's role wallets, as the ledger resolves them
     known = {a.path: a for a in store.accounts()}
     named: list[tuple[str, BalanceDefinition, frozenset[str]]] = []
     missing = []

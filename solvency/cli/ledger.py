@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import click
 
-from ledger.accounts import legal_entity_problem, path_problem
+from ledger.accounts import account_type, legal_entity_problem, path_problem
 from ledger.clock import format_time, parse_time
 from ledger.definitions import BalanceDefinition, Selector, load_definitions
 from ledger.entries import entry_id_problem
-from ledger.errors import BatchRejected, ChainBroken, DefinitionError, LedgerError, TrialBalanceNotZero
+from ledger.errors import (
+    BatchRejected,
+    ChainBroken,
+    DefinitionError,
+    FractionalAmounts,
+    LedgerError,
+    TrialBalanceNotZero,
+    UnbalancedJournals,
+)
 from ledger.open import open_store
 from ledger.sqlite.store import SQLiteStore
 from ledger.store import Store
@@ -234,6 +244,7 @@ def balances(definition_name: str, definitions_file: str | None, as_of: str | No
     cut = _as_of(as_of)
     definition = _definition(definition_name, definitions_file)
     with _open(db) as store:
+        definition = store.ready(definition)  # bound to the ledger's bank roles: the hash covers them
         digest = store.digest()
         count, totals = write_balances(store.user_balances(definition, cut), out)
     payload = {
@@ -255,25 +266,77 @@ def balances(definition_name: str, definitions_file: str | None, as_of: str | No
     ])
 
 
+_read_options = [
+    click.option("--fractional", type=click.Choice(["refuse", "floor"]), default=None,
+                 help="Amounts that are not whole minor units (medici): refuse (default) or floor, Galoy's rule (recorded)."),
+    click.option("--roles", "roles_file", default=None, type=click.Path(dir_okay=False),
+                 help="Bank-roles override file (default: Galoy's accounts/wallets collections, else the readable paths)."),
+]
+
+
+def _open_reading(db: str, fractional: str | None, roles_file: str | None) -> Store:
+    store = _open(db)
+    store.set_read_options(fractional=fractional, roles=roles_file)
+    return store
+
+
 @ledger.command()
+@_with(_read_options)
 @_db_option
 @_json_option
 @_user_errors
-def check(db: str, as_json: bool) -> None:
-    """Verify the hash chain and that every currency's trial balance is zero; print the digest."""
-    with _open(db) as store:
+def check(fractional: str | None, roles_file: str | None, db: str, as_json: bool) -> None:
+    """Verify the hash chain, that every journal balances per currency (naming the journal and
+    currency that do not) and that every currency's trial balance is zero; print the bank roles
+    in force, every fractional leg with the adjustment the floor policy makes, and the digest."""
+    with _open_reading(db, fractional, roles_file) as store:
+        unbalanced = store.unbalanced_journals()
+        fractional_legs = store.fractional_legs()
         try:
+            if fractional_legs and store.fractional == "refuse":
+                raise FractionalAmounts([(leg, "credit - debit", net) for leg, _, _, _, net in fractional_legs])
+            if unbalanced:
+                raise UnbalancedJournals(unbalanced)
             digest = store.verify()
-        except (ChainBroken, TrialBalanceNotZero) as exc:
+        except (ChainBroken, TrialBalanceNotZero, UnbalancedJournals, FractionalAmounts) as exc:
             if as_json:
                 click.echo(json.dumps({"ok": False, "error": str(exc)}, sort_keys=True, indent=2))
             raise Rejected(f"check failed: {exc}") from None
         trial = dict(store.trial_balance())
-    _emit(as_json, {"ok": True, "entry_count": digest.entry_count, "head_hash": digest.head_hash, "trial_balance": trial}, [
+        roles = store.bank_roles(store.roles_file)
+    adjustments = _floor_adjustments(fractional_legs)
+    total = sum((Decimal(a[3]) for a in adjustments), Decimal(0))
+    payload = {"ok": True, "entry_count": digest.entry_count, "head_hash": digest.head_hash, "trial_balance": trial,
+               "journals_balanced": True, "roles": roles.canonical(), "roles_source": roles.source,
+               "fractional_policy": store.fractional,
+               "fractional_legs": [{"leg": leg, "journal": j, "account": a, "currency": c, "credit_minus_debit": n}
+                                   for leg, j, a, c, n in fractional_legs],
+               "fractional_adjustments": [{"account": a, "currency": c, "exact": e, "floored_by": str(d)} for a, c, e, d in adjustments],
+               "fractional_adjustment_total": str(total)}
+    _emit(as_json, payload, [
         "ok  hash chain verified",
+        "ok  every journal balances per currency",
         f"ok  trial balance zero in {', '.join(trial) or 'every currency'}",
+        *roles.describe(),
+        *(f"fractional leg {leg} (journal {j}) {a} {c}: credit - debit = {n}" for leg, j, a, c, n in fractional_legs),
+        *(f"floored: {a} {c} {e} -> lowered by {d}" for a, c, e, d in adjustments),
+        *([f"fractional policy floor: total adjustment {total}"] if fractional_legs else []),
         f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}",
     ])
+
+
+def _floor_adjustments(legs: list[tuple[str, str, str, str, str]]) -> list[tuple[str, str, str, Decimal]]:
+    """Per (account, currency) touched by a fractional leg: the exact sum of its fractional legs
+    and how much Galoy's floor lowers the account's balance because of them (whole legs add
+    whole units and do not change the fraction)."""
+    sums: dict[tuple[str, str], Decimal] = {}
+    for _, _, account, currency, net in legs:
+        sums[(account, currency)] = sums.get((account, currency), Decimal(0)) + Decimal(net)
+    out = []
+    for (account, currency), exact in sorted(sums.items()):
+        normal = account_type(account).normal_sign * exact
+        out.append((account, currency, str(normal), normal - math.floor(normal)))
+    return out
 
 
 @ledger.command()

@@ -35,16 +35,23 @@ from verifier.errors import CannotVerify, VerificationError
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(func)
+    func = click.option("--fractional", type=click.Choice(["refuse", "floor"]), default=None,
+                        help="Amounts that are not whole minor units (medici): refuse (default) or floor, Galoy's rule.")(func)
+    func = click.option("--roles", "roles_file", default=None, type=click.Path(dir_okay=False),
+                        help="Bank-roles override file (default: Galoy's accounts/wallets collections, else the readable paths).")(func)
     func = click.option("--definitions", "definitions_file", type=click.Path(dir_okay=False), help="Definitions file (default: the packaged Galoy layout).")(func)
     func = click.option("--as-of", "as_of", required=True, help="Cut-off, RFC 3339 UTC (the end of the period for pnl).")(func)
     func = click.option("--db", "db", required=True, help="The ledger: a SQLite path, sqlite:///path or mongodb://...")(func)
     return func
 
 
-def _open(db: str, definitions_file: str | None) -> tuple[Store, Mapping[str, BalanceDefinition]]:
+def _open(db: str, definitions_file: str | None, fractional: str | None = None, roles_file: str | None = None,
+          ) -> tuple[Store, Mapping[str, BalanceDefinition]]:
+    """The store (with the read options given) and the definitions bound to its bank roles."""
     try:
-        definitions = load_definitions(definitions_file)
         store = open_store(db, create=False)
+        store.set_read_options(fractional=fractional, roles=roles_file)
+        definitions = store.bind_definitions(load_definitions(definitions_file))
     except (DefinitionError, LedgerError, OSError, ValueError) as exc:
         raise Rejected(str(exc)) from None
     return store, definitions
@@ -71,10 +78,11 @@ def report() -> None:
 
 @report.command("balance-sheet")
 @_common
-def balance_sheet_command(db: str, as_of: str, definitions_file: str | None, as_json: bool) -> None:
+def balance_sheet_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, fractional: str | None,
+                          roles_file: str | None) -> None:
     """Assets = liabilities + equity per currency, checked (committed axis)."""
     _time(as_of, "--as-of")
-    store, definitions = _open(db, definitions_file)
+    store, definitions = _open(db, definitions_file, fractional, roles_file)
     with store:
         sheet = _sheet(store, definitions, as_of)
     if as_json:
@@ -88,13 +96,14 @@ def balance_sheet_command(db: str, as_of: str, definitions_file: str | None, as_
 @report.command("pnl")
 @_common
 @click.option("--from", "start", help="Start of the period (exclusive), RFC 3339; default: the beginning of the ledger.")
-def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, start: str | None) -> None:
+def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, start: str | None, fractional: str | None,
+                roles_file: str | None) -> None:
     """Profit and loss of the bank owner over (FROM, AS-OF] (reporting axis)."""
     end = _time(as_of, "--as-of")
     begin = _time(start, "--from") if start else None
     if begin is not None and begin >= end:
         raise click.BadParameter("must be before --as-of", param_hint="--from")
-    store, definitions = _open(db, definitions_file)
+    store, definitions = _open(db, definitions_file, fractional, roles_file)
     with store:
         try:
             result = profit_and_loss(store, definitions, begin, end)
@@ -111,14 +120,15 @@ def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool
 @report.command("reconcile")
 @_common
 @click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The node snapshot directory.")
-def reconcile_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, snapshots: str) -> None:
+def reconcile_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, snapshots: str, fractional: str | None,
+                      roles_file: str | None) -> None:
     """Ledger reserve accounts against the node snapshot, every difference itemised."""
     _time(as_of, "--as-of")
     try:
         totals = snapshot_totals(load_snapshot(snapshots))
     except (SnapshotError, VerificationError, CannotVerify) as exc:
         raise Rejected(f"snapshot {snapshots}: {exc}") from None
-    store, definitions = _open(db, definitions_file)
+    store, definitions = _open(db, definitions_file, fractional, roles_file)
     with store:
         result = reconcile(_sheet(store, definitions, as_of), totals)
     if as_json:

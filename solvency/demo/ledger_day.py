@@ -77,7 +77,7 @@ def post_ledger_day(out_dir: str, users: int, seed: int) -> LedgerDay:
             report = post_bank_day(store, users=users, seed=seed)
             digest = store.verify()
             trial = dict(store.trial_balance())
-            definitions = dict(load_definitions())
+            definitions = dict(store.bind_definitions(load_definitions()))
             totals = {name: dict(store.totals(d)) for name, d in definitions.items()}
             count, _ = write_balances(store.user_balances(definitions["customer-liabilities"]), balances_file)
     return LedgerDay(target, users, seed, digest, report, trial, definitions, totals, balances_file, count, time.perf_counter() - started)

@@ -10,6 +10,12 @@
   the balances would change after publication;
 * the balances are those of the balance definition as of the cut-off on the definition's axis
   (`Store.user_balances`);
+* the definition is bound to the ledger (`Store.bind_definitions`): its bank roles (Galoy's role
+  wallets, an override file, or the toolkit's readable paths) and the read policies given with the
+  ledger URI (docs/MONGO.md, "Policies") become part of its content hash, so the commitment names
+  exactly which wallets were left out as the bank's own and how the ledger was read;
+* a ledger with a journal that does not balance per currency at the cut-off is refused, naming
+  the journal and currency, unless the URI waives the check (``journal_check=waived``, recorded);
 * the digest is the one *at the cut-off* on the committed axis -- the last entry with
   ``committed_at <= as_of`` -- not the head at build time, or an auditor replaying the chain to
   that digest would find other balances than the committed ones. Each store answers it from its
@@ -25,7 +31,7 @@ from dataclasses import dataclass
 from ledger.chain import LedgerDigest
 from ledger.clock import now_us, parse_time
 from ledger.definitions import BalanceDefinition, load_definitions
-from ledger.errors import DefinitionError, LedgerError
+from ledger.errors import DefinitionError, LedgerError, UnbalancedJournals
 from ledger.open import open_store
 from ledger.store import Store
 from solvency.tree.balances import Balances, BalancesRejected, from_ledger_rows
@@ -50,6 +56,7 @@ class Liabilities:
     definition: BalanceDefinition
     digest: LedgerDigest
     balances: Balances
+    notes: tuple[str, ...] = ()  # the role resolution, waived journals and floored balances, in words
 
     @property
     def balance_definition(self) -> CommittedDefinition:
@@ -101,20 +108,31 @@ def read_liabilities(
     if cut > now_us():
         raise CutOffError(f"the cut-off {as_of} is in the future; entries committed before it could still arrive")
     chosen = choose_definition(definition, definitions_file)
+    notes: list[str] = []
     try:
         with open_store(db, create=False) as store:
+            chosen = store.bind_definitions({chosen.name: chosen})[chosen.name]
+            if chosen.roles is not None:
+                notes.extend(chosen.roles.describe())
+            unbalanced = store.unbalanced_journals(cut)
+            if unbalanced and store.journal_check == "enforced":
+                raise LedgerCutError(f"the ledger {db} fails the per-journal balance check: {UnbalancedJournals(unbalanced)} "
+                                     "(commit it anyway only with the recorded URI option journal_check=waived)")
+            notes.extend(f"journal check waived: journal {j} {c} off by {d}" for j, c, d in unbalanced)
+            step("bank roles and per-journal check")
             digest = store.digest_as_of(cut)
             step("ledger digest at the cut-off")
             rows = list(store.user_balances(chosen, as_of))
+            notes.extend(f"fractional balance floored: {a} {c} {exact} -> {floored}" for a, c, exact, floored in store.fractional_adjustments())
             step("ledger per-user balances")
-    except (LedgerError, OSError, ValueError, sqlite3.Error) as exc:
+    except (LedgerError, DefinitionError, OSError, ValueError, sqlite3.Error) as exc:
         raise LedgerCutError(f"cannot read the ledger {db}: {_without_path(str(exc), db)}") from None
     try:
         balances = from_ledger_rows(rows, currencies, source=f"{db} ({definition} as of {as_of})", exclude_negative=exclude_negative)
     except BalancesRejected as exc:
         raise LedgerCutError(str(exc)) from None
     step("validation and pivot")
-    return Liabilities(as_of, chosen, digest, balances)
+    return Liabilities(as_of, chosen, digest, balances, tuple(notes))
 
 
 def _without_path(message: str, db: str) -> str:

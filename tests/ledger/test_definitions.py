@@ -13,6 +13,8 @@ from ledger.definitions import (
     CompiledDefinition,
     DefinitionError,
     Selector,
+    bind,
+    convention_roles,
     load_definitions,
     parse_definitions,
 )
@@ -23,7 +25,11 @@ HEAD = 'format = "pos-ledger-definitions/1"\n'
 
 
 def test_packaged_galoy_definitions():
-    defs = load_definitions()
+    unbound = load_definitions()
+    with pytest.raises(DefinitionError, match="bank role"):
+        unbound["customer-liabilities"].content_hash  # noqa: B018 (the role resolution must be bound first)
+    own_paths = ("Liabilities:bankowner", "Liabilities:funder", "Liabilities:dealer:BTC", "Liabilities:dealer:USD")
+    defs = bind(unbound, convention_roles(own_paths + ("Liabilities:3fa85f64-5717-4562-b3fc-2c963f66afa6",)))
     for name in ("customer-liabilities", "bankowner-equity", "lightning-reserve", "onchain-hot", "cold-storage", "channel-escrow"):
         assert name in defs
     customers = defs["customer-liabilities"]
