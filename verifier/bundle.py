@@ -27,13 +27,14 @@ import hmac
 from dataclasses import dataclass, field
 
 from verifier import canonical
-from verifier.commitment import Commitment, commitment_hash
-from verifier.epoch import Epoch, LogHead, verify_epoch, verify_log_head
+from verifier.binding import check_as_of, check_statement, check_statement_liabilities, parse_attestation
+from verifier.commitment import Commitment, commitment_hash, parse_commitment
+from verifier.epoch import Epoch, LogHead, artifact_hash, verify_epoch, verify_log_head
 from verifier.errors import InvalidBundle, InvalidEpoch, InvalidLogHead, InvalidProof, Reason, rebrand
 from verifier.proof import Proof, ProofFacts, verify_proof
 from verifier.schema import JSON, JSONObject, check_format, members
 from verifier.signature import PublicKey
-from verifier.steps import Step, run_steps
+from verifier.steps import SKIPPED, Step, run_steps
 
 __all__ = ["BUNDLE_CHECKS", "Bundle", "BundleFacts", "InvalidBundle", "is_bundle", "parse_bundle", "verify_bundle"]
 
@@ -95,6 +96,7 @@ class BundleCheck:
     commitment: bytes | JSONObject | Commitment | None = None
     expected_epoch: str | None = None
     expected_user: str | None = None
+    attestation: JSON | None = None
     doc: JSONObject = field(default_factory=dict)
     facts: ProofFacts | None = None
     epoch: Epoch | None = None
@@ -140,12 +142,35 @@ def check_log_head(state: BundleCheck) -> str:
             f"(size {head.log_size}, root {head.log_root.hex()[:16]}...; RFC 9162 inclusion proof)")
 
 
+def check_epoch_figures(state: BundleCheck) -> str:
+    epoch = state.epoch
+    assert epoch is not None
+    commitment = parse_commitment(state.doc["proof"]["commitment"])
+    check_as_of(epoch, commitment, InvalidBundle)
+    check_statement_liabilities(epoch, commitment, InvalidBundle)
+    return "the epoch's cut-off is the commitment's and its statement carries the committed liabilities"
+
+
+def check_attestation(state: BundleCheck) -> str:
+    epoch, doc = state.epoch, state.attestation
+    assert epoch is not None
+    if doc is None:
+        return SKIPPED
+    if epoch.asset_attestation is None or not hmac.compare_digest(artifact_hash(doc), epoch.asset_attestation):
+        raise InvalidBundle("the given assets.json is not the attestation this epoch binds", reason=Reason.BUNDLE_MISMATCH)
+    commitment = parse_commitment(state.doc["proof"]["commitment"])
+    check_statement(epoch, commitment, parse_attestation(doc, "assets.json", InvalidBundle), InvalidBundle)
+    return "the epoch's solvency statement is recomputed from the bound assets.json and the commitment"
+
+
 # SPEC 13, in its order.
 BUNDLE_CHECKS: tuple[Step[BundleCheck], ...] = (
     Step(f"proof bundle encoding and members ({BUNDLE_FORMAT})", check_bundle_members),
     Step("the proof passes every check of SPEC 6", check_proof),
     Step("epoch.json is signed by the bank and binds this proof's commitment", check_epoch),
     Step("the epoch is in the bank's transparency log", check_log_head),
+    Step("the epoch's cut-off and statement agree with the commitment", check_epoch_figures),
+    Step("the epoch's statement follows from the bound attestation", check_attestation),
 )
 
 
@@ -156,9 +181,12 @@ def verify_bundle(
     commitment: bytes | JSONObject | Commitment | None = None,
     expected_epoch: str | None = None,
     expected_user: str | None = None,
+    attestation: JSON | None = None,
 ) -> BundleFacts:
-    """SPEC 13: the proof's check list, then the epoch and log-head bindings. Raises `InvalidBundle`."""
-    state = BundleCheck(data, pinned_public_key, commitment, expected_epoch, expected_user)
+    """SPEC 13: the proof's check list, then the epoch and log-head bindings, then the epoch's
+    figures (with `attestation`, the decoded ``assets.json``, the statement recomputed from it).
+    Raises `InvalidBundle`."""
+    state = BundleCheck(data, pinned_public_key, commitment, expected_epoch, expected_user, attestation)
     checked = run_steps(BUNDLE_CHECKS, state, family=InvalidBundle)
     facts, epoch, head = state.parts()
     return BundleFacts(facts, epoch, head, checked)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier import canonical
+from verifier.assets.artifact import Statement
+from verifier.assets.errors import InvalidAttestation
 from verifier.errors import InvalidEpoch, InvalidLog, InvalidLogHead, Reason, rebrand
 from verifier.schema import (
     JSON,
@@ -78,6 +80,16 @@ class Previous:
 
     def to_json(self) -> JSONObject:
         return {"epoch": self.epoch, "epoch_hash": self.epoch_hash.hex()}
+
+
+def _statement(value: JSON) -> JSONObject:
+    """The solvency statement object of SPEC 8.7, in its exact schema (kept as JSON)."""
+    try:
+        Statement.parse(value, "epoch.solvency")
+    except InvalidAttestation as exc:
+        raise InvalidEpoch(f"epoch.solvency is not a solvency statement (SPEC 8.7): {exc.message}") from None
+    assert isinstance(value, dict)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +151,10 @@ class Epoch(SignedArtifact):
         as_of = utc_time(doc["as_of"], "epoch.as_of", err)
         liabilities = hex_bytes(doc["liabilities_commitment"], "epoch.liabilities_commitment", err)
         attestation = optional(doc["asset_attestation"], lambda v: hex_bytes(v, "epoch.asset_attestation", err))
-        solvency = doc["solvency"]
-        if solvency is not None and not isinstance(solvency, dict):
-            raise err("epoch.solvency must be the solvency statement object or null")
+        solvency = optional(doc["solvency"], _statement)
+        if (attestation is None) != (solvency is None):
+            raise err("epoch.solvency must be null exactly when epoch.asset_attestation is (a statement needs the "
+                      "attestation it follows from)", reason=Reason.STATEMENT_MISMATCH)
         if (sequence == 0) != (doc["previous"] is None):
             raise err("epoch.previous is null exactly for the first epoch (sequence 0)", reason=Reason.EPOCH_CHAIN_BROKEN)
         previous = optional(doc["previous"], Previous.parse)

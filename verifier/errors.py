@@ -101,6 +101,11 @@ class Reason(enum.StrEnum):
     LOG_HEAD_MISMATCH = enum.auto()
     LOG_SIZE_DECREASED = enum.auto()
     NO_EPOCHS = enum.auto()
+    AS_OF_MISMATCH = enum.auto()
+    AS_OF_NOT_ADVANCING = enum.auto()
+    DEFINITION_SCHEMA = enum.auto()
+    DEFINITION_MISMATCH = enum.auto()
+    DEFINITION_CHANGED = enum.auto()
     # Receipts (SPEC 12) and bundles (SPEC 13).
     MALFORMED_PROOF = enum.auto()
     RECEIPT_SCHEMA = enum.auto()
@@ -183,6 +188,12 @@ class InvalidHistory(VerificationError):
     """A publication history fails a check of SPEC 11.4."""
 
     default_reason = Reason.EPOCH_SCHEMA
+
+
+class InvalidDefinition(VerificationError):
+    """A published balance definition ``definition.json`` is malformed (SPEC 11.6)."""
+
+    default_reason = Reason.DEFINITION_SCHEMA
 
 
 class InvalidReceipt(VerificationError):

@@ -24,17 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from verifier import canonical
+from verifier.binding import check_as_of, check_definition, check_statement, parse_attestation
 from verifier.commitment import Commitment, verify_commitment
+from verifier.definition import Definition, changes
 from verifier.epoch import Epoch, LogHead, artifact_hash, verify_epoch, verify_log_head
 from verifier.errors import CannotVerify, InvalidHistory, Reason, rebrand
-from verifier.schema import JSON
+from verifier.schema import JSON, JSONObject
 from verifier.signature import PublicKey
 from verifier.steps import SKIPPED, Step, run_steps
 
-__all__ = ["EPOCH_DIR_CHECKS", "HISTORY_CHECKS", "InvalidHistory", "epoch_dirs", "public_dir", "read_artifact",
-           "verify_epoch_dir", "verify_epoch_public", "verify_history"]
+__all__ = ["DEFINITION_FILE", "EPOCH_DIR_CHECKS", "HISTORY_CHECKS", "InvalidHistory", "PublishedEpoch", "epoch_dirs",
+           "public_dir", "published_epoch", "read_artifact", "verify_epoch_dir", "verify_epoch_public", "verify_history"]
 
 PUBLIC_FILES = ("epoch.json", "log-head.json", "commitment.json")
+DEFINITION_FILE = "definition.json"
 
 
 def public_dir(epoch_dir: Path) -> Path:
@@ -78,11 +81,17 @@ class EpochDirCheck:
     found_epoch: Epoch | None = None
     found_commitment: Commitment | None = None
     found_head: LogHead | None = None
+    definition: Definition | None = None
 
     @property
     def epoch(self) -> Epoch:
         assert self.found_epoch is not None, "the epoch.json step runs first"
         return self.found_epoch
+
+    @property
+    def commitment(self) -> Commitment:
+        assert self.found_commitment is not None, "the commitment.json step runs first"
+        return self.found_commitment
 
     def result(self) -> tuple[Epoch, LogHead]:
         assert self.found_head is not None, "every step ran"
@@ -104,13 +113,32 @@ def check_commitment_file(state: EpochDirCheck) -> None:
         raise InvalidHistory(f"{state.public}/commitment.json is not the commitment epoch.json binds", reason=Reason.BINDING_MISMATCH)
 
 
+def check_as_of_file(state: EpochDirCheck) -> None:
+    check_as_of(state.epoch, state.commitment, InvalidHistory)
+
+
+def check_definition_file(state: EpochDirCheck) -> str:
+    path = state.public / DEFINITION_FILE
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except OSError as exc:
+        raise CannotVerify(f"{path}: cannot read: {exc.strerror or exc}", reason=Reason.UNREADABLE) from None
+    state.definition = check_definition(state.commitment, data, str(path), InvalidHistory)
+    if state.definition is None:
+        return SKIPPED
+    return f"definition.json is the balance definition {state.definition.name!r} the commitment names by hash"
+
+
 def check_attestation_file(state: EpochDirCheck) -> str:
     bound = state.epoch.asset_attestation
     if bound is None:
         return SKIPPED
-    if not hmac.compare_digest(artifact_hash(read_artifact(state.public / "assets.json")), bound):
+    doc = read_artifact(state.public / "assets.json")
+    if not hmac.compare_digest(artifact_hash(doc), bound):
         raise InvalidHistory(f"{state.public}/assets.json is not the attestation epoch.json binds", reason=Reason.BINDING_MISMATCH)
-    return "epoch.json binds the assets.json beside it"
+    attestation = parse_attestation(doc, f"{state.public}/assets.json", InvalidHistory)
+    check_statement(state.epoch, state.commitment, attestation, InvalidHistory)
+    return "epoch.json binds the assets.json beside it, and its solvency statement is recomputed from it and the commitment"
 
 
 def check_log_head_file(state: EpochDirCheck) -> None:
@@ -126,11 +154,13 @@ def check_log_head_file(state: EpochDirCheck) -> None:
         )
 
 
-# SPEC 11.4 checks 1-3 for one epoch directory (the prover runs them on its staging directory).
+# SPEC 11.4 checks 1-3 and 7-10 for one epoch directory (the prover runs them on its staging directory).
 EPOCH_DIR_CHECKS: tuple[Step[EpochDirCheck], ...] = (
     Step("epoch.json is signed by the pinned key and names its directory", check_epoch_file),
     Step("commitment.json is signed by the pinned key and is the one epoch.json binds", check_commitment_file),
-    Step("epoch.json binds the assets.json beside it", check_attestation_file),
+    Step("epoch.json's as_of is the commitment's", check_as_of_file),
+    Step("definition.json is the balance definition the commitment names", check_definition_file),
+    Step("epoch.json binds the assets.json beside it and its statement follows from it", check_attestation_file),
     Step("log-head.json is signed, its proofs verify and it puts epoch i at leaf i of a log of i + 1", check_log_head_file),
 )
 
@@ -143,9 +173,13 @@ def verify_epoch_dir(epoch_dir: Path, pinned_public_key: PublicKey) -> tuple[Epo
 def verify_epoch_public(public: Path, name: str, pinned_public_key: PublicKey) -> tuple[Epoch, LogHead]:
     """The checks of `verify_epoch_dir` on a directory of public files for the epoch `name`
     (the prover runs them on its staging directory before publishing)."""
+    return _check_public(public, name, pinned_public_key).result()
+
+
+def _check_public(public: Path, name: str, pinned_public_key: PublicKey) -> EpochDirCheck:
     state = EpochDirCheck(public, name, pinned_public_key)
     run_steps(EPOCH_DIR_CHECKS, state, family=InvalidHistory)
-    return state.result()
+    return state
 
 
 @dataclass
@@ -155,12 +189,16 @@ class HistoryCheck:
     pubdir: Path
     key: PublicKey
     trusted_heads: tuple[JSON, ...] = ()
+    strict_definitions: bool = False
     epochs: list[tuple[Epoch, LogHead]] = field(default_factory=list)
+    definitions: dict[str, Definition | None] = field(default_factory=dict)
+    definition_changes: list[JSONObject] = field(default_factory=list)
 
 
 def check_every_epoch(state: HistoryCheck) -> str:
-    found = [verify_epoch_dir(d, state.key) for d in epoch_dirs(state.pubdir)]
-    state.epochs = sorted(found, key=lambda pair: pair[0].sequence)
+    found = [_check_public(public_dir(d), d.name, state.key) for d in epoch_dirs(state.pubdir)]
+    state.epochs = sorted((one.result() for one in found), key=lambda pair: pair[0].sequence)
+    state.definitions = {one.epoch.epoch: one.definition for one in found}
     return f"{len(found)} epoch(s): files signed by the pinned key, bound to each other and to their log heads"
 
 
@@ -190,6 +228,34 @@ def check_links(state: HistoryCheck) -> None:
             )
 
 
+def check_as_of_advancing(state: HistoryCheck) -> None:
+    for (prev, _), (epoch, _) in zip(state.epochs, state.epochs[1:]):
+        if epoch.as_of <= prev.as_of:
+            raise InvalidHistory(f"epoch {epoch.epoch!r} has cut-off {epoch.as_of}, not after {prev.epoch!r}'s {prev.as_of}",
+                                 reason=Reason.AS_OF_NOT_ADVANCING)
+
+
+def _named(definition: Definition | None) -> JSONObject | None:
+    return None if definition is None else {"name": definition.name, "content_hash": definition.content_hash.hex()}
+
+
+def check_definition_changes(state: HistoryCheck) -> str:
+    for (prev, _), (epoch, _) in zip(state.epochs, state.epochs[1:]):
+        before, after = state.definitions[prev.epoch], state.definitions[epoch.epoch]
+        if before == after:
+            continue
+        what = changes(before, after)
+        state.definition_changes.append({"code": str(Reason.DEFINITION_CHANGED), "from_epoch": prev.epoch,
+                                         "to_epoch": epoch.epoch, "from": _named(before), "to": _named(after),
+                                         "changes": list(what)})
+        if state.strict_definitions:
+            raise InvalidHistory(f"the balance definition changed from epoch {prev.epoch!r} to {epoch.epoch!r}: "
+                                 f"{'; '.join(what)}", reason=Reason.DEFINITION_CHANGED)
+    if not state.definition_changes:
+        return "the balance definition is the same in every epoch"
+    return f"{len(state.definition_changes)} change(s) of balance definition between epochs (reported as findings)"
+
+
 def check_trusted_heads(state: HistoryCheck) -> str:
     if not state.trusted_heads:
         return SKIPPED
@@ -213,24 +279,68 @@ HISTORY_CHECKS: tuple[Step[HistoryCheck], ...] = (
     Step("every epoch's public files", check_every_epoch),
     Step("sequences run 0, 1, ..., n-1", check_sequences),
     Step("each epoch links to the one before it and its log head is consistent with the previous head", check_links),
+    Step("each epoch's cut-off is after the previous epoch's", check_as_of_advancing),
+    Step("changes of balance definition between epochs", check_definition_changes),
     Step("previously seen log heads are part of this history", check_trusted_heads),
 )
 
 
 def verify_history(pubdir: str | os.PathLike[str], pinned_public_key: PublicKey,
-                   trusted_heads: tuple[JSON, ...] = ()) -> dict[str, Any]:
+                   trusted_heads: tuple[JSON, ...] = (), *, strict_definitions: bool = False) -> dict[str, Any]:
     """Check every epoch and the links between them; return the facts established.
 
     `trusted_heads` are log-head documents the caller saw earlier (kept from a previous check, or
     obtained from another user). Each must be the head of the same-sized log in this history,
-    which catches a bank that rewrote its whole history consistently after the fact.
+    which catches a bank that rewrote its whole history consistently after the fact. A change of
+    balance definition between epochs is a finding (`definition_changes`), or a failure
+    (`DEFINITION_CHANGED`) with `strict_definitions`.
     """
-    state = HistoryCheck(Path(pubdir), pinned_public_key, tuple(trusted_heads))
-    run_steps(HISTORY_CHECKS, state, family=InvalidHistory)
+    state = _run_history(pubdir, pinned_public_key, trusted_heads, strict_definitions)
     last_epoch, last_head = state.epochs[-1]
     return {
         "epochs": [e.epoch for e, _ in state.epochs],
         "latest_epoch": last_epoch.epoch,
         "log_size": last_head.log_size,
         "log_root": last_head.log_root.hex(),
+        "definitions": {name: _named(d) for name, d in state.definitions.items()},
+        "definition_changes": state.definition_changes,
     }
+
+
+def _run_history(pubdir: str | os.PathLike[str], key: PublicKey, trusted_heads: tuple[JSON, ...],
+                 strict_definitions: bool) -> HistoryCheck:
+    state = HistoryCheck(Path(pubdir), key, tuple(trusted_heads), strict_definitions)
+    run_steps(HISTORY_CHECKS, state, family=InvalidHistory)
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEpoch:
+    """One epoch of a verified history, with what a user's proof is compared against (SPEC 11.6, 13)."""
+
+    epoch: Epoch
+    attestation: JSON | None
+    definition: Definition | None
+    previous_epoch: str | None
+    previous_definition: Definition | None
+
+    @property
+    def definition_changes(self) -> tuple[str, ...]:
+        """What changed in the balance definition since the previous epoch (empty: unchanged or first)."""
+        return () if self.previous_epoch is None else changes(self.previous_definition, self.definition)
+
+
+def published_epoch(pubdir: str | os.PathLike[str], pinned_public_key: PublicKey, epoch_id: str,
+                    trusted_heads: tuple[JSON, ...] = ()) -> PublishedEpoch:
+    """Verify the whole history (as `verify_history`), then return epoch `epoch_id` of it; an
+    epoch that is not published there is `InvalidHistory` (`EPOCH_MISMATCH`)."""
+    state = _run_history(pubdir, pinned_public_key, trusted_heads, False)
+    found = [e for e, _ in state.epochs if e.epoch == epoch_id]
+    if not found:
+        raise InvalidHistory(f"epoch {epoch_id!r} is not in the published history {pubdir}", reason=Reason.EPOCH_MISMATCH)
+    epoch = found[0]
+    public = public_dir(Path(pubdir) / epoch.epoch)
+    attestation = None if epoch.asset_attestation is None else read_artifact(public / "assets.json")
+    previous = epoch.previous_epoch
+    return PublishedEpoch(epoch, attestation, state.definitions[epoch.epoch], previous,
+                          None if previous is None else state.definitions[previous])

@@ -17,7 +17,7 @@ def snapshot_totals(snapshot: Snapshot) -> dict[str, int]:
     the escrow identity, `CannotVerify` for an unknown commitment type)."""
     wallet = snapshot.wallet
     return tally(
-        (c.figures() for c in snapshot.channels),
+        snapshot.channels,
         ((p.kind, p.limbo) for p in snapshot.pending.channels),
         (wallet.confirmed, wallet.unconfirmed, wallet.locked),
         (u.amount for u in snapshot.cold),

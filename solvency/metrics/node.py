@@ -31,7 +31,7 @@ from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeRead
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves import snapshot as layout
 from solvency.reserves.fields import SnapshotError, read_json
-from verifier.assets.artifact import Price
+from verifier.assets.artifact import Channel, Price
 from verifier.assets.rules import our_escrow
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class _Files:
         info: lnd.NodeInfo = self.get(layout.GETINFO, lnd.parse_getinfo)
         return info
 
-    def channels(self) -> tuple[lnd.Channel, ...]:
-        channels: tuple[lnd.Channel, ...] = self.get(layout.LISTCHANNELS, lnd.parse_listchannels)
+    def channels(self) -> tuple[Channel, ...]:
+        channels: tuple[Channel, ...] = self.get(layout.LISTCHANNELS, lnd.parse_listchannels)
         return channels
 
 
@@ -88,7 +88,7 @@ def _channel_escrow(files: _Files) -> AssetReading:
     for c in files.channels():
         # Every channel's escrow identity is checked; only channels we opened count (the escrow of
         # a channel the peer opened is the peer's money).
-        total += our_escrow(c.figures())
+        total += our_escrow(c)
     return AssetReading("channel_escrow", total)
 
 

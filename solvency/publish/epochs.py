@@ -20,8 +20,9 @@ from solvency.keys import public_key_of, sign
 from solvency.translog import TransparencyLog
 from verifier import canonical
 from verifier.commitment import Commitment, commitment_hash
+from verifier.definition import Definition, InvalidDefinition
 from verifier.epoch import Epoch, LogHead, Previous, artifact_hash, verify_epoch
-from verifier.history import epoch_dirs, public_dir, read_artifact, verify_epoch_dir
+from verifier.history import DEFINITION_FILE, epoch_dirs, public_dir, read_artifact, verify_epoch_dir
 from verifier.schema import Artifact, UtcTime
 from verifier.signature import SignedArtifact, key_id
 
@@ -53,6 +54,18 @@ def latest_epoch(pubdir: Path, private_key: Ed25519PrivateKey) -> PreviousEpoch 
     if not log_path.is_file():
         raise PublishError(f"{log_path}: the transparency log of the latest epoch is missing")
     return PreviousEpoch(epoch.epoch, epoch.sequence, epoch.epoch_hash, head.log_size, log_path)
+
+
+def published_definition(canonical_form: bytes, content_hash: str) -> Definition:
+    """The verifier's `Definition` of a ledger definition's canonical bytes (SPEC 11.6), refused
+    unless it hashes to the ledger's `content_hash`: the published bytes are the hashed bytes."""
+    try:
+        definition = Definition.from_bytes(canonical_form)
+    except (InvalidDefinition, canonical.NonCanonical) as exc:
+        raise PublishError(f"the balance definition has no canonical published form: {exc}") from None
+    if definition.canonical() != canonical_form or definition.content_hash.hex() != content_hash:
+        raise PublishError("the balance definition's published form does not hash to the ledger's content hash")
+    return definition
 
 
 def write_artifact(path: Path, artifact: Artifact | dict[str, Any]) -> None:
@@ -103,4 +116,5 @@ def seal_epoch(
     return epoch_doc, head_doc
 
 
-__all__ = ["PublishError", "PreviousEpoch", "latest_epoch", "seal_epoch", "write_artifact", "read_artifact"]
+__all__ = ["DEFINITION_FILE", "PublishError", "PreviousEpoch", "latest_epoch", "published_definition", "seal_epoch",
+           "write_artifact", "read_artifact"]

@@ -43,7 +43,16 @@ from solvency.atomic import STAGING_PREFIX, atomic_directory, clear_stale_stagin
 from solvency.keys import public_key_of, sign
 from solvency.publish.bundle import BundleWriter, make_bundle
 from solvency.publish.control import run_signer
-from solvency.publish.epochs import LOG_FILE, PreviousEpoch, PublishError, latest_epoch, seal_epoch, write_artifact
+from solvency.publish.epochs import (
+    DEFINITION_FILE,
+    LOG_FILE,
+    PreviousEpoch,
+    PublishError,
+    latest_epoch,
+    published_definition,
+    seal_epoch,
+    write_artifact,
+)
 from solvency.publish.page import install_page
 from solvency.reserves.attest import (
     build_attestation,
@@ -198,6 +207,8 @@ def prepare(
             )
             clock.lap("tree build")
             _copy_snapshot(Path(snapshots), staging / "snapshot")
+            used = liabilities.definition
+            write_artifact(staging / DEFINITION_FILE, published_definition(used.canonical(), used.content_hash))
             copy = commitment_copy(commitment, epoch, public_key_of(private_key))
             challenge = challenge_for(snap, epoch, copy)
             write_artifact(staging / "pending.json", {
@@ -330,6 +341,8 @@ def seal(
             shutil.copytree(prepared.directory / "snapshot", private / "snapshot")
             write_artifact(staging / "public" / "commitment.json", prepared.commitment)
             write_artifact(staging / "public" / "assets.json", attestation)
+            if (prepared.directory / DEFINITION_FILE).is_file():
+                shutil.copyfile(prepared.directory / DEFINITION_FILE, staging / "public" / DEFINITION_FILE)
             epoch_doc, head_doc = seal_epoch(
                 staging, previous, epoch=epoch, as_of=prepared.as_of, commitment=prepared.commitment,
                 attestation=attestation, solvency=attestation.statement.to_json(), private_key=private_key,

@@ -8,6 +8,10 @@ Both shapes are accepted and normalised to `scid` (decimal string).
 
 Each parser takes the parsed JSON and the file name (for errors) and returns frozen values; any
 missing field, wrong type, negative amount or float is a `SnapshotError` naming file and field.
+What the attestation publishes is returned as the verifier's own types (`Channel`,
+`PendingChannel`, `Onchain` from `verifier.assets.artifact`), so the prover and the verifier share
+one definition of each; only what lncli reports and the attestation does not (node info, the
+channel-balance summary, lnd's UTXO listing) has a type here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvency.reserves.fields import Fields, SnapshotError
-from verifier.assets.rules import ChannelFigures
+from verifier.assets.artifact import Channel, Onchain, PendingChannel
 
 _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
 _OUTPOINT = re.compile(r"[0-9a-f]{64}:(0|[1-9][0-9]{0,9})")
@@ -36,53 +40,12 @@ class NodeInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class WalletBalance:
-    confirmed: int
-    unconfirmed: int
-    locked: int
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
 class ChannelBalance:
     local: int
     remote: int
     unsettled_local: int
     unsettled_remote: int
     pending_open_local: int
-
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    channel_point: str
-    scid: str
-    remote_pubkey: str
-    active: bool
-    capacity: int
-    local: int
-    remote: int
-    unsettled: int
-    commit_fee: int
-    commitment_type: str
-    initiator: bool
-    pending_htlcs: int
-
-    def figures(self) -> ChannelFigures:
-        """The figures the escrow rule and the category totals read (`verifier.assets.rules`)."""
-        return ChannelFigures(self.channel_point, self.capacity, self.local, self.remote, self.unsettled,
-                              self.commit_fee, self.commitment_type, self.initiator, self.pending_htlcs)
-
-
-@dataclass(frozen=True, slots=True)
-class PendingChannel:
-    kind: str  # "pending_open", "waiting_close" or "force_close"
-    channel_point: str
-    capacity: int
-    local: int
-    remote: int
-    initiator: str
-    commitment_type: str
-    limbo: int  # limbo_balance for closing channels; local balance for pending-open ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +77,9 @@ def parse_getinfo(data: Any, file: str = "lnd_getinfo.json") -> NodeInfo:
     )
 
 
-def parse_walletbalance(data: Any, file: str = "lnd_walletbalance.json") -> WalletBalance:
+def parse_walletbalance(data: Any, file: str = "lnd_walletbalance.json") -> Onchain:
     f = Fields(data, file)
-    return WalletBalance(
+    return Onchain(
         confirmed=f.int64_string("confirmed_balance"),
         unconfirmed=f.int64_string("unconfirmed_balance"),
         locked=f.int64_string("locked_balance") if f.has("locked_balance") else 0,
@@ -183,6 +146,8 @@ def parse_listchannels(data: Any, file: str = "lnd_listchannels.json") -> tuple[
 
 
 def _pending_channel(p: Fields, kind: str) -> PendingChannel:
+    # `kind` is one of `artifact.PENDING_KINDS`; `limbo` is limbo_balance for closing channels and
+    # the local balance for pending-open ones.
     c = p.obj("channel")
     local = c.int64_string("local_balance")
     return PendingChannel(

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves.fields import SnapshotError, read_json
+from verifier.assets.artifact import Channel, Onchain
 
 GETINFO = "lnd_getinfo.json"
 WALLETBALANCE = "lnd_walletbalance.json"
@@ -57,9 +58,9 @@ class Snapshot:
     directory: Path
     anchor: Anchor
     node: lnd.NodeInfo
-    wallet: lnd.WalletBalance
+    wallet: Onchain
     channel_balance: lnd.ChannelBalance
-    channels: tuple[lnd.Channel, ...]
+    channels: tuple[Channel, ...]
     pending: lnd.PendingChannels
     lnd_utxos: tuple[lnd.LndUtxo, ...] | None
     cold_source: str  # the file the cold UTXOs came from
@@ -123,7 +124,7 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     )
 
 
-def _check_channel_balance(channels: tuple[lnd.Channel, ...], balance: lnd.ChannelBalance) -> None:
+def _check_channel_balance(channels: tuple[Channel, ...], balance: lnd.ChannelBalance) -> None:
     # lnd sums millisatoshis before truncating to sats, so the totals may exceed the sum of the
     # per-channel (truncated) figures by less than one sat per channel.
     for name, per_channel, total in (

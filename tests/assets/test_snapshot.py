@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves.fields import Fields, SnapshotError, btc_to_sats
 from solvency.reserves.snapshot import load_snapshot
+from verifier.assets.artifact import Channel
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
-from verifier.assets.rules import ChannelFigures, channel_escrow, our_escrow
+from verifier.assets.rules import channel_escrow, our_escrow
 
 
 def test_published_escrow_values(snapshot, tmp_path):
     snap = load_snapshot(snapshot.write(tmp_path / "s", node_sign=False))
     assert [c.scid for c in snap.channels][2] == str((800002 << 40) | (3 << 16))
-    escrows = [our_escrow(ChannelFigures(c.channel_point, c.capacity, c.local, c.remote, c.unsettled, c.commit_fee,
-                                          c.commitment_type, c.initiator, c.pending_htlcs)) for c in snap.channels]
+    escrows = [our_escrow(c) for c in snap.channels]
     assert escrows == [3470, 9050, 3470] == [spec["escrow"] for spec in b.CHANNELS]
     assert 3470 == 2810 + 2 * 330 and 3470 == 3140 + 330
 
@@ -34,10 +34,10 @@ def test_snapshot_values_are_parsed_exactly(snapshot, tmp_path):
 
 
 def _fig(**kw):
-    base = dict(channel_point="x:0", capacity=500000, local=250000, remote=246530, unsettled=0, commit_fee=2810,
-                commitment_type="ANCHORS", initiator=True)
+    base = dict(channel_point="x:0", scid="1", remote_pubkey="02" + "11" * 32, active=True, capacity=500000, local=250000,
+                remote=246530, unsettled=0, commit_fee=2810, commitment_type="ANCHORS", initiator=True, pending_htlcs=0)
     base.update(kw)
-    return ChannelFigures(**base)
+    return Channel(**base)
 
 
 @contextlib.contextmanager

@@ -10,13 +10,26 @@ import sys
 
 import pytest
 
+from ledger.definitions import parse_definitions
 from solvency.atomic import atomic_directory
 from solvency.keys import generate_key, public_key_of, sign_artifact
-from solvency.publish.epochs import PublishError, latest_epoch, seal_epoch, write_artifact
+from solvency.publish.epochs import PublishError, latest_epoch, published_definition, seal_epoch, write_artifact
 from verifier import canonical
 from verifier.errors import CannotVerify, InvalidHistory, VerificationError
 from verifier.history import verify_history
 from verifier.signature import key_id
+
+DEFINITION = parse_definitions("""format = "pos-ledger-definitions/1"
+[definitions.customer-liabilities]
+time_axis = "committed"
+include = [{ path = "Liabilities:*" }]
+exclude = [{ path = "Liabilities:bankowner" }, { path = "Liabilities:funder" }, { path = "Liabilities:dealer:**" }]
+""")["customer-liabilities"]
+
+
+def cut_off(epoch: str) -> str:
+    """Each epoch's cut-off: the 28th of the month its id names (so cut-offs advance)."""
+    return f"{epoch[:7]}-28T00:00:00Z"
 
 
 def make_commitment(epoch: str, private_key, seed: int) -> dict:
@@ -25,32 +38,30 @@ def make_commitment(epoch: str, private_key, seed: int) -> dict:
         "format": "pos-mst/1",
         "type": "commitment",
         "epoch": epoch,
-        "as_of": "2026-11-01T00:00:00Z",
+        "as_of": cut_off(epoch),
         "assets": ["BTC", "USD"],
         "height": 3,
         "leaf_count": 8,
         "root": {"hash": hashlib.sha256(f"root {seed}".encode()).hexdigest(), "sums": [str(1000 + seed), "500"]},
-        "balance_definition": {"name": "customer-liabilities", "content_hash": "ab" * 32},
+        "balance_definition": {"name": DEFINITION.name, "content_hash": DEFINITION.content_hash},
         "ledger_digest": {"entry_count": 10 + seed, "head_hash": "cd" * 32},
         "signer_key_id": key_id(public_key_of(private_key)),
     }
     return sign_artifact(body, private_key)
 
 
-def make_attestation(epoch: str, private_key, seed: int) -> dict:
-    return sign_artifact({"format": "test-assets/0", "type": "assets", "epoch": epoch, "total": str(seed)}, private_key)
-
-
 def publish(pubdir, epoch, private_key, seed):
+    """An epoch without an asset attestation (statements are tested with real ones in
+    tests/attacks/test_publication.py), with its published balance definition."""
     previous = latest_epoch(pubdir, private_key)
     commitment = make_commitment(epoch, private_key, seed)
-    attestation = make_attestation(epoch, private_key, seed)
     with atomic_directory(pubdir / epoch) as staging:
         write_artifact(staging / "public" / "commitment.json", commitment)
-        write_artifact(staging / "public" / "assets.json", attestation)
+        write_artifact(staging / "public" / "definition.json",
+                       published_definition(DEFINITION.canonical(), DEFINITION.content_hash))
         seal_epoch(
-            staging, previous, epoch=epoch, as_of="2026-11-01T00:00:00Z", commitment=commitment,
-            attestation=attestation, solvency={"BTC": {"surplus": str(seed)}}, private_key=private_key,
+            staging, previous, epoch=epoch, as_of=cut_off(epoch), commitment=commitment,
+            attestation=None, solvency=None, private_key=private_key,
         )
 
 
@@ -71,20 +82,20 @@ def test_three_epochs_verify(bank):
 
 
 @pytest.mark.parametrize("epoch", ["2026-10", "2026-11", "2026-12"])
-@pytest.mark.parametrize("name", ["epoch.json", "log-head.json", "commitment.json", "assets.json"])
+@pytest.mark.parametrize("name", ["epoch.json", "log-head.json", "commitment.json", "definition.json"])
 def test_tampering_with_any_public_file_is_caught(bank, epoch, name):
     pubdir, key, _ = bank
     path = pubdir / epoch / "public" / name
     doc = json.loads(path.read_bytes())
     # Change one value deep inside the document, re-encode canonically (a careful forger).
     if name == "epoch.json":
-        doc["solvency"] = {"BTC": {"surplus": "999999"}}
+        doc["sequence"] += 7
     elif name == "log-head.json":
         doc["log_root"] = "00" * 32
     elif name == "commitment.json":
         doc["root"]["sums"][0] = str(int(doc["root"]["sums"][0]) + 1)
     else:
-        doc["total"] = "123456"
+        doc["exclude"] = doc["exclude"][1:]
     path.write_bytes(canonical.dump_file_bytes(doc))
     with pytest.raises(VerificationError):
         verify_history(pubdir, public_key_of(key))

@@ -116,7 +116,7 @@ def test_no_secret_or_salt_in_any_public_file(published):
             for user in store.user_ids():
                 secrets += [derive_salt(store.epoch_key, epoch, user, p) for p in range(store.split)]
         blobs = [p.read_bytes() for p in (pubdir / epoch / "public").iterdir()]
-        assert len(blobs) == 4
+        assert len(blobs) == 5  # commitment, assets, definition, epoch, log head
         for secret in secrets:
             for blob in blobs:
                 assert secret not in blob

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from verifier import canonical
+from verifier.assets.artifact import Statement, StatementRow
 from verifier.bundle import Bundle
 from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest
 from verifier.epoch import Epoch, LogHead, Previous
@@ -47,8 +48,12 @@ user_ids = st.text(st.characters(min_codepoint=0x20, blacklist_categories=("Cs",
 u64 = st.integers(0, 2**64 - 1)
 u128 = st.integers(0, 2**128 - 1)
 signatures = st.builds(Signature, key_id=key_ids, value=st.binary(min_size=64, max_size=64))
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53 - 1), 2**53 - 1), st.text(max_size=8))
-statements = st.one_of(st.none(), st.dictionaries(st.text("abc_", min_size=1, max_size=6), json_scalars, max_size=4))
+# The solvency statement of SPEC 8.7 (epoch.json carries it as JSON, in its exact schema).
+i128 = st.integers(-(2**127), 2**127)
+statement_rows = st.builds(StatementRow, st.from_regex(r"[A-Z][A-Z0-9]{1,11}", fullmatch=True), st.sampled_from(["sat", "cent"]),
+                           i128, i128, i128)
+statements = st.builds(Statement, st.lists(statement_rows, min_size=1, max_size=3).map(tuple), st.none(), st.none()).map(
+    lambda s: s.to_json())
 
 
 def signed(strategy):
@@ -87,8 +92,9 @@ def epochs(draw):
     sequence = draw(st.integers(0, 2**53 - 1))
     previous = None if sequence == 0 else draw(st.builds(Previous, epoch_ids, hashes))
     sig = draw(signatures)
-    return Epoch(draw(epoch_ids), sequence, draw(times), draw(hashes), draw(st.none() | hashes), draw(statements),
-                 previous, sig.key_id, sig)
+    attestation = draw(st.none() | hashes)  # the statement is null exactly when no attestation is bound
+    return Epoch(draw(epoch_ids), sequence, draw(times), draw(hashes), attestation,
+                 None if attestation is None else draw(statements), previous, sig.key_id, sig)
 
 
 sizes = st.integers(1, 2**53 - 1)

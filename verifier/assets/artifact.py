@@ -29,7 +29,7 @@ from verifier import canonical
 from verifier.assets.address import network_params
 from verifier.assets.challenge import FORMAT, UNSIGNED_MEMBERS, node_message
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
-from verifier.assets.rules import CATEGORY_NAMES, MAX_SAT, ChannelFigures
+from verifier.assets.rules import CATEGORY_NAMES, MAX_SAT
 from verifier.encoding import ASSET_RE
 from verifier.schema import (
     HEX64,
@@ -187,10 +187,6 @@ class Channel:
 
     def to_json(self) -> JSONObject:
         return dataclasses.asdict(self)
-
-    def figures(self) -> ChannelFigures:
-        return ChannelFigures(self.channel_point, self.capacity, self.local, self.remote, self.unsettled,
-                              self.commit_fee, self.commitment_type, self.initiator, self.pending_htlcs)
 
 
 @dataclass(frozen=True, slots=True)

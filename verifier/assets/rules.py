@@ -14,11 +14,13 @@ Invariants enforced here, all amounts in integer satoshis:
   channel the peer opened is the peer's money and is not counted.
 
 An unknown commitment type cannot be checked and is refused as `CannotVerify`, never guessed.
+The rules read a channel through `ChannelFigures`, the fields they need; the one channel type is
+`verifier.assets.artifact.Channel`, which the prover also parses ``lncli listchannels`` into.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
 
@@ -58,19 +60,27 @@ def _escrow_mismatch(message: str) -> InvalidAttestation:
     return InvalidAttestation(message, reason=Reason.ESCROW_MISMATCH)
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelFigures:
-    """The figures of one open channel that the escrow rule needs."""
+class ChannelFigures(Protocol):
+    """The figures of one open channel that the escrow rule reads (`artifact.Channel` has them)."""
 
-    channel_point: str
-    capacity: int
-    local: int
-    remote: int
-    unsettled: int
-    commit_fee: int
-    commitment_type: str
-    initiator: bool
-    pending_htlcs: int = 0
+    @property
+    def channel_point(self) -> str: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def local(self) -> int: ...
+    @property
+    def remote(self) -> int: ...
+    @property
+    def unsettled(self) -> int: ...
+    @property
+    def commit_fee(self) -> int: ...
+    @property
+    def commitment_type(self) -> str: ...
+    @property
+    def initiator(self) -> bool: ...
+    @property
+    def pending_htlcs(self) -> int: ...
 
 
 def anchor_count(ch: ChannelFigures) -> int:

@@ -47,7 +47,7 @@ def attestation_totals(attestation: Attestation) -> Totals:
     """The totals an attestation's lists imply."""
     onchain = attestation.onchain
     return tally(
-        (c.figures() for c in attestation.channels),
+        attestation.channels,
         ((p.kind, p.limbo) for p in attestation.pending_channels),
         (onchain.confirmed, onchain.unconfirmed, onchain.locked),
         (u.amount for u in attestation.cold_utxos),

@@ -25,12 +25,16 @@ def log_head_of(doc: JSON) -> JSON:
     type=click.Path(dir_okay=False),
     help="A log-head.json you saved earlier (or the proof bundle it came in); the history must still contain it (repeatable).",
 )
+@click.option("--strict-definitions", is_flag=True,
+              help="Fail (DEFINITION_CHANGED) if the balance definition changes between epochs, instead of reporting it.")
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
 @click.option("--debug", is_flag=True, help="Print a traceback on failure.")
-def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], json_output: bool, debug: bool) -> None:
+def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], strict_definitions: bool, json_output: bool,
+            debug: bool) -> None:
     """Check every epoch's signatures, the previous-hash chain and every log consistency proof.
 
-    A bank that rewrote or forked its published history fails this check.
+    A bank that rewrote or forked its published history fails this check. Every change of the
+    balance definition between epochs is reported as a finding (DEFINITION_CHANGED).
     """
 
     def check() -> Report:
@@ -40,8 +44,10 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], json_output: 
         from verifier.signature import load_public_key
 
         heads = tuple(log_head_of(read_artifact(Path(p))) for p in trusted_heads)
-        facts = verify_history(pubdir, load_public_key(key), heads)
+        facts = verify_history(pubdir, load_public_key(key), heads, strict_definitions=strict_definitions)
         n = len(facts["epochs"])
+        findings = tuple(f"FINDING {c['code']}: from epoch {c['from_epoch']} to {c['to_epoch']} the balance definition "
+                         f"changed: {'; '.join(c['changes'])}" for c in facts["definition_changes"])
         return Report(
             checked=(
                 f"{n} epoch(s) signed by the pinned bank key: {', '.join(facts['epochs'])}",
@@ -49,8 +55,15 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], json_output: 
                 "each epoch links to the hash of the one before it",
                 f"each log head includes its epoch and is consistent with the previous head (log size {facts['log_size']})",
             )
-            + ((f"{len(heads)} previously seen log head(s) are still part of this history",) if heads else ()),
+            + ((f"{len(heads)} previously seen log head(s) are still part of this history",) if heads else ())
+            + ("each epoch's cut-off equals its commitment's and comes after the previous epoch's",
+               "each epoch's solvency statement is recomputed from its assets.json and commitment",
+               "each published definition.json is the balance definition its commitment names by hash")
+            + (findings or ("the balance definition is the same in every epoch",)),
             facts=facts,
+            caveats=tuple(f"the balance definition changed between {c['from_epoch']} and {c['to_epoch']}: the "
+                          "liabilities of these epochs are not the same selection of accounts"
+                          for c in facts["definition_changes"]),
         )
 
     run_verification(check, json_output=json_output, debug=debug, what=f"the publication history in {pubdir}")

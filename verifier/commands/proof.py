@@ -11,7 +11,10 @@ from verifier.cli import Report, read_input, run_verification
 
 if TYPE_CHECKING:
     from verifier.bundle import BundleFacts
+    from verifier.commitment import Commitment
+    from verifier.history import PublishedEpoch
     from verifier.proof import ProofFacts
+    from verifier.schema import JSON
     from verifier.signature import PublicKey
 
 
@@ -32,13 +35,15 @@ def is_bundle_bytes(data: bytes) -> bool:
 
 
 def verify_proof_or_bundle(data: bytes, pinned: PublicKey, *, commitment: bytes | None = None, expected_epoch: str | None = None,
-                           expected_user: str | None = None) -> tuple[ProofFacts, BundleFacts | None]:
-    """SPEC 6 for a bare proof, SPEC 13 for a bundle: a bundle is accepted wherever a proof is."""
+                           expected_user: str | None = None, attestation: JSON | None = None) -> tuple[ProofFacts, BundleFacts | None]:
+    """SPEC 6 for a bare proof, SPEC 13 for a bundle: a bundle is accepted wherever a proof is
+    (`attestation`, the decoded ``assets.json``, is compared with a bundle's epoch)."""
     from verifier.bundle import verify_bundle
     from verifier.proof import verify_proof
 
     if is_bundle_bytes(data):
-        bundled = verify_bundle(data, pinned, commitment=commitment, expected_epoch=expected_epoch, expected_user=expected_user)
+        bundled = verify_bundle(data, pinned, commitment=commitment, expected_epoch=expected_epoch, expected_user=expected_user,
+                                attestation=attestation)
         return bundled.proof, bundled
     return verify_proof(data, pinned, commitment=commitment, expected_epoch=expected_epoch, expected_user=expected_user), None
 
@@ -58,6 +63,70 @@ def _caveats(facts: ProofFacts, *, commitment_given: bool, epoch_given: bool, us
     else:
         caveats.append("a bare proof: not checked against the bank's published epoch and transparency log (ask for a proof bundle)")
     return tuple(caveats)
+
+
+def _proof_commitment(data: bytes) -> Commitment:
+    """The commitment inside a proof or bundle that already verified."""
+    from verifier import canonical
+    from verifier.commitment import parse_commitment
+
+    doc = canonical.loads(data)
+    return parse_commitment(doc["proof"]["commitment"] if doc.get("type") == "proof-bundle" else doc["commitment"])
+
+
+def _check_published(published: PublishedEpoch, commitment: Commitment, bundled: BundleFacts | None) -> str:
+    """The proof's epoch is the one the verified history publishes (SPEC 11.6)."""
+    import hmac
+
+    from verifier.commitment import commitment_hash
+    from verifier.errors import InvalidBundle, Reason
+
+    epoch = published.epoch
+    if bundled is not None and not hmac.compare_digest(bundled.epoch.epoch_hash, epoch.epoch_hash):
+        raise InvalidBundle(f"the bundle's epoch.json is not the epoch {epoch.epoch} published in the history",
+                            reason=Reason.BUNDLE_MISMATCH)
+    if not hmac.compare_digest(commitment_hash(commitment), epoch.liabilities_commitment):
+        raise InvalidBundle(f"the proof's commitment is not the one epoch {epoch.epoch} publishes", reason=Reason.BUNDLE_MISMATCH)
+    return f"epoch {epoch.epoch} is published in the verified history with this commitment"
+
+
+def _definition_lines(commitment: Commitment, published: PublishedEpoch | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The balance definition the commitment names, and whether it changed since the previous epoch."""
+    named = commitment.balance_definition
+    if named is None:
+        return ("balance definition: none named by the commitment",), {"balance_definition": None}
+    lines = [f"balance definition: {named.name} (content hash {named.content_hash.hex()})"]
+    facts: dict[str, Any] = {"balance_definition": {"name": named.name, "content_hash": named.content_hash.hex()}}
+    if published is not None and published.previous_epoch is not None:
+        changed = published.definition_changes
+        facts["definition_changes"] = list(changed)
+        lines.append(f"the balance definition differs from the previous epoch {published.previous_epoch}'s: {'; '.join(changed)}"
+                     if changed else f"the balance definition is the same as in the previous epoch {published.previous_epoch}")
+    return tuple(lines), facts
+
+
+def _with_publication(data: bytes, pinned: PublicKey, history_dir: str | None, assets_file: str | None,
+                      **expected: Any) -> tuple[ProofFacts, BundleFacts | None, tuple[str, ...], dict[str, Any], bool]:
+    """The proof or bundle checked with `--assets` and `--history`: its facts, bundle facts, the
+    lines and facts this adds, and whether the statement was recomputed from an attestation."""
+    from verifier import canonical
+    from verifier.history import published_epoch
+
+    attestation = canonical.loads(read_input(assets_file, "assets")) if assets_file else None
+    facts, bundled = verify_proof_or_bundle(data, pinned, attestation=attestation, **expected)
+    if bundled is None and assets_file is not None:
+        raise click.UsageError("--assets needs a proof bundle (it is compared with the bundle's signed epoch)")
+    context = None
+    lines: tuple[str, ...] = ()
+    if history_dir is not None:
+        context = published_epoch(history_dir, pinned, facts.epoch)
+        if bundled is not None and attestation is None and context.attestation is not None:
+            attestation = context.attestation
+            facts, bundled = verify_proof_or_bundle(data, pinned, attestation=attestation, **expected)
+        lines = ("the publication history verifies (as `solvency-verify history`)",
+                 _check_published(context, _proof_commitment(data), bundled))
+    definition_lines, definition_facts = _definition_lines(_proof_commitment(data), context)
+    return facts, bundled, (*lines, *definition_lines), definition_facts, attestation is not None
 
 
 def _facts(facts: ProofFacts, bundled: BundleFacts | None) -> dict[str, Any]:
@@ -89,9 +158,16 @@ def _facts(facts: ProofFacts, bundled: BundleFacts | None) -> dict[str, Any]:
 @click.option("--commitment", "commitment_file", type=click.Path(dir_okay=False), help="The commitment.json the bank published; it must equal the one inside the proof.")
 @click.option("--epoch", "epoch", help="The epoch you expect (refuses a replayed older proof).")
 @click.option("--user", "user", help="Your user id as you know it (refuses a proof for someone else).")
+@click.option("--assets", "assets_file", type=click.Path(dir_okay=False),
+              help="The epoch's assets.json: the bundle's solvency statement is recomputed from it (bundles only).")
+@click.option("--history", "history_dir", type=click.Path(file_okay=False),
+              help="The bank's publication (PUBDIR): checked as `history` does; the proof's epoch must be published there, "
+                   "its statement is recomputed from its assets.json, and a change of balance definition since the "
+                   "previous epoch is shown.")
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON result.")
 @click.option("--debug", is_flag=True, help="Print a traceback on failure.")
-def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | None, user: str | None, json_output: bool, debug: bool) -> None:
+def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | None, user: str | None,
+          assets_file: str | None, history_dir: str | None, json_output: bool, debug: bool) -> None:
     """Verify your inclusion proof PROOF.json (or proof bundle) against the bank's signed commitment."""
 
     def check() -> Report:
@@ -100,11 +176,15 @@ def proof(proof_file: str, key: str, commitment_file: str | None, epoch: str | N
         pinned = load_public_key(key)
         data = read_input(proof_file, "proof")
         published = read_input(commitment_file, "commitment") if commitment_file else None
-        facts, bundled = verify_proof_or_bundle(data, pinned, commitment=published, expected_epoch=epoch, expected_user=user)
-        checked = bundled.checked if bundled is not None else facts.checked
+        facts, bundled, extra, extra_facts, recomputed = _with_publication(
+            data, pinned, history_dir, assets_file, commitment=published, expected_epoch=epoch, expected_user=user)
+        checked = (*(bundled.checked if bundled is not None else facts.checked), *extra)
         balances = format_amounts(zip(facts.assets, facts.balances))
         caveats = _caveats(facts, commitment_given=commitment_file is not None, epoch_given=epoch is not None,
                            user_given=user is not None, bundled=bundled is not None)
-        return Report(checked=(*checked, f"your balances: {balances}"), facts=_facts(facts, bundled), caveats=caveats)
+        if bundled is not None and not recomputed:
+            caveats = (*caveats, "the solvency statement's assets were not recomputed (give --assets or --history)")
+        return Report(checked=(*checked, f"your balances: {balances}"), facts={**_facts(facts, bundled), **extra_facts},
+                      caveats=caveats)
 
     run_verification(check, json_output=json_output, debug=debug, what="the inclusion proof")
