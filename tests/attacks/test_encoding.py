@@ -185,6 +185,10 @@ def _commands(tmp: Path, target: str, data: bytes) -> list[list[str]]:
         if target == "log-head.json":
             runs.append(["history", str(FIXTURES / "publication"), "--key", KEY, "--trusted-head", str(pub / "2026-11-21" / "public" / target)])
         return runs
+    if target in {"leaves.bin", "tree-commitment.json"}:
+        leaves = write(tmp, "leaves.bin", data if target == "leaves.bin" else TREE_LEAVES)
+        tree_commitment = write(tmp, "commitment.json", data if target != "leaves.bin" else TREE_COMMITMENT)
+        return [["tree", leaves, "--commitment", tree_commitment, "--key", TREE_KEY]]
     path = write(tmp, target, data)
     if target == "bundle.json":
         return [["proof", path, "--key", KEY], ["save-head", path, "--key", KEY, "--out", str(tmp / "head.json")],
@@ -195,7 +199,15 @@ def _commands(tmp: Path, target: str, data: bytes) -> list[list[str]]:
     return [["receipt", path, "--key", KEY, "--commitment", str(LATEST / "commitment.json")]]
 
 
+# The auditor's input: the valid leaf layer of the SPEC 7 vectors and its commitment.
+_TREE = json.loads((Path(__file__).parent.parent / "vectors" / "pos_mst_trees.json").read_text())
+TREE_KEY = _TREE["public_key"]
+TREE_LEAVES = bytes.fromhex(_TREE["tests"][0]["leaves"])
+TREE_COMMITMENT = _TREE["tests"][0]["commitment"].encode() + b"\n"
+
 SOURCES = {
+    "leaves.bin": TREE_LEAVES,
+    "tree-commitment.json": TREE_COMMITMENT,
     "bundle.json": BUNDLE,
     "proof.json": proof_bytes(),
     "receipt.json": (FIXTURES / "receipt.json").read_bytes(),

@@ -24,6 +24,16 @@ BUNDLE = FIXTURES / "bundle.json"
 PUBLICATION = FIXTURES / "publication"
 
 
+def _bundle_balances() -> dict[str, int]:
+    proof = canonical.loads(BUNDLE.read_bytes())["proof"]
+    return {a: int(b) for a, b in zip(proof["commitment"]["assets"], proof["balances"])}
+
+
+def _shown(balances: dict[str, int]) -> str:
+    # Written out independently of verifier.amounts (the fixture's balances may change).
+    return f"BTC {balances['BTC'] // 10**8:,}.{balances['BTC'] % 10**8:08d}, USD {balances['USD'] // 100:,}.{balances['USD'] % 100:02d}"
+
+
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.output
@@ -68,20 +78,21 @@ def test_display_is_exact(currency: str, minor: int) -> None:
 def test_proof_output_carries_units() -> None:
     code, out = run("proof", str(BUNDLE), "--key", KEY)
     assert code == 0, out
-    assert "your balances: BTC 0.00833944, USD 0.00" in out
+    assert f"your balances: {_shown(_bundle_balances())}" in out
 
 
 def test_proof_json_keeps_integers_and_adds_display() -> None:
     code, out = run("proof", str(BUNDLE), "--key", KEY, "--json")
     facts = json.loads(out)["facts"]
-    assert code == 0 and facts["balances"] == {"BTC": "833944", "USD": "0"}
-    assert facts["balances_display"] == {"BTC": "BTC 0.00833944", "USD": "USD 0.00"}
+    balances = _bundle_balances()
+    assert code == 0 and facts["balances"] == {a: str(b) for a, b in balances.items()}
+    assert ", ".join(facts["balances_display"][a] for a in ("BTC", "USD")) == _shown(balances)
 
 
 def test_receipt_output_carries_units_and_accepts_a_bundle_as_proof() -> None:
     code, out = run("receipt", str(FIXTURES / "receipt.json"), "--key", KEY, "--proof", str(BUNDLE))
     assert code == 0, out
-    assert "held BTC 0.00833944, USD 0.00 at epoch" in out
+    assert f"held {_shown(_bundle_balances())} at epoch" in out
     assert "your proof verifies and shows exactly the receipted balances" in out
 
 
@@ -125,3 +136,21 @@ def test_save_head_refuses_a_bundle_under_another_key(tmp_path: Path) -> None:
     code, out = run("save-head", str(BUNDLE), "--key", "11" * 32, "--out", str(tmp_path / "head.json"))
     assert code == 1 and "[WRONG_KEY]" in out
     assert not (tmp_path / "head.json").exists()
+
+
+def test_solvency_receipt_tells_the_issuer_the_amounts_with_units(tmp_path: Path) -> None:
+    # The prover's user-facing message uses the verifier's one formatting function.
+    from solvency.cli.receipt import receipt as receipt_command
+    from solvency.keys import generate_key
+    from solvency.tree.balances import from_rows
+    from solvency.tree.build import build_tree
+
+    key = generate_key(tmp_path / "bank.key")
+    rows = [(f"wallet-{i}", "BTC", 43_858 * i) for i in range(4)] + [(f"wallet-{i}", "USD", 43_858 + i) for i in range(4)]
+    build_tree(from_rows(rows, ("BTC", "USD"), source="test"), epoch="2026-11", as_of="2026-11-01T00:00:00Z",
+               private_key=key, out_dir=tmp_path / "tree")
+    result = CliRunner().invoke(receipt_command, ["--tree", str(tmp_path / "tree"), "--user", "wallet-1",
+                                                  "--key", str(tmp_path / "bank.key"), "--out", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert "BTC 0.00043858, USD 438.59" in result.output
+    assert canonical.loads((tmp_path / "r.json").read_bytes())["balances"] == ["43858", "43859"]
