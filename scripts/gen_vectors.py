@@ -44,6 +44,8 @@ USERS = {("alice", 0): (100_000, 2_500), ("bob", 0): (5, 0), ("carol", 0): (0, 0
          ("dave", 0): (2**64 - 1, 1), ("erin", 0): (60, 7), ("erin", 1): (40, 3)}
 POSITIONS = {("alice", 0): 5, ("bob", 0): 0, ("carol", 0): 3, ("dave", 0): 6, ("erin", 0): 1, ("erin", 1): 7}
 HEIGHT = 3
+# The commitment's `privacy` member (SPEC 4) in the vectors that state it.
+PRIVACY = {"v": 1, "split": 1, "min_leaves": 8}
 
 
 def build():
@@ -173,6 +175,17 @@ def proof_vectors() -> dict:
     add("nesting 65 deep (bound 64)", None, "invalid", "NON_CANONICAL_ENCODING", raw=member + "[" * 64 + "]" * 64 + "}")
     add("a signature that is not an object", mutated(lambda d: d["commitment"].update(signature="00" * 64)), "invalid", "BAD_SIGNATURE")
     add("odd-length hex salt", mutated(lambda d: d["leaves"][0].update(salt=d["leaves"][0]["salt"][:-1])), "invalid", "SCHEMA")
+    # SPEC 4 `privacy`: the options the tree was built with, stated in the commitment.
+    stated = commitment(root_hash, root_sums, privacy=PRIVACY)
+    add("valid proof under a commitment stating its privacy options", proof_for("alice", levels, salts, stated), "valid", user="alice")
+    add("two leaves where the commitment states split 1", proof_for("erin", levels, salts, stated), "invalid", "SPLIT_MISMATCH")
+    add("unknown privacy version", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, privacy={**PRIVACY, "v": 2}))),
+        "inconclusive", "UNSUPPORTED_VERSION")
+    add("privacy null", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, privacy=None))), "invalid", "SCHEMA")
+    add("privacy with an unknown member", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, privacy={**PRIVACY, "k": 1}))),
+        "invalid", "SCHEMA")
+    add("leaf_count below the stated min_leaves", mutated(lambda d: d.update(commitment=commitment(root_hash, root_sums, privacy={**PRIVACY, "min_leaves": 16}))),
+        "invalid", "BAD_TREE_SHAPE")
     return {
         "schema": "pos-mst-vectors/1",
         "algorithm": "pos-mst/1 inclusion proofs (docs/SPEC.md section 6)",
@@ -220,6 +233,8 @@ def tree_vectors() -> dict:
     add("root sums lowered and re-signed", commitment(root_hash, (root_sums[0] - 1, root_sums[1])), layer, "invalid", "ROOT_SUM_MISMATCH")
     add("signed by another key", commitment(root_hash, root_sums, key=OTHER), layer, "invalid", "WRONG_KEY")
     add("another epoch expected", com, layer, "invalid", "WRONG_EPOCH", epoch="2026-12")
+    add("valid leaf layer under a commitment stating its privacy options", commitment(root_hash, root_sums, privacy=PRIVACY), layer, "valid")
+    add("unknown privacy version", commitment(root_hash, root_sums, privacy={**PRIVACY, "v": 2}), layer, "inconclusive", "UNSUPPORTED_VERSION")
     return {
         "schema": "pos-mst-tree-vectors/1",
         "algorithm": "pos-mst/1 full-tree audit (docs/SPEC.md section 7)",

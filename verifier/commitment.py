@@ -3,7 +3,10 @@
 `Commitment` is the typed artifact: `Commitment.parse` checks the format marker first (unknown
 versions -> `CannotVerify`, ``UNSUPPORTED_VERSION``) and then the exact schema (``SCHEMA``,
 ``BAD_TREE_SHAPE``, ``SUM_OUT_OF_RANGE`` for root sums); `to_json` writes the exact object the SPEC
-defines, so ``Commitment.parse(c.to_json()) == c``. The prover builds one, signs it
+defines, so ``Commitment.parse(c.to_json()) == c``. The optional ``privacy`` member (`Privacy`) states
+the splitting and padding the tree was built with; its own version marker ``v`` is checked before
+the schema (unknown -> ``UNSUPPORTED_VERSION``), and its absence (a commitment written before it
+existed) is kept as ``privacy = None``, never confused with a stated ``split`` of 1. The prover builds one, signs it
 (`with_signature`) and writes `to_bytes()`; `verify_commitment` adds the Ed25519 signature check
 against the pinned bank key (SPEC 2.3). `commitment_hash` is SHA-256 of the canonical JSON of the
 whole signed commitment, signature included; epochs, receipts and the asset attestation's
@@ -23,7 +26,7 @@ from typing import Any
 
 from verifier import canonical
 from verifier.encoding import ASSET_RE, FORMAT, MAX_ASSETS, MAX_HEIGHT, SUM_LIMIT
-from verifier.errors import InvalidCommitment, Reason
+from verifier.errors import CannotVerify, InvalidCommitment, Reason
 from verifier.schema import (
     JSON,
     JSONObject,
@@ -41,14 +44,17 @@ from verifier.schema import (
 )
 from verifier.signature import SIGNATURE_FIELD, PublicKey, Signature, SignedArtifact, read_signer
 
-__all__ = ["BalanceDefinition", "Commitment", "InvalidCommitment", "LedgerDigest", "commitment_hash",
-           "parse_commitment", "verify_commitment"]
+__all__ = ["BalanceDefinition", "Commitment", "InvalidCommitment", "LedgerDigest", "Privacy", "check_privacy_version",
+           "commitment_hash", "parse_commitment", "verify_commitment"]
 
 COMMITMENT_MEMBERS = frozenset(
     {"as_of", "assets", "balance_definition", "epoch", "format", "height", "leaf_count", "ledger_digest",
      "root", "signer_key_id", "signature", "type"}
 )
+OPTIONAL_MEMBERS = frozenset({"privacy"})
 LEDGER_HEAD_RE = re.compile(r"(?:[0-9a-f]{2}){1,64}")
+PRIVACY_VERSION = 1
+MAX_SPLIT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,38 @@ class LedgerDigest:
         return {"entry_count": self.entry_count, "head_hash": self.head_hash.hex()}
 
 
+def check_privacy_version(doc: JSON) -> None:
+    """SPEC 4: the version marker ``v`` of a commitment's ``privacy`` member, checked before the
+    schema like ``format`` (unknown -> `CannotVerify`, ``UNSUPPORTED_VERSION``)."""
+    privacy = doc.get("privacy") if isinstance(doc, dict) else None
+    if isinstance(privacy, dict) and "v" in privacy and not (type(privacy["v"]) is int and privacy["v"] == PRIVACY_VERSION):
+        raise CannotVerify(f"unsupported commitment.privacy version {privacy['v']!r}; this verifier understands "
+                           f"v {PRIVACY_VERSION} only", reason=Reason.UNSUPPORTED_VERSION)
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """SPEC 4 ``privacy``: every user's balance is in exactly `split` leaves (3.6) and the tree was
+    padded to at least `min_leaves` leaves (3.4)."""
+
+    split: int
+    min_leaves: int
+
+    @classmethod
+    def parse(cls, doc: JSON) -> Privacy:
+        where = "commitment.privacy"
+        check_privacy_version({"privacy": doc})
+        members(doc, {"v", "split", "min_leaves"}, where, InvalidCommitment)
+        split = integer(doc["split"], f"{where}.split", InvalidCommitment, minimum=1)
+        min_leaves = integer(doc["min_leaves"], f"{where}.min_leaves", InvalidCommitment, minimum=2)
+        if split > MAX_SPLIT or min_leaves > 1 << MAX_HEIGHT:
+            raise InvalidCommitment(f"{where}: split must be in 1..{MAX_SPLIT} and min_leaves in 2..2^{MAX_HEIGHT}")
+        return cls(split, min_leaves)
+
+    def to_json(self) -> JSONObject:
+        return {"v": PRIVACY_VERSION, "split": self.split, "min_leaves": self.min_leaves}
+
+
 @dataclass(frozen=True, slots=True)
 class Commitment(SignedArtifact):
     """A liabilities commitment (SPEC 4); `signature` is None only before the bank signs it."""
@@ -103,6 +141,7 @@ class Commitment(SignedArtifact):
     ledger_digest: LedgerDigest | None
     signer_key_id: str
     signature: Signature | None = None
+    privacy: Privacy | None = None  # None: not stated (a commitment written before SPEC 4 had it)
 
     FORMAT = FORMAT
     TYPE = "commitment"
@@ -117,7 +156,7 @@ class Commitment(SignedArtifact):
         return self.to_json()
 
     def body_json(self) -> JSONObject:
-        return {
+        body: JSONObject = {
             "format": FORMAT,
             "type": self.TYPE,
             "epoch": self.epoch,
@@ -130,13 +169,17 @@ class Commitment(SignedArtifact):
             "ledger_digest": None if self.ledger_digest is None else self.ledger_digest.to_json(),
             "signer_key_id": self.signer_key_id,
         }
+        if self.privacy is not None:
+            body["privacy"] = self.privacy.to_json()
+        return body
 
     @classmethod
     def parse(cls, doc: JSON) -> Commitment:
         """The format marker, then the exact schema of a signed commitment (SPEC 4)."""
         err = InvalidCommitment
         check_format(doc, FORMAT, cls.TYPE, err)
-        members(doc, COMMITMENT_MEMBERS, "commitment", err)
+        privacy = Privacy.parse(doc["privacy"]) if "privacy" in doc else None  # its version before the schema
+        members(doc, COMMITMENT_MEMBERS | (OPTIONAL_MEMBERS & set(doc)), "commitment", err)
         epoch = epoch_id(doc["epoch"], "commitment.epoch", err)
         as_of = utc_time(doc["as_of"], "commitment.as_of", err)
         assets = _assets(doc["assets"])
@@ -144,6 +187,9 @@ class Commitment(SignedArtifact):
         leaf_count = integer(doc["leaf_count"], "commitment.leaf_count", err)
         if not 1 <= height <= MAX_HEIGHT or leaf_count != 1 << height:
             raise err(f"commitment: height must be in 1..{MAX_HEIGHT} and leaf_count = 2^height", reason=Reason.BAD_TREE_SHAPE)
+        if privacy is not None and leaf_count < privacy.min_leaves:
+            raise err(f"commitment: leaf_count {leaf_count} is below the stated privacy.min_leaves {privacy.min_leaves}",
+                      reason=Reason.BAD_TREE_SHAPE)
         root = members(doc["root"], {"hash", "sums"}, "commitment.root", err)
         root_hash = hex_bytes(root["hash"], "commitment.root.hash", err)
         root_sums = amounts(root["sums"], len(assets), "commitment.root.sums", err)
@@ -152,7 +198,7 @@ class Commitment(SignedArtifact):
         definition = optional(doc["balance_definition"], BalanceDefinition.parse)
         digest = optional(doc["ledger_digest"], LedgerDigest.parse)
         signer, signature = read_signer(doc, "commitment", err)
-        return cls(epoch, as_of, assets, height, root_hash, root_sums, definition, digest, signer, signature)
+        return cls(epoch, as_of, assets, height, root_hash, root_sums, definition, digest, signer, signature, privacy)
 
 
 def _assets(value: JSON) -> tuple[str, ...]:

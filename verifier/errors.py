@@ -56,6 +56,7 @@ class Reason(enum.StrEnum):
     INDEX_ORDER = enum.auto()
     DUPLICATE_LEAF_INDEX = enum.auto()
     DUPLICATE_LEAF = enum.auto()
+    SPLIT_MISMATCH = enum.auto()
     LEAF_VALUE_RANGE = enum.auto()
     BALANCE_MISMATCH = enum.auto()
     WRONG_USER = enum.auto()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from verifier import canonical
-from verifier.commitment import Commitment
+from verifier.commitment import Commitment, check_privacy_version
 from verifier.encoding import FORMAT, LEAF_VALUE_LIMIT, SUM_LIMIT, user_id_bytes
 from verifier.errors import InvalidCommitment, InvalidProof, Reason, VerificationError, rebrand
 from verifier.leaf import user_leaf_hash
@@ -197,8 +197,10 @@ def check_version(state: ProofCheck) -> None:
     check_format(state.doc, FORMAT, "proof", InvalidProof)
     if isinstance(state.doc.get("commitment"), dict):
         check_format(state.doc["commitment"], FORMAT, "commitment", InvalidProof)
+        check_privacy_version(state.doc["commitment"])
     if state.published_doc is not None:
         check_format(state.published_doc, FORMAT, "commitment", InvalidProof)
+        check_privacy_version(state.published_doc)
 
 
 def check_schema(state: ProofCheck) -> str:
@@ -234,6 +236,18 @@ def check_indexes(state: ProofCheck) -> str:
     if indexes != sorted(indexes):
         raise InvalidProof("the leaves of the proof are not sorted by index", reason=Reason.INDEX_ORDER)
     return f"leaf indexes within [0, {count}), distinct and sorted"
+
+
+def check_split(state: ProofCheck) -> str:
+    """SPEC 6 step 5: one leaf per part when the commitment states its split (SPEC 4 ``privacy``)."""
+    privacy = state.commitment.privacy
+    if privacy is None:
+        return SKIPPED
+    count = len(state.proof.leaves)
+    if count != privacy.split:
+        raise InvalidProof(f"the proof lists {count} leaves; the commitment states that every balance is split "
+                           f"into {privacy.split}", reason=Reason.SPLIT_MISMATCH)
+    return f"one leaf per part ({privacy.split}, as the commitment states)"
 
 
 def check_leaves(state: ProofCheck) -> str:
@@ -303,6 +317,7 @@ PROOF_CHECKS: tuple[Step[ProofCheck], ...] = (
     Step("schema of proof and commitment", check_schema),
     Step("every path has the committed height", check_path_length),
     Step("leaf indexes within the tree, distinct and sorted", check_indexes),
+    Step("one leaf per committed part (privacy.split)", check_split),
     Step("leaf hashes recomputed from the user id, salts and balances", check_leaves),
     Step("every sibling sum is >= 0 and < 2^128", check_sibling_sums),
     Step("every path folds to the committed root hash and root sums", check_root),

@@ -2,7 +2,10 @@
 is the ledger's (content hash), the ledger's hash chain is intact and its digest at the cut-off
 is the committed one, the ledger's liabilities at the cut-off add up to the committed root sums,
 and the non-zero leaves are exactly the ledger's per-user balance vectors (compared as
-multisets, so no user id is needed). Without a ledger they are skipped, never passed.
+multisets, so no user id is needed). When the commitment states that balances are split over
+several leaves (SPEC 4 ``privacy``), each user's parts are first added up through the tree's
+private user index (which leaf positions belong together, no ids compared), and every non-zero
+leaf must belong to some user. Without a ledger they are skipped, never passed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections import Counter
 
 from solvency.auditor.context import Audit, AuditMismatch, Skip, sums_text
 from solvency.tree.ledger_cut import digest_as_of
+from solvency.tree.store import TreeStore
 
 
 def check_definition(audit: Audit) -> str:
@@ -71,16 +75,39 @@ def _tree_split(audit: Audit) -> int | None:
         return None
 
 
+def _split_user_sums(audit: Audit, split: int) -> list[tuple[int, ...]]:
+    """Each user's leaf values added up over their `split` parts (the tree's private user index)."""
+    if audit.paths.tree is None:
+        raise Skip(f"balances are split over {split} leaves each and the private tree (which parts belong together) "
+                   "was not handed over")
+    values = audit.layer.values
+    with TreeStore(audit.paths.tree) as store:
+        rows = list(store.user_positions())
+    owned = {p for row in rows for p in row}
+    if len(owned) != split * len(rows) or any(len(row) != split for row in rows):
+        raise AuditMismatch(f"the tree's user index does not give every user {split} distinct leaves", reason="LEAF_VALUES_MISMATCH")
+    stray = sum(1 for i, v in enumerate(values) if any(v) and i not in owned)
+    if stray:
+        raise AuditMismatch(f"{stray} non-zero leaf/leaves belong to no user", reason="LEAF_VALUES_MISMATCH")
+    return [tuple(sum(values[p][j] for p in row) for j in range(len(values[0]))) for row in rows]
+
+
 def check_leaf_values(audit: Audit) -> str:
-    assets = audit.public.commitment.assets
-    split = _tree_split(audit)
-    if split is not None and split > 1:
-        raise Skip(f"balances are split over {split} leaves each: leaf values are parts, not per-user balances")
+    com = audit.public.commitment
+    assets = com.assets
+    split = com.privacy.split if com.privacy is not None else _tree_split(audit)
     per_user: dict[str, list[int]] = {}
     for user, currency, amount in audit.ledger_balances:
         if currency in assets:
             per_user.setdefault(user, [0] * len(assets))[assets.index(currency)] = amount
     ledger = Counter(tuple(v) for v in per_user.values() if any(v))
+    if split is not None and split > 1:
+        users = Counter(v for v in _split_user_sums(audit, split) if any(v))
+        if ledger != users:
+            raise AuditMismatch(f"{sum((ledger - users).values())} ledger balance vector(s) equal no user's leaves added up and "
+                                f"{sum((users - ledger).values())} users' leaves match no ledger balance", reason="LEAF_VALUES_MISMATCH")
+        return (f"every user's {split} leaves add up to exactly the ledger's per-user balance vectors ({sum(users.values())} "
+                "non-zero, compared as multisets, no user ids); every other leaf is zero")
     leaves = Counter(v for v in audit.layer.values if any(v))
     if ledger != leaves:
         missing = sum((ledger - leaves).values())

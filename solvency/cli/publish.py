@@ -32,6 +32,7 @@ from solvency.publish.bundle import bundle_for_user
 from solvency.publish.control import SignerFailed
 from solvency.publish.epochs import PublishError, write_artifact
 from solvency.publish.pipeline import Prepared, Sealed, load_prepared, node_message, prepare, publish_epoch, seal_once
+from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT
 from solvency.tree.store import TreeStoreError, UnknownUser
 from verifier.encoding import EPOCH_RE
 from verifier.errors import CannotVerify, VerificationError
@@ -83,6 +84,17 @@ _LEDGER_OPTIONS = (
 )
 
 
+_PRIVACY_OPTIONS = (
+    click.option("--split", "split", default=DEFAULT_SPLIT, show_default=True, type=click.IntRange(1, 64),
+                 help="Spread each balance over this many leaves (1: every proof shows another user's exact balance; SPEC 1)."),
+    click.option("--min-leaves", "min_leaves", default=DEFAULT_MIN_LEAVES, show_default=True, type=click.IntRange(2, 1 << 40),
+                 help="Pad the tree to at least this many leaves (hides the number of users below it)."),
+    click.option("--exclude-negative", is_flag=True,
+                 help="Commit each negative balance as 0 (never netted) and list it in the tree's private/negatives.csv; "
+                      "the user's other balances stay in the tree. Without it a negative balance is refused."),
+)
+
+
 def _with(options):
     def decorate(func):
         for option in reversed(options):
@@ -100,13 +112,15 @@ def _need(**values) -> None:
 
 @click.group(invoke_without_command=True)
 @_with(_LEDGER_OPTIONS)
+@_with(_PRIVACY_OPTIONS)
 @click.option("--key", "key_file", type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--out", "out", type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
 @click.option("--control-signer", "signer", help="Program that signs the challenge and the node digest (SPEC 11.5).")
 @click.option("--signer-timeout", default=600, show_default=True, type=click.IntRange(1, 86400), help="Seconds per signing step.")
 @click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl (bundles can still be served one by one).")
 @click.pass_context
-def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_file, out, signer, signer_timeout, no_export_proofs) -> None:
+def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, split, min_leaves, exclude_negative, key_file, out, signer,
+            signer_timeout, no_export_proofs) -> None:
     """Publish one epoch: liabilities tree, asset attestation, epoch commitment and log head.
 
     Without a subcommand all three phases run, with --control-signer signing in between.
@@ -124,6 +138,7 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, key_
         sealed = publish_epoch(
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
             snapshots=snapshots, private_key=private_key, signer=signer, signer_timeout=signer_timeout,
+            split=split, min_leaves=min_leaves, exclude_negative=exclude_negative,
             export_proofs=not no_export_proofs, progress=progress, on_prepared=_announce,
         )
     _report(sealed, epoch)
@@ -135,9 +150,10 @@ def _announce(prepared: Prepared) -> None:
 
 @publish.command("prepare")
 @_with(_LEDGER_OPTIONS)
+@_with(_PRIVACY_OPTIONS)
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
-def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, key_file, out) -> None:
+def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, split, min_leaves, exclude_negative, key_file, out) -> None:
     """Phase 1: build the tree into PUBDIR/.pending-EPOCH/ and print the challenge to sign."""
     _need(db=db, as_of=as_of, snapshots=snapshots)
     cut = parse_as_of(as_of)
@@ -146,7 +162,8 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, k
     with _errors():
         prepared = prepare(
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
-            snapshots=snapshots, private_key=private_key, progress=progress,
+            snapshots=snapshots, private_key=private_key, split=split, min_leaves=min_leaves,
+            exclude_negative=exclude_negative, progress=progress,
         )
     click.echo(prepared.challenge)
     click.echo(f"\nsign the text above (no trailing newline) with every address holding funds and write the signatures "

@@ -15,7 +15,7 @@ import click
 from solvency.atomic import atomic_write
 from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
 from solvency.tree.balances import parse_currencies
-from solvency.tree.build import hashing_backend
+from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT, hashing_backend
 from solvency.tree.epoch import BuildRejected, Built, LedgerSource, build_epoch
 from solvency.tree.export import write_leaves_bin, write_leaves_parquet
 from solvency.tree.store import TreeStore, TreeStoreError, UnknownUser
@@ -38,8 +38,10 @@ def tree() -> None:
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key file.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory (must not exist).")
 @click.option("--assets", "assets", default="BTC,USD", show_default=True, help="Ordered asset list committed in the root.")
-@click.option("--split", "split", default=1, show_default=True, type=click.IntRange(1, 64), help="Spread each user's balance over this many leaves.")
-@click.option("--min-leaves", "min_leaves", default=2, show_default=True, type=click.IntRange(2, 1 << 40), help="Pad to at least this many leaves (hides the user count).")
+@click.option("--split", "split", default=DEFAULT_SPLIT, show_default=True, type=click.IntRange(1, 64),
+              help="Spread each user's balance over this many leaves (1: a proof shows a neighbour's exact balance; SPEC 1).")
+@click.option("--min-leaves", "min_leaves", default=DEFAULT_MIN_LEAVES, show_default=True, type=click.IntRange(2, 1 << 40),
+              help="Pad to at least this many leaves (hides the user count below it).")
 @click.option("--exclude-negative", is_flag=True, help="Commit each negative balance as 0 (never netted) and list it in private/negatives.csv; the user's other balances stay in the tree.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes for hashing (default: up to 2).")
 def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers) -> None:
@@ -71,6 +73,8 @@ def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
     for code, total in zip(balances.currencies, commitment.root_sums):
         click.echo(f"  {code}: {total}")
     click.echo(f"root {commitment.root_hash.hex()}")
+    if commitment.privacy is not None:
+        click.echo(f"privacy: each balance split over {commitment.privacy.split} leaf/leaves, at least {commitment.privacy.min_leaves} leaves (stated in the commitment)")
     if balances.excluded_negative:
         click.echo(f"committed {len(balances.excluded_negative)} negative balance(s) as 0 (the users' other balances are in the tree): "
                    f"{out}/private/negatives.csv", err=True)

@@ -64,7 +64,7 @@ from solvency.reserves.attest import (
 )
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
-from solvency.tree.build import build_tree, padded_leaf_count
+from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT, build_tree, padded_leaf_count
 from solvency.tree.epoch import ProgressFactory, progress_bar
 from solvency.tree.export import write_leaves_bin
 from solvency.tree.ledger_cut import LedgerCutError, read_liabilities
@@ -167,11 +167,17 @@ def prepare(
     private_key: Ed25519PrivateKey,
     definitions_file: str | None = None,
     currencies: tuple[str, ...] = ("BTC", "USD"),
+    split: int = DEFAULT_SPLIT,
+    min_leaves: int = DEFAULT_MIN_LEAVES,
+    exclude_negative: bool = False,
     progress: ProgressFactory | None = None,
     timings: dict[str, float] | None = None,
 ) -> Prepared:
     """Phase 1: build the tree and the working directory; return the challenge to sign.
-    `timings`, when given, receives the seconds spent in each step (for benchmarks)."""
+    `split` and `min_leaves` are the privacy options the commitment states (SPEC 1, 3.6); with
+    `exclude_negative` a negative balance is committed as 0 and listed in the tree's
+    ``private/negatives.csv`` (SPEC 3.1). `timings`, when given, receives the seconds spent in
+    each step (for benchmarks)."""
     clock = _Clock(timings)
     pubdir = Path(pubdir)
     _check_epoch_id(epoch)
@@ -190,7 +196,8 @@ def prepare(
             raise PublishError(f"snapshot {snapshots}: {exc}") from None
         clock.lap("checks and snapshot")
         try:
-            liabilities = read_liabilities(db, definition, as_of, currencies, definitions_file=definitions_file, lap=clock.lap)
+            liabilities = read_liabilities(db, definition, as_of, currencies, definitions_file=definitions_file,
+                                           exclude_negative=exclude_negative, lap=clock.lap)
         except LedgerCutError as exc:
             raise PublishError(str(exc)) from None
         balances = liabilities.balances
@@ -199,12 +206,16 @@ def prepare(
         target = pending_dir(pubdir, epoch)
         if target.exists():
             shutil.rmtree(target)  # An earlier, unsealed preparation: its challenge dies with its tree.
-        leaves = padded_leaf_count(len(balances.user_ids))
+        leaves = padded_leaf_count(len(balances.user_ids) * split, min_leaves)
         with atomic_directory(target) as staging, progress_bar(progress, leaves, "hashing leaves") as update:
-            commitment = build_tree(
-                balances, epoch=epoch, as_of=as_of, private_key=private_key, out_dir=staging / "tree",
-                balance_definition=liabilities.balance_definition, ledger_digest=liabilities.ledger_digest, progress=update,
-            )
+            try:
+                commitment = build_tree(
+                    balances, epoch=epoch, as_of=as_of, private_key=private_key, out_dir=staging / "tree",
+                    balance_definition=liabilities.balance_definition, ledger_digest=liabilities.ledger_digest,
+                    split=split, min_leaves=min_leaves, progress=update,
+                )
+            except ValueError as exc:
+                raise PublishError(str(exc)) from None
             clock.lap("tree build")
             _copy_snapshot(Path(snapshots), staging / "snapshot")
             used = liabilities.definition
@@ -411,6 +422,9 @@ def publish_epoch(
     signer_timeout: float = 600.0,
     definitions_file: str | None = None,
     export_proofs: bool = True,
+    split: int = DEFAULT_SPLIT,
+    min_leaves: int = DEFAULT_MIN_LEAVES,
+    exclude_negative: bool = False,
     progress: ProgressFactory | None = None,
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> Sealed | None:
@@ -420,7 +434,8 @@ def publish_epoch(
     if finish_interrupted(pubdir, epoch):
         return None
     prepared = prepare(pubdir, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
-                       snapshots=snapshots, private_key=private_key, progress=progress)
+                       snapshots=snapshots, private_key=private_key, split=split, min_leaves=min_leaves,
+                       exclude_negative=exclude_negative, progress=progress)
     if on_prepared is not None:
         on_prepared(prepared)
     sign_with(prepared, signer, private_key, timeout=signer_timeout)

@@ -27,6 +27,13 @@ Hashing backends, byte for byte the same output (the tests compare whole node st
   ``hashlib.sha256(prefix + slice).digest()`` call; subtrees are split across forked worker
   processes that write with ``os.pwrite``.
 
+Privacy options (docs/SPEC.md sections 1 and 3.6): `split` spreads every balance over that many
+leaves and `min_leaves` pads the tree to at least that many; the signed commitment states both
+(its ``privacy`` member). `build_tree` is the low-level call and does exactly what it is told
+(default: no splitting, no minimum); the commands that banks run (`solvency publish`, `solvency
+tree build`) default to `DEFAULT_SPLIT` and `DEFAULT_MIN_LEAVES`, with which a proof's level-0
+sibling is a random part of someone's balance, not their exact balance.
+
 The shuffle and the epoch key come from ``os.urandom`` (through `_random_bytes`, which the tests
 replace to compare the two backends on the same randomness).
 """
@@ -52,7 +59,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from solvency.atomic import atomic_directory, fsync_file
 from solvency.keys import sign
 from solvency.tree.balances import Balances
-from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest
+from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest, Privacy
 from verifier.encoding import (
     MAX_HEIGHT,
     SUM_BYTES,
@@ -68,6 +75,10 @@ from verifier.schema import UtcTime
 from verifier.signature import key_id
 
 STORE_FORMAT = "pos-mst/1-store"
+#: The privacy defaults of the publication commands (SPEC 1): two parts per balance, and at least
+#: 2^10 leaves, so a bank of up to 512 users publishes the same leaf count whatever its size.
+DEFAULT_SPLIT = 2
+DEFAULT_MIN_LEAVES = 1024
 CHUNK = 1 << 16
 _JOB: dict[str, Any] = {}
 Region = tuple[int, int, int]  # leaf positions [lo, hi) and the top level hashed by one worker
@@ -291,6 +302,8 @@ def build_tree(
     ctx = context_hash(epoch, currencies)  # validates epoch and currency codes
     if not 1 <= split <= 64:
         raise ValueError("split must be in 1..64")
+    if not 2 <= min_leaves <= 1 << MAX_HEIGHT:
+        raise ValueError(f"min_leaves must be in 2..2^{MAX_HEIGHT}")
     n = len(balances.user_ids)
     amounts = balances.amounts
     parts = amounts if split == 1 else _split_parts(amounts, split)
@@ -370,7 +383,7 @@ def build_tree(
         commitment = sign(Commitment(
             epoch=epoch, as_of=UtcTime(as_of), assets=currencies, height=height, root_hash=bytes(root_hash),
             root_sums=tuple(root_sums), balance_definition=balance_definition, ledger_digest=ledger_digest,
-            signer_key_id=key_id(private_key.public_key()),
+            signer_key_id=key_id(private_key.public_key()), privacy=Privacy(split, min_leaves),
         ), private_key)
         (tmp / "commitment.json").write_bytes(commitment.to_bytes())
         meta = {
@@ -381,6 +394,7 @@ def build_tree(
             "leaf_count": leaf_count,
             "users": n,
             "split": split,
+            "min_leaves": min_leaves,
             "record_size": size,
             "excluded_negative": len(balances.excluded_negative),
             "public_key": private_key.public_key().public_bytes_raw().hex(),

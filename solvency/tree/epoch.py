@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from solvency.tree.balances import Balances, BalancesRejected, load_file
-from solvency.tree.build import build_tree, padded_leaf_count
+from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT, build_tree, padded_leaf_count
 from solvency.tree.ledger_cut import LedgerCutError, read_liabilities
 from verifier.commitment import Commitment
 
@@ -62,14 +62,15 @@ def build_epoch(
     as_of: str,
     private_key: Ed25519PrivateKey,
     currencies: tuple[str, ...],
-    split: int = 1,
-    min_leaves: int = 2,
+    split: int = DEFAULT_SPLIT,
+    min_leaves: int = DEFAULT_MIN_LEAVES,
     exclude_negative: bool = False,
     workers: int | None = None,
     progress: ProgressFactory | None = None,
 ) -> Built:
     """Build the tree of the balances in `source` (a balances file, or a `LedgerSource` read at
-    `as_of`) into `out_dir`; returns the signed commitment and the balances committed."""
+    `as_of`) into `out_dir`; returns the signed commitment and the balances committed. The privacy
+    options default to those of `solvency publish` (SPEC 1); the commitment states them."""
     out = Path(out_dir)
     if out.exists():
         raise BuildRejected(f"{out} already exists; refusing to overwrite a built tree")

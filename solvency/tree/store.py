@@ -196,6 +196,12 @@ class TreeStore:
             _EXPORT_STORE = None
         return len(ids)
 
+    def user_positions(self) -> Iterator[tuple[int, ...]]:
+        """The leaf positions of each user's `split` parts, in the order of `user_ids` (private:
+        an auditor given the tree adds a user's parts up to compare them with the ledger)."""
+        for row in self._positions:
+            yield tuple(int(p) for p in row)
+
     def leaf_layer(self) -> Iterator[tuple[int, bytes, list[int]]]:
         """(index, hash, u64 values) of every padded leaf, in index order."""
         for i in range(self.meta["leaf_count"]):

@@ -51,7 +51,8 @@ def test_proof_valid_exit_0_and_json_schema(built):
 
 def test_proof_invalid_exit_1(built, tmp_path):
     doc = canonical.loads((built / "alice.json").read_bytes())
-    doc["balances"][0] = doc["leaves"][0]["balances"][0] = "1"
+    doc["leaves"][0]["balances"][0] = "1"  # the totals still add up: the leaf hash no longer matches
+    doc["balances"][0] = str(sum(int(leaf["balances"][0]) for leaf in doc["leaves"]))
     (tmp_path / "p.json").write_bytes(canonical.dump_file_bytes(doc))
     r = verify("proof", str(tmp_path / "p.json"), "--key", str(built / "bank.key.pub"), "--json")
     assert r.exit_code == 1
@@ -98,7 +99,7 @@ def test_tree_audit_cli(built, tmp_path):
         assert r.exit_code == 0, r.output
         r = verify("tree", str(tmp_path / name), "--commitment", str(built / "t" / "commitment.json"), "--key", str(built / "bank.key.pub"), "--json")
         assert r.exit_code == 0, r.output
-        assert json.loads(r.output)["facts"]["leaf_count"] == 4
+        assert json.loads(r.output)["facts"]["leaf_count"] == 1024  # `tree build`'s default minimum (SPEC 1)
     data = bytearray((tmp_path / "leaves.bin").read_bytes())
     data[-1] ^= 1
     (tmp_path / "bad.bin").write_bytes(bytes(data))

@@ -38,6 +38,35 @@ COMMITMENT_KEYS = ["as_of", "assets", "balance_definition", "epoch", "format", "
                    "signer_key_id", "signature", "type"]
 
 
+def privacy_version(c):
+    """SPEC 4: the optional member `privacy` carries its own version marker `v`, checked with `format`."""
+    pr = c.get("privacy") if isinstance(c, dict) else None
+    if isinstance(pr, dict) and "v" in pr and (type(pr["v"]) is not int or pr["v"] != 1):
+        raise Stop("inconclusive", "UNSUPPORTED_VERSION")
+
+
+def commitment_shape(c):
+    """Members, asset list, height and leaf count of a commitment; returns the stated split or None."""
+    need(c, COMMITMENT_KEYS + (["privacy"] if isinstance(c, dict) and "privacy" in c else []))
+    if c["type"] != "commitment" or not isinstance(c["assets"], list) or not c["assets"]:
+        bad("SCHEMA")
+    h = c["height"]
+    if type(h) is not int or type(c["leaf_count"]) is not int:
+        bad("SCHEMA")
+    split = None
+    if "privacy" in c:
+        pr = c["privacy"]
+        need(pr, ["v", "split", "min_leaves"])
+        split, min_leaves = pr["split"], pr["min_leaves"]
+        if type(split) is not int or type(min_leaves) is not int or not 1 <= split <= 64 or not 2 <= min_leaves <= 2**40:
+            bad("SCHEMA")
+    if not 1 <= h <= 40 or c["leaf_count"] != 2**h:
+        bad("BAD_TREE_SHAPE")
+    if "privacy" in c and c["leaf_count"] < c["privacy"]["min_leaves"]:
+        bad("BAD_TREE_SHAPE")
+    return split
+
+
 def bad(reason):
     raise Stop("invalid", reason)
 
@@ -112,18 +141,13 @@ def _check(text, public_key_hex, expected_epoch, expected_user):
     c = p.get("commitment")
     if isinstance(c, dict) and c.get("format") != "pos-mst/1":
         raise Stop("inconclusive", "UNSUPPORTED_VERSION")
+    privacy_version(c)
     need(p, ["balances", "commitment", "epoch", "format", "leaves", "type", "user_id"])
     if p["type"] != "proof":
         bad("SCHEMA")
-    need(c, COMMITMENT_KEYS)
-    if c["type"] != "commitment" or not isinstance(c["assets"], list) or not c["assets"]:
-        bad("SCHEMA")
+    split = commitment_shape(c)
     m = len(c["assets"])
     h = c["height"]
-    if type(h) is not int or type(c["leaf_count"]) is not int:
-        bad("SCHEMA")
-    if not 1 <= h <= 40 or c["leaf_count"] != 2**h:
-        bad("BAD_TREE_SHAPE")
     need(c["root"], ["hash", "sums"])
     root_hash = hx(c["root"]["hash"])
     if not isinstance(c["root"]["sums"], list) or len(c["root"]["sums"]) != m:
@@ -163,6 +187,8 @@ def _check(text, public_key_hex, expected_epoch, expected_user):
         bad("DUPLICATE_LEAF_INDEX")
     if idx != sorted(idx):
         bad("INDEX_ORDER")
+    if split is not None and len(leaves) != split:
+        bad("SPLIT_MISMATCH")
     # Step 6.
     if expected_user is not None and uid != expected_user:
         bad("WRONG_USER")
@@ -229,10 +255,9 @@ def _check_tree(commitment_text, leaves, public_key_hex, expected_epoch):
     c = canonical_load(commitment_text)
     if not isinstance(c, dict) or c.get("format") != "pos-mst/1":
         raise Stop("inconclusive", "UNSUPPORTED_VERSION")
-    need(c, COMMITMENT_KEYS)
+    privacy_version(c)
+    commitment_shape(c)
     m, h = len(c["assets"]), c["height"]
-    if type(h) is not int or not 1 <= h <= 40 or c["leaf_count"] != 2**h:
-        bad("BAD_TREE_SHAPE")
     root_hash, root_sums = hx(c["root"]["hash"]), [dec(s) for s in c["root"]["sums"]]
     check_signature(c, public_key_hex)
     magic = tag("leaves")

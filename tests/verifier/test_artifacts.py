@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from verifier import canonical
 from verifier.assets.artifact import Statement, StatementRow
 from verifier.bundle import Bundle
-from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest
+from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest, Privacy
 from verifier.epoch import Epoch, LogHead, Previous
 from verifier.errors import (
     CannotVerify,
@@ -65,12 +65,14 @@ def signed(strategy):
 def commitments(draw, assets=None):
     assets = assets if assets is not None else draw(asset_lists)
     sig = draw(signatures)
+    height = draw(st.integers(1, 40))
     return Commitment(
-        epoch=draw(epoch_ids), as_of=draw(times), assets=assets, height=draw(st.integers(1, 40)),
+        epoch=draw(epoch_ids), as_of=draw(times), assets=assets, height=height,
         root_hash=draw(hashes), root_sums=tuple(draw(u128) for _ in assets),
         balance_definition=draw(st.none() | st.builds(BalanceDefinition, st.text(min_size=1, max_size=20), hashes)),
         ledger_digest=draw(st.none() | st.builds(LedgerDigest, st.integers(0, 2**53 - 1), st.binary(min_size=1, max_size=64))),
         signer_key_id=sig.key_id, signature=sig,
+        privacy=draw(st.none() | st.builds(Privacy, st.integers(1, 64), st.integers(2, 1 << height))),
     )
 
 
