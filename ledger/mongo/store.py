@@ -556,7 +556,10 @@ class MongoStore(Store):
             row["net"] = net
             yield row
         if offending and self.fractional == "refuse":
-            raise FractionalAmounts(offending)
+            # Name every fractional leg of the book, not only those of this query (one scan).
+            match_all = pipelines.base_match(self.book, owned=self.owned)
+            _, everywhere = self._fractional_legs_in(match_all)
+            raise FractionalAmounts(everywhere or offending)
 
     def _fractional_legs_in(self, match: pipelines.Filter) -> tuple[Decimal, list[tuple[str, str, str]]]:
         """Exact ``credit - debit`` summed over the legs of `match` the server left out, and those

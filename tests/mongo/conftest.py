@@ -45,7 +45,16 @@ def galoy_db(galoy_docs):
     db = client["galoy"]
     db["medici_transactions"].insert_many([dict(d) for d in galoy_docs["medici_transactions"]])
     db["medici_journals"].insert_many([dict(d) for d in galoy_docs["medici_journals"]])
+    db["accounts"].insert_many([dict(d) for d in galoy_docs["accounts"]])
+    db["wallets"].insert_many([dict(d) for d in galoy_docs["wallet_documents"]])
     return db
+
+
+def add_legacy_fractional(db, galoy_docs) -> None:
+    """Add the fixture's legacy journal with fractional amounts (tests of the fractional policy)."""
+    legacy = galoy_docs["legacy_fractional"]
+    db["medici_transactions"].insert_many([dict(d) for d in legacy["medici_transactions"]])
+    db["medici_journals"].insert_many([dict(d) for d in legacy["medici_journals"]])
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def via_uri(galoy_db, monkeypatch):
 def test_copy_preserves_balances_on_both_axes(galoy_store, galoy_definitions, tmp_path):
     target = SQLiteStore(str(tmp_path / "copy.db"))
     report = copy_ledger(galoy_store, target, batch_size=4)
-    assert (report.entries, report.postings) == (14, 41)
+    assert (report.entries, report.postings) == (23, 65)
     assert report.source_digest == galoy_store.digest()
     assert report.target_digest == target.verify()
     for name in ("customer-liabilities", "all-wallets", "bitcoin-reserves"):
@@ -111,7 +111,7 @@ def test_cli_imports_and_checks(via_uri, tmp_path):
     result = CliRunner().invoke(import_ledger, ["--from", URI + "?book=MainBook", "--to", f"sqlite:///{target}", "--json"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
-    assert body["entries"] == 14 and body["postings"] == 41
+    assert body["entries"] == 23 and body["postings"] == 65
     assert body["accounts_by_type"]["liabilities"] == 8
     assert via_uri == [URI]  # the toolkit's own `book` option never reaches pymongo
     assert target.exists() and not [p for p in os.listdir(tmp_path) if p.startswith(".")]

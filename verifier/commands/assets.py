@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import click
 
+from verifier.amounts import format_amount
 from verifier.cli import Report, read_input, run_verification
+
+
+def statement_lines(statement: object) -> tuple[str, ...]:
+    """The recomputed solvency statement in words, every amount with its unit (SPEC 8.7, 9)."""
+    if not isinstance(statement, dict) or not isinstance(statement.get("per_asset"), list):
+        return ()
+    try:
+        lines = [f"{r['asset']}: reserves {format_amount(r['asset'], int(r['assets']))}, owed to customers "
+                 f"{format_amount(r['asset'], int(r['liabilities']))}, margin {format_amount(r['asset'], int(r['margin']))}"
+                 for r in statement["per_asset"]]
+        combined, price = statement.get("combined_at_declared_price"), statement.get("price")
+        if isinstance(combined, dict) and isinstance(price, dict):
+            lines.append(f"all assets at the declared price of {format_amount('USD', int(price['usd_cents_per_btc']))} per BTC: "
+                         f"margin {format_amount('BTC', int(combined['margin_sat']))} "
+                         f"({format_amount('USD', int(combined['margin_usd_cents']))})")
+    except (KeyError, TypeError, ValueError):
+        return ()  # another statement shape: the facts still carry it in full
+    return tuple(lines)
 
 
 @click.command()
@@ -32,6 +51,8 @@ def assets(assets_file: str, key: str, commitment_file: str | None, utxos_file: 
         caveats = list(result.caveats)
         if epoch is None:
             caveats.append("no --epoch given: check that this is the current epoch, not an old one")
-        return Report(checked=result.checked, facts=result.facts, caveats=tuple(caveats))
+        shown = statement_lines(result.facts.get("statement"))
+        return Report(checked=(*result.checked, *shown), facts={**result.facts, "statement_display": list(shown)},
+                      caveats=tuple(caveats))
 
     run_verification(check, json_output=json_output, debug=debug, what="the asset attestation")
