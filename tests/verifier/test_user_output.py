@@ -154,3 +154,22 @@ def test_solvency_receipt_tells_the_issuer_the_amounts_with_units(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "BTC 0.00043858, USD 438.59" in result.output
     assert canonical.loads((tmp_path / "r.json").read_bytes())["balances"] == ["43858", "43859"]
+
+
+def test_assets_statement_lines_carry_units() -> None:
+    from verifier.commands.assets import statement_lines
+
+    statement = {
+        "per_asset": [{"asset": "BTC", "assets": "198339148", "liabilities": "150000000", "margin": "48339148", "unit": "sat"},
+                      {"asset": "USD", "assets": "0", "liabilities": "3000000", "margin": "-3000000", "unit": "cent"}],
+        "combined_at_declared_price": {"margin_sat": "15005814", "margin_usd_cents": "1350523", "usd_liabilities_in_sat": "33333334"},
+        "price": {"source": "fixed", "time": "2026-11-20T23:59:00Z", "usd_cents_per_btc": 9_000_000},
+    }
+    assert statement_lines(statement) == (
+        "BTC: reserves BTC 1.98339148, owed to customers BTC 1.50000000, margin BTC 0.48339148",
+        "USD: reserves USD 0.00, owed to customers USD 30,000.00, margin USD -30,000.00",
+        "all assets at the declared price of USD 90,000.00 per BTC: margin BTC 0.15005814 (USD 13,505.23)",
+    )
+    # Another shape is left to the JSON facts, never a crash of the command.
+    assert statement_lines({"per_asset": [{"asset": "BTC"}]}) == ()
+    assert statement_lines(None) == ()
