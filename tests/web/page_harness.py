@@ -160,4 +160,5 @@ def requests_made(driver: Any) -> list[str]:
     # Chrome's own pages (chrome://, about:) are the browser's, not the page's; every other scheme
     # (http, https, ws, ftp, another file) would be a request the page made; data: URLs (the file
     # picker's icon) never leave the browser.
-    return [u for u in urls if not u.startswith((PAGE.as_uri(), "about:", "chrome:", "chrome-untrusted:", "devtools:", "data:"))]
+    page = driver.current_url.split("#")[0]
+    return [u for u in urls if not u.startswith((page, PAGE.as_uri(), "about:", "chrome:", "chrome-untrusted:", "devtools:", "data:"))]

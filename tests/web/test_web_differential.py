@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from page_harness import FIXTURES, WEB, chromium, fragment, node_project, python_verdict, read_verdict
+from page_harness import FIXTURES, WEB, chromium, fragment, node_project, open_page, python_verdict
 
 from solvency.keys import sign_artifact
 from verifier import canonical
@@ -159,13 +159,8 @@ def test_node_gives_the_python_verdict_reason_and_checks_on_every_mutation(cases
 def test_the_browser_gives_the_python_verdict_and_reason_on_every_mutation(cases):
     differ = []
     with chromium() as driver:
-        from page_harness import PAGE
-
-        driver.get(PAGE.as_uri())
         for i, case in enumerate(cases):
-            frag = fragment(case["data"], case["key"], case["epoch"], case["user"])
-            driver.execute_script("document.getElementById('verdict').dataset.verdict = ''; window.location.hash = arguments[0];", frag)
-            got = read_verdict(driver)
+            got = open_page(driver, fragment(case["data"], case["key"], case["epoch"], case["user"]))
             if got != case["python"]:
                 differ.append((i, case["python"][:2], got[:2]))
     assert not differ, differ[:5]
