@@ -28,6 +28,7 @@ from verifier.commitment import Commitment
 from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitment
 from verifier.errors import VerificationError
 from verifier.proof import Proof, ProofLeaf, verify_proof
+from verifier.schema import JSONObject
 
 EXPORT_CHUNK = 2048
 
@@ -119,7 +120,7 @@ class TreeStore:
         rec = self._nodes[start : start + self.size]
         return rec[:32], [int.from_bytes(rec[32 + 16 * j : 48 + 16 * j], "big") for j in range(self.m)]
 
-    def _leaf_entry(self, user_id: str, position: int, part: int) -> dict[str, Any]:
+    def _leaf_entry(self, user_id: str, position: int, part: int) -> JSONObject:
         # One leaf as `ProofLeaf.to_json` writes it, built directly from the records (bulk export speed).
         salt = derive_salt(self.epoch_key, self.epoch, user_id, part)
         _, balances = self._record(0, position)
@@ -131,7 +132,7 @@ class TreeStore:
             path.append({"hash": rec[:32].hex(), "sums": [str(int.from_bytes(rec[a:b], "big")) for a, b in slots]})
         return {"balances": [str(v) for v in balances], "index": position, "path": path, "salt": salt.hex()}
 
-    def _proof_parts(self, i: int, user_id: str) -> tuple[list[str], list[dict[str, Any]]]:
+    def _proof_parts(self, i: int, user_id: str) -> tuple[list[str], list[JSONObject]]:
         leaves = sorted((self._leaf_entry(user_id, int(self._positions[i, part]), part) for part in range(self.split)),
                         key=lambda e: e["index"])
         totals = [str(sum(int(e["balances"][j]) for e in leaves)) for j in range(self.m)]
