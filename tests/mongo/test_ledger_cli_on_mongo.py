@@ -71,3 +71,38 @@ def test_bad_document_is_reported_by_id(galoy_uri, galoy_db):
     result = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri])
     assert result.exit_code == 1
     assert str(leg["_id"]) in result.output and "Traceback" not in result.output
+
+
+def test_check_names_an_unbalanced_journal_and_its_currency(galoy_uri, galoy_db):
+    leg = galoy_db["medici_transactions"].find_one({"type": "routing_fee", "credit": {"$gt": 0}})
+    galoy_db["medici_transactions"].update_one({"_id": leg["_id"]}, {"$set": {"credit": 78.0}})
+    result = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"journal {leg['_journal']} BTC: credit - debit = 1" in result.output
+
+
+def test_check_prints_the_roles_and_lists_fractional_legs_under_the_floor_policy(galoy_uri, galoy_db, galoy_docs):
+    from tests.mongo.conftest import add_legacy_fractional
+
+    add_legacy_fractional(galoy_db, galoy_docs)
+    refused = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri])
+    assert refused.exit_code == 1 and "= 3.702" in refused.output and "= 1230.298" in refused.output
+    result = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri, "--fractional", "floor", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    wallets = galoy_docs["wallets"]
+    assert [leg["credit_minus_debit"] for leg in body["fractional_legs"]] == ["3.702", "1230.298"]
+    # Galoy floors each wallet's balance: 0.702 off the bank owner's, 0.298 off Bob's.
+    assert {a["account"]: a["floored_by"] for a in body["fractional_adjustments"]} == {
+        f"Liabilities:{wallets['bankowner']}": "0.702", f"Liabilities:{wallets['bob_btc']}": "0.298"}
+    assert body["fractional_adjustment_total"] == "1.000"
+    assert [f"Liabilities:{wallets['dealer_usd']}", "dealer"] in body["roles"]
+    text = CliRunner().invoke(cli, ["ledger", "check", "--db", galoy_uri, "--fractional", "floor"]).output
+    assert "bank roles from Galoy's accounts/wallets collections" in text and "total adjustment 1.000" in text
+
+
+def test_report_pnl_on_galoys_database_with_no_definitions_file(galoy_uri):
+    result = CliRunner().invoke(cli, ["report", "pnl", "--db", galoy_uri, "--as-of", "2024-05-06T00:00:00Z", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["revenue"]["bank fees"] == {"BTC": "2550"} and body["currencies"]["BTC"]["reconciled"]
