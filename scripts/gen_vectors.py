@@ -268,9 +268,97 @@ def primitive_vectors() -> dict:
     }
 
 
+def publication_vectors() -> dict:
+    """SPEC 11.6 (the published balance definition and its content hash), 11.4 checks 7-8 and
+    13 check 5 (an epoch's as_of, definition and statement against its commitment)."""
+    from verifier.binding import check_as_of, check_definition, check_statement_liabilities
+    from verifier.commitment import Commitment, commitment_hash
+    from verifier.definition import DEFINITION_DOMAIN, Definition, changes
+    from verifier.epoch import Epoch
+    from verifier.errors import CannotVerify, InvalidHistory, VerificationError
+
+    tests: list[dict] = []
+    base = {"exclude": [{"path": "Liabilities:bankowner"}, {"path": "Liabilities:dealer:**"}],
+            "include": [{"path": "Liabilities:*"}], "name": "customer-liabilities", "time_axis": "committed", "v": 1}
+    roles = {**base, "exclude": [{"role": "any"}], "roles": [["Liabilities:6f1c", "dealer"], ["Liabilities:a0b1", "bankowner"]],
+             "policies": {"fractional": "floor"}}
+
+    def definition(comment: str, text: str) -> None:
+        try:
+            d = Definition.from_bytes(text.encode())
+            result, reason, digest = "valid", None, d.content_hash.hex()
+        except VerificationError as exc:
+            result, reason, digest = "invalid", str(exc.reason), None
+        except CannotVerify as exc:
+            result, reason, digest = "inconclusive", str(exc.reason), None
+        tests.append({"tcId": len(tests) + 1, "kind": "definition", "comment": comment, "definition": text,
+                      "content_hash": digest, "result": result, "reason": reason})
+
+    definition("customer liabilities by path", text(base))
+    definition("bank wallets by role, with the role resolution and a read policy", text(roles))
+    definition("a non-ASCII legal entity is hashed as its UTF-8 bytes",
+               text({**base, "include": [{"legal_entity": "Bitcoin Beach, El Zonte ⚡", "type": "Liabilities"}]}))
+    definition("the description is not part of the definition", text({**base, "description": "What the bank owes"}))
+    definition("currencies must be strictly ascending", text({**base, "include": [{"currency": ["USD", "BTC"], "path": "L:*"}]}))
+    definition("roles without a role selector", text({**base, "roles": []}))
+    definition("a role selector without the role resolution", text({**base, "exclude": [{"role": "any"}]}))
+    definition("an empty selector would match every account", text({**base, "exclude": [{}]}))
+    definition("unknown version", text({**base, "v": 2}))
+    definition("not canonical (whitespace)", json.dumps(base))
+
+    for comment, before, after in [
+        ("one more wallet excluded under the same name", base, {**base, "exclude": [*base["exclude"], {"path": "Liabilities:7a"}]}),
+        ("time axis changed", base, {**base, "time_axis": "reporting"}),
+        ("a wallet given a bank role", roles, {**roles, "roles": [*roles["roles"], ["Liabilities:ff00", "funder"]]}),
+    ]:
+        tests.append({"tcId": len(tests) + 1, "kind": "change", "comment": comment, "before": text(before), "after": text(after),
+                      "changes": list(changes(Definition.parse(before), Definition.parse(after)))})
+
+    hashed = Definition.parse(base)
+    com = commitment(b"\x11" * 32, (1_500, 700), balance_definition={"name": "customer-liabilities",
+                                                                       "content_hash": hashed.content_hash.hex()})
+    rows = [{"asset": "BTC", "assets": "9000", "liabilities": "1500", "margin": "7500", "unit": "sat"},
+            {"asset": "USD", "assets": "0", "liabilities": "700", "margin": "-700", "unit": "cent"}]
+    statement = {"combined_at_declared_price": None, "per_asset": rows, "price": None}
+
+    def epoch_doc(**changes) -> dict:
+        body = {"format": "pos-epoch/1", "type": "epoch", "epoch": EPOCH, "sequence": 0, "as_of": AS_OF,
+                "liabilities_commitment": commitment_hash(com).hex(), "asset_attestation": "22" * 32,
+                "solvency": statement, "previous": None, "signer_key_id": key_id(BANK.public_key())}
+        return sign({**body, **changes}, BANK)
+
+    def binding(comment: str, epoch: dict, published: str | None) -> None:
+        try:
+            e, c = Epoch.parse(epoch), Commitment.parse(com)
+            check_as_of(e, c, InvalidHistory)
+            check_definition(c, None if published is None else published.encode(), "definition.json", InvalidHistory)
+            check_statement_liabilities(e, c, InvalidHistory)
+            result, reason = "valid", None
+        except VerificationError as exc:
+            result, reason = "invalid", str(exc.reason)
+        tests.append({"tcId": len(tests) + 1, "kind": "binding", "comment": comment, "epoch": text(epoch), "commitment": text(com),
+                      "definition": published, "result": result, "reason": reason})
+
+    published = hashed.to_bytes().decode()
+    binding("the epoch, its commitment and the published definition agree", epoch_doc(), published)
+    binding("epoch as_of differs from the commitment's", epoch_doc(as_of="2026-11-02T00:00:00Z"), published)
+    binding("definition.json missing", epoch_doc(), None)
+    binding("definition.json is another definition than the hashed one",
+            epoch_doc(), Definition.parse({**base, "exclude": base["exclude"][:1]}).to_bytes().decode())
+    binding("a null statement while an attestation is bound", epoch_doc(solvency=None), published)
+    binding("a free-text statement", epoch_doc(solvency="solvent"), published)
+    binding("statement liabilities are not the root sums",
+            epoch_doc(solvency={**statement, "per_asset": [{**rows[0], "liabilities": "150", "margin": "8850"}, rows[1]]}), published)
+    binding("a statement margin is not assets - liabilities",
+            epoch_doc(solvency={**statement, "per_asset": [{**rows[0], "margin": "75000"}, rows[1]]}), published)
+    return {"schema": "pos-publication/1", "generator": "scripts/gen_vectors.py", "public_key": BANK.public_key().public_bytes_raw().hex(),
+            "definition_domain": DEFINITION_DOMAIN.hex(), "tests": tests}
+
+
 def main(argv: list[str]) -> int:
     files = {"pos_mst_proofs.json": proof_vectors(), "pos_mst_primitives.json": primitive_vectors(),
              "pos_mst_trees.json": tree_vectors()}
+    files["pos_publication.json"] = publication_vectors()
     status = 0
     for name, doc in files.items():
         data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
