@@ -44,7 +44,12 @@ def tree() -> None:
               help="Pad to at least this many leaves (hides the user count below it).")
 @click.option("--exclude-negative", is_flag=True, help="Commit each negative balance as 0 (never netted) and list it in private/negatives.csv; the user's other balances stay in the tree.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes for hashing (default: up to 2).")
-def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers) -> None:
+@click.option("--fractional", type=click.Choice(["refuse", "floor"]), default=None,
+              help="With --db: amounts that are not whole minor units (medici) are refused (default) or floored, Galoy's rule; recorded in the definition hash.")
+@click.option("--roles", "roles_file", type=click.Path(dir_okay=False), help="With --db: bank-roles override file (default: read from the ledger).")
+@click.option("--allow-unbalanced-journals", is_flag=True, help="With --db: commit although a journal does not balance per currency (recorded in the definition hash).")
+def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers,
+          fractional, roles_file, allow_unbalanced_journals) -> None:
     """Build the tree, sign the commitment, write DIR/commitment.json and DIR/private/."""
     if (balances_file is None) == (db is None):
         raise click.UsageError("give exactly one of --balances FILE or --db DB")
@@ -58,7 +63,9 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
         raise click.BadParameter(str(exc), param_hint="--assets") from None
     cut = parse_as_of(as_of)
     private_key = load_signing_key(key_file)
-    source = balances_file if db is None else LedgerSource(db, definition, definitions_file)
+    options = {"fractional": fractional, "roles": roles_file, "journal_check": "waived" if allow_unbalanced_journals else None}
+    source = balances_file if db is None else LedgerSource(db, definition, definitions_file,
+                                                            tuple((k, v) for k, v in options.items() if v is not None))
     with rejecting(BuildRejected):
         built = build_epoch(
             source, out_dir=out, epoch=epoch, as_of=cut, private_key=private_key, currencies=currencies,
@@ -73,6 +80,10 @@ def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
     for code, total in zip(balances.currencies, commitment.root_sums):
         click.echo(f"  {code}: {total}")
     click.echo(f"root {commitment.root_hash.hex()}")
+    if commitment.balance_definition is not None:
+        click.echo(f"definition {commitment.balance_definition.name} {commitment.balance_definition.content_hash.hex()}")
+    for note in built.notes:  # the bank roles used, waived journals and floored balances
+        click.echo(note)
     if commitment.privacy is not None:
         click.echo(f"privacy: each balance split over {commitment.privacy.split} leaf/leaves, at least {commitment.privacy.min_leaves} leaves (stated in the commitment)")
     if balances.excluded_negative:

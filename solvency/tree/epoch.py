@@ -45,6 +45,7 @@ class LedgerSource:
     db: str
     definition: str
     definitions_file: str | None = None
+    read_options: tuple[tuple[str, str], ...] = ()  # fractional / journal_check / roles (docs/MONGO.md 11.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Built:
     directory: Path
     commitment: Commitment
     balances: Balances
+    notes: tuple[str, ...] = ()  # how the ledger was read: bank roles, waived journals, floored balances
 
 
 def build_epoch(
@@ -75,11 +77,13 @@ def build_epoch(
     if out.exists():
         raise BuildRejected(f"{out} already exists; refusing to overwrite a built tree")
     balance_definition = ledger_digest = None
+    notes: tuple[str, ...] = ()
     try:
         if isinstance(source, LedgerSource):
             liabilities = read_liabilities(source.db, source.definition, as_of, currencies,
-                                           definitions_file=source.definitions_file, exclude_negative=exclude_negative)
-            balances = liabilities.balances
+                                           definitions_file=source.definitions_file, exclude_negative=exclude_negative,
+                                           read_options=dict(source.read_options))
+            balances, notes = liabilities.balances, liabilities.notes
             balance_definition, ledger_digest = liabilities.balance_definition, liabilities.ledger_digest
         else:
             balances = load_file(os.fspath(source), currencies, exclude_negative=exclude_negative)
@@ -99,4 +103,4 @@ def build_epoch(
             )
     except (ValueError, FileExistsError) as exc:
         raise BuildRejected(str(exc)) from None
-    return Built(out, commitment, balances)
+    return Built(out, commitment, balances, notes)

@@ -25,7 +25,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ledger.chain import LedgerDigest
@@ -97,9 +97,11 @@ def read_liabilities(
     definitions_file: str | None = None,
     exclude_negative: bool = False,
     lap: Callable[[str], None] | None = None,
+    read_options: Mapping[str, str] | None = None,
 ) -> Liabilities:
     """The per-user balances of `definition` and the ledger digest, both at the cut-off `as_of`
-    (``YYYY-MM-DDTHH:MM:SSZ``). `lap`, when given, is called after each step with its name (timings)."""
+    (``YYYY-MM-DDTHH:MM:SSZ``). `lap`, when given, is called after each step with its name (timings).
+    `read_options` (``fractional``, ``journal_check``, ``roles``) override those of the URI."""
     step = lap or (lambda name: None)
     try:
         cut = parse_time(as_of)
@@ -111,6 +113,7 @@ def read_liabilities(
     notes: list[str] = []
     try:
         with open_store(db, create=False) as store:
+            store.set_read_options(**dict(read_options or {}))
             chosen = store.bind_definitions({chosen.name: chosen})[chosen.name]
             if chosen.roles is not None:
                 notes.extend(chosen.roles.describe())

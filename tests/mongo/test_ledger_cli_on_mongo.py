@@ -106,3 +106,22 @@ def test_report_pnl_on_galoys_database_with_no_definitions_file(galoy_uri):
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert body["revenue"]["bank fees"] == {"BTC": "2550"} and body["currencies"]["BTC"]["reconciled"]
+
+
+def test_tree_build_from_galoys_database_prints_the_roles_and_takes_the_policies(galoy_uri, galoy_db, galoy_docs, tmp_path):
+    from solvency.keys import generate_key
+    from tests.mongo.conftest import add_legacy_fractional
+
+    add_legacy_fractional(galoy_db, galoy_docs)
+    generate_key(tmp_path / "bank.key")
+    key = tmp_path / "bank.key"
+    args = ["tree", "build", "--db", galoy_uri, "--definition", "customer-liabilities", "--as-of", "2024-05-06T00:00:00Z",
+            "--epoch", "g1", "--key", str(key), "--min-leaves", "16"]
+    refused = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "t0")])
+    assert refused.exit_code == 1 and "not a whole number" in refused.output and "Traceback" not in refused.output
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "t1"), "--fractional", "floor"])
+    assert result.exit_code == 0, result.output
+    wallets = galoy_docs["wallets"]
+    assert "BTC: 501710" in result.output and "USD: 3370" in result.output  # 84980 + 416730 (floored), 2470 + 900
+    assert "bank roles from Galoy's accounts/wallets collections" in result.output and wallets["dealer_usd"] in result.output
+    assert f"fractional balance floored: Liabilities:{wallets['bob_btc']} BTC 416730.298 -> 416730" in result.output
