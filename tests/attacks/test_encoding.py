@@ -149,6 +149,14 @@ def test_odd_length_hex_is_a_schema_failure(field, tmp_path):
     assert out["reason"] not in {Reason.INTERNAL_ERROR, None}
 
 
+@pytest.mark.parametrize("data", [b"[" * 5000 + b"]" * 5000, b'{"a":' + b"9" * 5000 + b"}", b'{"a":"\\ud800"}', b"\xff"],
+                         ids=["nesting 5,000 deep", "5,000 digits", "lone surrogate", "not UTF-8"])
+def test_malformed_utxo_file_is_a_bad_utxo_file(data, tmp_path):
+    # The auditor's own node data (SPEC 8.9): unreadable is undecidable by design, but never a crash.
+    out = cli("assets", str(LATEST / "assets.json"), "--key", KEY, "--utxos", write(tmp_path, "utxos.json", data))
+    assert (out["exit"], out["reason"]) == (3, Reason.BAD_UTXO_FILE), out["message"]
+
+
 # The fuzz: every command, every input file, mutated bytes.
 NASTY = [b"\\ud800", b"\xed\xa0\x80", b"9" * 4400, b"[" * 1200, b"{" * 1200, b'"signature":"x",', b"\xff", b"\x00",
          b"-0", b"1e400", b"NaN", b"\\u0000", b'"', b"\\", b"0" * 40]
@@ -190,6 +198,9 @@ def _commands(tmp: Path, target: str, data: bytes) -> list[list[str]]:
         tree_commitment = write(tmp, "commitment.json", data if target != "leaves.bin" else TREE_COMMITMENT)
         return [["tree", leaves, "--commitment", tree_commitment, "--key", TREE_KEY]]
     path = write(tmp, target, data)
+    if target == "utxos.json":
+        # The auditor's own node data: read before the attestation is checked.
+        return [["assets", str(LATEST / "assets.json"), "--key", KEY, "--utxos", path]]
     if target == "bundle.json":
         return [["proof", path, "--key", KEY], ["save-head", path, "--key", KEY, "--out", str(tmp / "head.json")],
                 ["receipt", str(FIXTURES / "receipt.json"), "--key", KEY, "--proof", path],
@@ -205,7 +216,15 @@ TREE_KEY = _TREE["public_key"]
 TREE_LEAVES = bytes.fromhex(_TREE["tests"][0]["leaves"])
 TREE_COMMITMENT = _TREE["tests"][0]["commitment"].encode() + b"\n"
 
+# A `scantxoutset` result as the auditor's node prints it (SPEC 8.9).
+UTXOS = json.dumps({
+    "success": True, "txouts": 1, "height": 871234, "bestblock": "00" * 32, "total_amount": 0.00100000,
+    "unspents": [{"txid": "ab" * 32, "vout": 0, "scriptPubKey": "0014" + "cd" * 20, "desc": "addr(bc1q)#x",
+                  "amount": 0.00100000, "coinbase": False, "height": 871000}],
+}, indent=2).encode()
+
 SOURCES = {
+    "utxos.json": UTXOS,
     "leaves.bin": TREE_LEAVES,
     "tree-commitment.json": TREE_COMMITMENT,
     "bundle.json": BUNDLE,

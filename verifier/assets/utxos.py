@@ -132,8 +132,9 @@ def load_utxo_audit(data: bytes) -> UtxoAudit:
     """Read the auditor's file (either shape); a malformed one is undecidable (``BAD_UTXO_FILE``)."""
     try:
         doc = btc_json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _bad_file(f"the UTXO file is not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser's limit, a malformed file like any other.
+        raise _bad_file(f"the UTXO file is not JSON: {type(exc).__name__}: {exc}") from None
     if isinstance(doc, dict) and "unspents" in doc:
         return _from_scan(doc)
     if isinstance(doc, dict) and set(doc) == {"getblockheader", "gettxout"}:
