@@ -173,3 +173,15 @@ def test_assets_statement_lines_carry_units() -> None:
     # Another shape is left to the JSON facts, never a crash of the command.
     assert statement_lines({"per_asset": [{"asset": "BTC"}]}) == ()
     assert statement_lines(None) == ()
+
+
+def test_tree_output_carries_units(tmp_path: Path) -> None:
+    vectors = json.loads((Path(__file__).parent.parent / "vectors" / "pos_mst_trees.json").read_text())
+    case = vectors["tests"][0]
+    leaves, commitment = tmp_path / "leaves.bin", tmp_path / "commitment.json"
+    leaves.write_bytes(bytes.fromhex(case["leaves"]))
+    commitment.write_text(case["commitment"] + "\n")
+    code, out = run("tree", str(leaves), "--commitment", str(commitment), "--key", vectors["public_key"])
+    sums = dict(zip(json.loads(case["commitment"])["assets"], (int(s) for s in json.loads(case["commitment"])["root"]["sums"])))
+    assert code == 0, out
+    assert f"liabilities (root sums): {_shown(sums)}" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from verifier.amounts import format_amounts
 from verifier.cli import Report, read_input, run_verification
 
 
@@ -34,7 +35,9 @@ def tree(leaves: str, commitment_file: str, key: str, epoch: str | None, json_ou
         facts = verify_tree(layer, com, pinned, expected_epoch=epoch,
                             already_passed=("canonical JSON encoding of the commitment (SPEC 2.2)",))
         return Report(
-            checked=facts.checked,
+            checked=(*facts.checked,
+                     f"liabilities (root sums): {format_amounts(zip(com.assets, facts.root_sums))}",
+                     f"largest single leaf: {format_amounts(zip(com.assets, facts.max_leaf))}"),
             facts={
                 "epoch": facts.epoch,
                 "leaf_count": facts.leaf_count,
