@@ -5,7 +5,7 @@
 // the Python verifier reads it, so both report the same reason for the same bytes.
 
 import { MAX_ASSETS, MAX_HEIGHT, SUM_LIMIT } from "./encoding.js";
-import { Invalid, REASONS } from "./reasons.js";
+import { CannotVerify, Invalid, REASONS } from "./reasons.js";
 import {
   ASSET_RE, amounts, checkFormat, epochId, hexBytes, integer, isObject, members, optional, text, utcTime,
 } from "./schema.js";
@@ -15,6 +15,29 @@ export const FORMAT = "pos-mst/1";
 const MEMBERS = new Set(["as_of", "assets", "balance_definition", "epoch", "format", "height", "leaf_count", "ledger_digest",
   "root", "signer_key_id", "signature", "type"]);
 const LEDGER_HEAD_RE = /^(?:[0-9a-f]{2}){1,64}$/;
+const PRIVACY_VERSION = 1;
+const MAX_SPLIT = 64;
+
+/** SPEC 4: the version marker `v` of the optional `privacy` member, checked before the schema. */
+export function checkPrivacyVersion(doc) {
+  const privacy = isObject(doc) ? doc.privacy : undefined;
+  if (isObject(privacy) && Object.hasOwn(privacy, "v") && privacy.v !== PRIVACY_VERSION) {
+    throw new CannotVerify(`unsupported commitment.privacy version ${JSON.stringify(privacy.v)}; this verifier understands v ${PRIVACY_VERSION} only`,
+      REASONS.UNSUPPORTED_VERSION);
+  }
+}
+
+function privacyOptions(doc, reason) {
+  const where = "commitment.privacy";
+  checkPrivacyVersion({ privacy: doc });
+  members(doc, new Set(["v", "split", "min_leaves"]), where, reason);
+  const split = integer(doc.split, `${where}.split`, reason, 1);
+  const minLeaves = integer(doc.min_leaves, `${where}.min_leaves`, reason, 2);
+  if (split > MAX_SPLIT || minLeaves > 2 ** MAX_HEIGHT) {
+    throw new Invalid(`${where}: split must be in 1..${MAX_SPLIT} and min_leaves in 2..2^${MAX_HEIGHT}`, reason);
+  }
+  return { split, minLeaves };
+}
 
 function balanceDefinition(doc, reason) {
   const where = "commitment.balance_definition";
@@ -44,7 +67,8 @@ function assetList(value, reason) {
 /** The format marker, then the exact schema of a signed commitment (SPEC 4). */
 export function parseCommitment(doc, reason = REASONS.SCHEMA) {
   checkFormat(doc, FORMAT, "commitment", reason);
-  members(doc, MEMBERS, "commitment", reason);
+  const privacy = Object.hasOwn(doc, "privacy") ? privacyOptions(doc.privacy, reason) : null;
+  members(doc, Object.hasOwn(doc, "privacy") ? new Set([...MEMBERS, "privacy"]) : MEMBERS, "commitment", reason);
   const epoch = epochId(doc.epoch, "commitment.epoch", reason);
   const asOf = utcTime(doc.as_of, "commitment.as_of", reason);
   const assets = assetList(doc.assets, reason);
@@ -52,6 +76,9 @@ export function parseCommitment(doc, reason = REASONS.SCHEMA) {
   const leafCount = integer(doc.leaf_count, "commitment.leaf_count", reason);
   if (!(height >= 1 && height <= MAX_HEIGHT) || leafCount !== 2 ** height) {
     throw new Invalid(`commitment: height must be in 1..${MAX_HEIGHT} and leaf_count = 2^height`, REASONS.BAD_TREE_SHAPE);
+  }
+  if (privacy !== null && leafCount < privacy.minLeaves) {
+    throw new Invalid(`commitment: leaf_count ${leafCount} is below the stated privacy.min_leaves ${privacy.minLeaves}`, REASONS.BAD_TREE_SHAPE);
   }
   const root = members(doc.root, new Set(["hash", "sums"]), "commitment.root", reason);
   const rootHash = hexBytes(root.hash, "commitment.root.hash", reason);
@@ -64,7 +91,7 @@ export function parseCommitment(doc, reason = REASONS.SCHEMA) {
   const { signer, signature } = readSigner(doc, "commitment", reason);
   return Object.freeze({
     doc, epoch, asOf, assets, height, leafCount, rootHash, rootSums, balanceDefinition: definition,
-    ledgerDigest: digest, signerKeyId: signer, signature,
+    ledgerDigest: digest, signerKeyId: signer, signature, privacy,
   });
 }
 

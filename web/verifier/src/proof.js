@@ -8,7 +8,7 @@
 // no negative or out-of-range sibling sum on the user's path.
 
 import { dumps, loads } from "./canonical.js";
-import { parseCommitment, FORMAT } from "./commitment.js";
+import { checkPrivacyVersion, parseCommitment, FORMAT } from "./commitment.js";
 import { LEAF_VALUE_LIMIT, SUM_LIMIT, SumOverflow, foldPath, userIdBytes, userLeafHash } from "./encoding.js";
 import { Invalid, REASONS, rebrand } from "./reasons.js";
 import { amounts, bytesToHex, checkFormat, equalBytes, hexBytes, integer, isObject, members, text } from "./schema.js";
@@ -95,8 +95,14 @@ function checkEncoding(state) {
 
 function checkVersion(state) {
   checkFormat(state.doc, FORMAT, "proof", S);
-  if (isObject(state.doc.commitment)) checkFormat(state.doc.commitment, FORMAT, "commitment", S);
-  if (state.publishedDoc != null) checkFormat(state.publishedDoc, FORMAT, "commitment", S);
+  if (isObject(state.doc.commitment)) {
+    checkFormat(state.doc.commitment, FORMAT, "commitment", S);
+    checkPrivacyVersion(state.doc.commitment);
+  }
+  if (state.publishedDoc != null) {
+    checkFormat(state.publishedDoc, FORMAT, "commitment", S);
+    checkPrivacyVersion(state.publishedDoc);
+  }
 }
 
 function checkSchema(state) {
@@ -132,6 +138,18 @@ function checkIndexes(state) {
   if (new Set(indexes).size !== indexes.length) throw new Invalid("two leaves of the proof share an index", REASONS.DUPLICATE_LEAF_INDEX);
   if (indexes.some((v, i) => i > 0 && v < indexes[i - 1])) throw new Invalid("the leaves of the proof are not sorted by index", REASONS.INDEX_ORDER);
   return `leaf indexes within [0, ${count}), distinct and sorted`;
+}
+
+// SPEC 6 step 5: one leaf per part when the commitment states its split (SPEC 4 `privacy`).
+function checkSplit(state) {
+  const { privacy } = state.proof.commitment;
+  if (privacy === null) return SKIPPED;
+  const count = state.proof.leaves.length;
+  if (count !== privacy.split) {
+    throw new Invalid(`the proof lists ${count} leaves; the commitment states that every balance is split into ${privacy.split}`,
+      REASONS.SPLIT_MISMATCH);
+  }
+  return `one leaf per part (${privacy.split}, as the commitment states)`;
 }
 
 function checkLeaves(state) {
@@ -214,6 +232,7 @@ export const PROOF_CHECKS = Object.freeze([
   step("schema of proof and commitment", checkSchema),
   step("every path has the committed height", checkPathLength),
   step("leaf indexes within the tree, distinct and sorted", checkIndexes),
+  step("one leaf per committed part (privacy.split)", checkSplit),
   step("leaf hashes recomputed from the user id, salts and balances", checkLeaves),
   step("every sibling sum is >= 0 and < 2^128", checkSiblingSums),
   step("every path folds to the committed root hash and root sums", checkRoot),
