@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from page_harness import FIXTURES, WEB, chromium, fragment, node_project, open_page, python_verdict
+from page_harness import FIXTURES, PAGE, WEB, chromium, fragment, node_project, open_page, python_verdict, read_verdict
 
 from solvency.keys import sign_artifact
 from verifier import canonical
@@ -159,8 +159,16 @@ def test_node_gives_the_python_verdict_reason_and_checks_on_every_mutation(cases
 def test_the_browser_gives_the_python_verdict_and_reason_on_every_mutation(cases):
     differ = []
     with chromium() as driver:
+        driver.get(PAGE.as_uri())
         for i, case in enumerate(cases):
-            got = open_page(driver, fragment(case["data"], case["key"], case["epoch"], case["user"]))
+            frag = fragment(case["data"], case["key"], case["epoch"], case["user"])
+            # A new fragment re-runs the page's check (hashchange), as when a bank's app opens the
+            # next link; should the browser not report it in time, the page is loaded afresh.
+            driver.execute_script("document.getElementById('verdict').dataset.verdict = ''; window.location.hash = arguments[0];", frag)
+            try:
+                got = read_verdict(driver, timeout=5)
+            except AssertionError:
+                got = open_page(driver, frag)
             if got != case["python"]:
                 differ.append((i, case["python"][:2], got[:2]))
     assert not differ, differ[:5]

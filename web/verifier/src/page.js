@@ -91,9 +91,11 @@ async function readFile(file) {
 
 function fromFragment() {
   const params = new URLSearchParams(window.location.hash.slice(1));
-  if (params.has("key")) $("key").value = params.get("key");
-  if (params.has("epoch")) $("epoch").value = params.get("epoch");
-  if (params.has("user")) $("user").value = params.get("user");
+  // A link with a bundle states all of key, epoch and user: what it leaves out is not expected
+  // (an earlier link's epoch must not linger). A link without a bundle only pre-fills fields.
+  for (const name of ["key", "epoch", "user"]) {
+    if (params.has(name) || params.has("bundle")) $(name).value = params.get(name) ?? "";
+  }
   showKeyId();
   if (params.has("bundle")) {
     try {
