@@ -26,7 +26,9 @@ standard library could raise ValueError, RecursionError or UnicodeEncodeError.
 from __future__ import annotations
 
 import json
+import operator
 import re
+from itertools import accumulate, count
 from typing import Any
 
 from verifier.errors import Reason, VerificationError
@@ -38,10 +40,10 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NUMBER_DIGITS = 16
 
-# A complete JSON string token (the unrolled form keeps the regex engine linear).
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _LONG_NUMBER = re.compile(rb"[0-9]{%d,}" % (MAX_NUMBER_DIGITS + 1))
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+# An opening bracket counts 2, a closing one 0: after i + 1 brackets the depth is the sum - (i + 1).
+_BRACKET_WEIGHT = bytes(2 if b in b"[{" else 0 for b in range(256))
 
 
 class NonCanonical(VerificationError):
@@ -54,15 +56,19 @@ def check_bounds(data: bytes) -> None:
     """Refuse input over the SPEC 2.2 size, nesting or number-length bounds, before parsing."""
     if len(data) > MAX_INPUT_BYTES:
         raise NonCanonical(f"input is {len(data)} bytes; at most {MAX_INPUT_BYTES}")
-    # Strings may hold any bracket or digit: measure the structure with every string emptied.
-    skeleton = _STRING.sub(b'""', data)
+    skeleton = _outside_strings(data)
     if _LONG_NUMBER.search(skeleton):
         raise NonCanonical(f"a number has more than {MAX_NUMBER_DIGITS} digits (outside the I-JSON safe range)")
-    depth = 0
-    for byte in skeleton.translate(None, _NOT_BRACKET):
-        depth += 1 if byte in b"[{" else -1
-        if depth > MAX_DEPTH:
-            raise NonCanonical(f"nesting deeper than {MAX_DEPTH} levels")
+    weights = skeleton.translate(_BRACKET_WEIGHT, _NOT_BRACKET)
+    if max(map(operator.sub, accumulate(weights), count(1)), default=0) > MAX_DEPTH:
+        raise NonCanonical(f"nesting deeper than {MAX_DEPTH} levels")
+
+
+def _outside_strings(data: bytes) -> bytes:
+    """The bytes of `data` outside its JSON strings (strings may hold any bracket or digit)."""
+    # Without escaped backslashes and escaped quotes, every remaining quote opens or closes a string.
+    plain = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b"".join(plain.split(b'"')[0::2])
 
 
 def _check_string(value: str, path: str) -> None:
@@ -72,7 +78,10 @@ def _check_string(value: str, path: str) -> None:
         raise NonCanonical(f"{path}: string holds a lone surrogate (not a Unicode scalar value)") from None
 
 
-def _check(value: Any, path: str) -> None:
+def _check(value: Any, path: str, depth: int = 1) -> None:
+    """`value` is an allowed JSON value; `depth` counts the containers down to it (SPEC 2.2 bound)."""
+    if isinstance(value, (dict, list, tuple)) and depth > MAX_DEPTH:
+        raise NonCanonical(f"{path}: nesting deeper than {MAX_DEPTH} levels")
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, str):
@@ -88,11 +97,11 @@ def _check(value: Any, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise NonCanonical(f"{path}: object keys must be ASCII strings (got {ascii(key)})")
-            _check(item, f"{path}.{key}")
+            _check(item, f"{path}.{key}", depth + 1)
         return
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            _check(item, f"{path}[{index}]", depth + 1)
         return
     raise NonCanonical(f"{path}: {type(value).__name__} is not a JSON value")
 

@@ -95,6 +95,35 @@ def test_bounds_do_not_look_inside_strings():
     assert canonical.loads(canonical.dumps(deep)) == deep
 
 
+_tricky_text = st.text(alphabet=st.sampled_from(list('"\\[]{}0123456789:,u ab') + ["\u00e9", "\u26a1"]), max_size=30)
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53 - 1), 2**53 - 1) | _tricky_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text("abcxyz", max_size=3), children, max_size=4),
+    max_leaves=30,
+)
+
+
+def _depth(value) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(_values, st.integers(min_value=0, max_value=70))
+def test_bounds_read_structure_not_string_content(value, wrap):
+    # Quotes, backslashes, brackets and digits inside strings never change the measured depth.
+    for _ in range(wrap):
+        value = [value]
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if _depth(value) <= canonical.MAX_DEPTH:
+        assert canonical.loads(data) == value
+    else:
+        with pytest.raises(canonical.NonCanonical, match="nesting"):
+            canonical.check_bounds(data)
+
+
 @pytest.mark.parametrize("where", ["bundle", "epoch", "proof"])
 def test_lone_surrogate_in_a_parsed_document_is_refused_by_the_api(where):
     # The in-process API takes parsed documents too: a str holding a lone surrogate can never be
