@@ -268,6 +268,75 @@ def primitive_vectors() -> dict:
     }
 
 
+def anchor_vectors() -> dict:
+    """The anchor block checks of SPEC 8.8: header bytes -> hash, bits -> target, pass/fail.
+
+    Headers are regtest headers mined here (their nonce is the first that meets, or for the
+    failing case misses, the regtest target); the mainnet floor is shown on `bits` alone, since a
+    header meeting a mainnet target cannot be mined for a test (that is the floor's point).
+    """
+    from verifier.assets.anchor import (
+        DIFF1_TARGET,
+        MAINNET_DIFFICULTY_FLOOR,
+        MAX_AGE,
+        MAX_LEAD,
+        BlockHeader,
+        bits_target,
+        check_anchor_time,
+        check_header,
+    )
+    from verifier.errors import CannotVerify, VerificationError
+
+    def mined(meets: bool, bits: str = "207fffff", time: int = 1795219200) -> BlockHeader:
+        prev, merkle = hashlib.sha256(b"anchor vectors: previous").hexdigest(), hashlib.sha256(b"anchor vectors: merkle").hexdigest()
+        for nonce in range(1000):
+            h = BlockHeader(0x20000000, prev, merkle, time, bits, nonce)
+            if (int(h.block_hash(), 16) <= bits_target("207fffff")) == meets:
+                return h
+        raise AssertionError("no nonce found")
+
+    def verdict(check) -> tuple[str, str | None]:
+        try:
+            check()
+            return "valid", None
+        except (VerificationError, CannotVerify) as exc:
+            return "invalid", str(exc.reason)
+
+    good, miss = mined(True), mined(False)
+    headers = [("a regtest header that meets its target", good, good.block_hash(), "regtest"),
+               ("the stated hash is another block's (nonce changed)", good, mined(True, time=1795219201).block_hash(), "regtest"),
+               ("the hash does not meet the target of its bits", miss, miss.block_hash(), "regtest"),
+               ("a regtest target on mainnet exceeds mainnet's proof-of-work limit", good, good.block_hash(), "mainnet"),
+               ("negative target (sign bit of the mantissa set)", mined(True, "04923456"), mined(True, "04923456").block_hash(), "regtest"),
+               ("zero target", mined(True, "00000000"), mined(True, "00000000").block_hash(), "regtest"),
+               ("overflowing target", mined(True, "ff123456"), mined(True, "ff123456").block_hash(), "regtest")]
+    tests = []
+    for comment, h, stated, network in headers:
+        result, reason = verdict(lambda h=h, stated=stated, network=network: check_header(1, stated, h, network))
+        tests.append({"tcId": len(tests) + 1, "kind": "header", "comment": comment, "network": network, "header": h.to_json(),
+                      "header_hex": h.serialize().hex(), "hash": stated, "result": result, "reason": reason})
+    floor_target = DIFF1_TARGET // MAINNET_DIFFICULTY_FLOOR
+    size = (floor_target.bit_length() + 7) // 8
+    at_floor = f"{size:02x}{floor_target >> 8 * (size - 3):06x}"
+    above_floor = f"{size:02x}{(floor_target >> 8 * (size - 3)) + 1:06x}"
+    for comment, bits in (("difficulty 1 (the genesis block's bits)", "1d00ffff"), ("mainnet block 329936 (2014), difficulty 3.96e10", "181bc330"),
+                          ("the largest target at the floor of 10^12", at_floor), ("the next target up, just below the floor", above_floor),
+                          ("difficulty 8.64e13, the order of mainnet's in 2024", "17034219")):
+        target = bits_target(bits)
+        ok = target * MAINNET_DIFFICULTY_FLOOR <= DIFF1_TARGET
+        tests.append({"tcId": len(tests) + 1, "kind": "mainnet_floor", "comment": comment, "bits": bits, "target": f"{target:064x}",
+                      "result": "valid" if ok else "invalid", "reason": None if ok else "ANCHOR_DIFFICULTY_TOO_LOW"})
+    cutoff = 1795219199  # 2026-11-20T23:59:59Z
+    for comment, time in (("at the cut-off", cutoff), ("6 hours before", cutoff - MAX_AGE), ("6 hours and 1 second before", cutoff - MAX_AGE - 1),
+                          ("2 hours after", cutoff + MAX_LEAD), ("2 hours and 1 second after", cutoff + MAX_LEAD + 1),
+                          ("a year before (the demo's old anchor)", cutoff - 365 * 86400)):
+        result, reason = verdict(lambda time=time: check_anchor_time(time, cutoff))
+        tests.append({"tcId": len(tests) + 1, "kind": "time", "comment": comment, "header_time": time, "as_of": "2026-11-20T23:59:59Z",
+                      "result": result, "reason": reason})
+    return {"schema": "pos-assets-anchor/1", "generator": "scripts/gen_vectors.py", "difficulty_floor": MAINNET_DIFFICULTY_FLOOR,
+            "max_age_seconds": MAX_AGE, "max_lead_seconds": MAX_LEAD, "tests": tests}
+
+
 def publication_vectors() -> dict:
     """SPEC 11.6 (the published balance definition and its content hash), 11.4 checks 7-8 and
     13 check 5 (an epoch's as_of, definition and statement against its commitment)."""
@@ -357,7 +426,7 @@ def publication_vectors() -> dict:
 
 def main(argv: list[str]) -> int:
     files = {"pos_mst_proofs.json": proof_vectors(), "pos_mst_primitives.json": primitive_vectors(),
-             "pos_mst_trees.json": tree_vectors()}
+             "pos_mst_trees.json": tree_vectors(), "pos_assets_anchor.json": anchor_vectors()}
     files["pos_publication.json"] = publication_vectors()
     status = 0
     for name, doc in files.items():

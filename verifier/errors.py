@@ -87,6 +87,14 @@ class Reason(enum.StrEnum):
     UTXO_MISMATCH = enum.auto()
     UTXO_NOT_FOUND = enum.auto()
     UTXO_SPENT_SINCE = enum.auto()
+    # The anchor block and double counting (SPEC 8.8, issue 13).
+    WRONG_NETWORK = enum.auto()
+    ANCHOR_HEADER_MISMATCH = enum.auto()
+    ANCHOR_POW_INVALID = enum.auto()
+    ANCHOR_DIFFICULTY_TOO_LOW = enum.auto()
+    ANCHOR_TOO_OLD = enum.auto()
+    ANCHOR_AFTER_CUTOFF = enum.auto()
+    DOUBLE_COUNTED = enum.auto()
     # Transparency log (SPEC 10).
     LOG_CONSISTENCY_INVALID = enum.auto()
     LOG_INCLUSION_INVALID = enum.auto()
@@ -102,6 +110,7 @@ class Reason(enum.StrEnum):
     LOG_HEAD_MISMATCH = enum.auto()
     LOG_SIZE_DECREASED = enum.auto()
     NO_EPOCHS = enum.auto()
+    ANCHOR_NOT_ADVANCING = enum.auto()
     AS_OF_MISMATCH = enum.auto()
     AS_OF_NOT_ADVANCING = enum.auto()
     DEFINITION_SCHEMA = enum.auto()

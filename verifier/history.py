@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from verifier import canonical
+from verifier.assets.artifact import Attestation
 from verifier.binding import check_as_of, check_definition, check_statement, parse_attestation
 from verifier.commitment import Commitment, verify_commitment
 from verifier.definition import Definition, changes
@@ -193,6 +194,7 @@ class HistoryCheck:
     epochs: list[tuple[Epoch, LogHead]] = field(default_factory=list)
     definitions: dict[str, Definition | None] = field(default_factory=dict)
     definition_changes: list[JSONObject] = field(default_factory=list)
+    anchors: list[dict[str, Any]] = field(default_factory=list)
 
 
 def check_every_epoch(state: HistoryCheck) -> str:
@@ -210,6 +212,22 @@ def check_sequences(state: HistoryCheck) -> None:
             raise InvalidHistory(f"epochs {state.epochs[position - 1][0].epoch!r} and {epoch.epoch!r} both claim "
                                  f"sequence {epoch.sequence}", reason=Reason.EPOCH_FORKED)
         raise InvalidHistory(f"epoch sequence {position} is missing (next is {epoch.sequence})", reason=Reason.EPOCH_GAP)
+
+
+def check_anchors_advance(state: HistoryCheck) -> str:
+    """SPEC 11.4: anchor heights strictly increase, so one snapshot never serves two epochs."""
+    last: tuple[str, int] | None = None
+    for epoch, _ in state.epochs:
+        if epoch.asset_attestation is None:
+            continue
+        doc = read_artifact(public_dir(state.pubdir / epoch.epoch) / "assets.json")
+        height = Attestation.parse(doc).anchor.height
+        if last is not None and height <= last[1]:
+            raise InvalidHistory(f"epoch {epoch.epoch!r} is anchored at block {height}, not after {last[0]!r}'s block "
+                                 f"{last[1]}: the same reserves would serve two epochs", reason=Reason.ANCHOR_NOT_ADVANCING)
+        last = (epoch.epoch, height)
+        state.anchors.append({"epoch": epoch.epoch, "height": height})
+    return SKIPPED if last is None else "each epoch's reserves are anchored at a later block than the previous epoch's"
 
 
 def check_links(state: HistoryCheck) -> None:
@@ -279,6 +297,7 @@ HISTORY_CHECKS: tuple[Step[HistoryCheck], ...] = (
     Step("every epoch's public files", check_every_epoch),
     Step("sequences run 0, 1, ..., n-1", check_sequences),
     Step("each epoch links to the one before it and its log head is consistent with the previous head", check_links),
+    Step("anchor blocks advance from epoch to epoch", check_anchors_advance),
     Step("each epoch's cut-off is after the previous epoch's", check_as_of_advancing),
     Step("changes of balance definition between epochs", check_definition_changes),
     Step("previously seen log heads are part of this history", check_trusted_heads),
@@ -302,6 +321,7 @@ def verify_history(pubdir: str | os.PathLike[str], pinned_public_key: PublicKey,
         "latest_epoch": last_epoch.epoch,
         "log_size": last_head.log_size,
         "log_root": last_head.log_root.hex(),
+        "anchors": state.anchors,
         "definitions": {name: _named(d) for name, d in state.definitions.items()},
         "definition_changes": state.definition_changes,
     }

@@ -7,6 +7,12 @@ on-chain UTXOs and the cold-storage UTXOs of the demo's 2-of-3 vaults. lncli pri
 as decimal strings, bitcoind prints amounts as BTC decimals with eight digits: both are written
 exactly so, never through a binary float.
 
+The demo runs on regtest (its wallets' addresses are regtest addresses): its anchor block is a
+regtest header, mined here in a few tries against regtest's target (bits ``207fffff``), whose time
+is the moment the snapshot is taken, so each epoch's anchor is fresh (SPEC 8.8's window around
+the cut-off) and at a new height. A mainnet header cannot be fabricated: the verifier's
+difficulty floor would refuse it, which is the point of the floor.
+
 `NodePlan.from_ledger` turns the ledger's asset figures into such a node, so the demo's snapshot
 agrees with its books (or differs by exactly the drift the demo wants to show).
 """
@@ -20,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solvency.demo.wallets import DemoWallets
+from verifier.assets.anchor import BlockHeader, bits_target
 from verifier.assets.btc_json import SATS_PER_BTC
+
+REGTEST_BITS = "207fffff"
 
 ANCHOR_OUTPUT_SAT = 330
 
@@ -31,6 +40,17 @@ def _txid(label: str) -> str:
 
 def block_hash(height: int) -> str:
     return hashlib.sha256(b"pos-demo block " + str(height).encode()).hexdigest()
+
+
+def regtest_header(height: int, time: int, label: str) -> tuple[str, BlockHeader]:
+    """A regtest block header at `height` with header time `time` and its hash (nonce mined here)."""
+    target = bits_target(REGTEST_BITS)
+    for nonce in range(2**32):
+        header = BlockHeader(0x20000000, block_hash(height - 1), _txid(f"{label} merkle"), time, REGTEST_BITS, nonce)
+        digest = header.block_hash()
+        if int(digest, 16) <= target:
+            return digest, header
+    raise RuntimeError("no nonce meets the regtest target")  # about one try in two does
 
 
 def _btc(sats: int) -> str:
@@ -72,6 +92,7 @@ class NodePlan:
 
     label: str  # distinguishes the txids of one epoch's outputs from another's
     height: int
+    time: int  # the anchor block's header time (Unix seconds): when the snapshot is taken
     channels: tuple[Channel, ...]
     lnd_utxos: tuple[int, ...]  # two amounts: lnd's P2WPKH and P2TR addresses
     cold_utxos: tuple[int, ...]  # amounts, alternating over the two vaults
@@ -93,20 +114,20 @@ class NodePlan:
 
     @classmethod
     def from_ledger(
-        cls, *, label: str, height: int, lightning: int, commit_fees: tuple[int, ...], onchain: int, cold: int,
+        cls, *, label: str, height: int, time: int, lightning: int, commit_fees: tuple[int, ...], onchain: int, cold: int,
         rng: random.Random, usd_cents_per_btc: int, price_time: str,
     ) -> NodePlan:
         """A node whose channel local balances add up to `lightning`, whose on-chain wallet holds
         `onchain` and whose vaults hold `cold` (sats); escrow is what `commit_fees` imply."""
         locals_ = _split(lightning, len(commit_fees), rng, minimum=10_000)
         channels = tuple(Channel(local, rng.randrange(50_000, max(50_001, local // 2)), f) for local, f in zip(locals_, commit_fees))
-        return cls(label, height, channels, tuple(_split(onchain, 2, rng, 1_000)), tuple(_split(cold, 3, rng, 10_000)),
+        return cls(label, height, time, channels, tuple(_split(onchain, 2, rng, 1_000)), tuple(_split(cold, 3, rng, 10_000)),
                    usd_cents_per_btc, price_time)
 
 
 def snapshot_files(plan: NodePlan, wallets: DemoWallets) -> dict[str, str]:
     """File name -> exact text of every snapshot file (without proofs and the node signature)."""
-    anchor = block_hash(plan.height)
+    anchor, head = regtest_header(plan.height, plan.time, plan.label)
     channels = []
     for i, c in enumerate(plan.channels):
         point = f"{_txid(f'{plan.label} funding {i}')}:{i % 2}"
@@ -146,18 +167,19 @@ def snapshot_files(plan: NodePlan, wallets: DemoWallets) -> dict[str, str]:
     scan = ('{"success": true, "txouts": 187654321, "height": %d, "bestblock": "%s", "unspents": [%s], "total_amount": %s}'
             % (plan.height, anchor, ", ".join(unspents), _btc(sum(plan.cold_utxos))))
     header = (
-        '{"hash": "%s", "confirmations": 1, "height": %d, "version": 536870912, "versionHex": "20000000", '
-        '"merkleroot": "%s", "time": 1763683200, "mediantime": 1763680000, "nonce": 12345, "bits": "17034219", '
-        '"difficulty": 102289407543323.8, "chainwork": "0000000000000000000000000000000000000000a0ec3c9b7d1bd6cd7be5f3e7", '
+        '{"hash": "%s", "confirmations": 1, "height": %d, "version": %d, "versionHex": "%08x", '
+        '"merkleroot": "%s", "time": %d, "mediantime": %d, "nonce": %d, "bits": "%s", '
+        '"difficulty": 4.656542373906925e-10, "chainwork": "%064x", '
         '"nTx": 3500, "previousblockhash": "%s"}'
-        % (anchor, plan.height, _txid(f"{plan.label} merkle"), block_hash(plan.height - 1))
+        % (anchor, plan.height, head.version, head.version, head.merkleroot, head.time, head.time - 3000,
+           head.nonce, head.bits, 2 * (plan.height + 1), head.previousblockhash)
     )
     lncli = {
         "lnd_getinfo.json": {
             "version": "0.19.1-beta commit=v0.19.1-beta", "commit_hash": "a" * 40, "identity_pubkey": wallets.node_pubkey,
             "alias": "demo-bank", "color": "#3399ff", "num_pending_channels": 0, "num_active_channels": len(channels),
             "num_inactive_channels": 0, "num_peers": len(channels), "block_height": plan.height, "block_hash": anchor,
-            "best_header_timestamp": "1763683200", "synced_to_chain": True, "synced_to_graph": True, "testnet": False,
+            "best_header_timestamp": str(plan.time), "synced_to_chain": True, "synced_to_graph": True, "testnet": False,
             "chains": [{"chain": "bitcoin", "network": wallets.network}], "uris": [], "features": {},
             "require_htlc_interceptor": False, "store_final_htlc_resolutions": False,
         },

@@ -193,7 +193,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         echo(f"   {report.entries_posted} entries ({report.reversals} failed payments reversed, {report.backdated} booked late, "
              f"{report.replays} client retries answered idempotently)")
         plan1 = NodePlan.from_ledger(
-            label="epoch-1", height=871_000, lightning=_reserve(store, definitions, "lightning-reserve"), commit_fees=fees,
+            label="epoch-1", height=871_000, time=int(time.time()), lightning=_reserve(store, definitions, "lightning-reserve"), commit_fees=fees,
             onchain=_reserve(store, definitions, "onchain-hot"), cold=_reserve(store, definitions, "cold-storage"),
             rng=rng, usd_cents_per_btc=PRICE_CENTS, price_time="2026-11-20T23:59:00Z")
     write_snapshot(snapshots / "epoch-1", plan1, wallets)
@@ -213,7 +213,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         new_fees = tuple(f + rng.randrange(-500, 1_500) for f in fees)
         drift = sum(new_fees) - sum(fees)
         plan2 = NodePlan.from_ledger(
-            label="epoch-2", height=871_144, lightning=_reserve(store, definitions, "lightning-reserve") - drift,
+            label="epoch-2", height=871_144, time=int(time.time()), lightning=_reserve(store, definitions, "lightning-reserve") - drift,
             commit_fees=new_fees, onchain=_reserve(store, definitions, "onchain-hot") - UNBOOKED_FEE,
             cold=_reserve(store, definitions, "cold-storage"), rng=rng, usd_cents_per_btc=PRICE_CENTS,
             price_time="2026-11-21T23:59:00Z")
@@ -264,8 +264,9 @@ def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, ech
     echo(f"\n== A user checks their balance (random user {user}) ==")
     result.checks["proof"] = _run(verify + ["proof", str(bundle_file), "--key", pub, "--epoch", epoch, "--user", user], echo)
     echo("\n== Anyone checks the assets ==")
+    # The demo's coins are on regtest; the verifier pins mainnet unless told otherwise.
     result.checks["assets"] = _run(verify + ["assets", str(public / "assets.json"), "--key", pub, "--commitment",
-                                             str(public / "commitment.json"), "--epoch", epoch], echo)
+                                             str(public / "commitment.json"), "--epoch", epoch, "--network", "regtest"], echo)
     echo("\n== Anyone checks the whole history and the transparency log ==")
     result.checks["history"] = _run(verify + ["history", str(pubdir), "--key", pub, "--trusted-head", str(trusted)], echo)
 
@@ -309,7 +310,7 @@ def _where(result: DemoResult, echo: Echo) -> None:
         ("ledger.db", "the bank's ledger (SQLite)"),
         ("bank.key.pub", "the bank's public key: users pin it (bank.key is the secret signing key)"),
         ("snapshots/epoch-*/", "lncli/bitcoind snapshots the attestations were made from"),
-        (f"publication/{result.epochs[-1]}/public/", "what the bank publishes: commitment, assets, epoch, log head"),
+        (f"publication/{result.epochs[-1]}/public/", "what the bank publishes: commitment, balance definition, assets, epoch, log head"),
         (f"publication/{result.epochs[-1]}/private/", "never published: tree, salts' key, proof bundles, leaves.bin, log"),
         (f"for-users/{result.sample_user}.bundle.json", "one user's proof bundle"),
     ):

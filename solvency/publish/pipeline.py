@@ -57,6 +57,7 @@ from solvency.publish.page import install_page
 from solvency.reserves.attest import (
     build_attestation,
     challenge_for,
+    check_anchor_window,
     commitment_copy,
     load_price,
     load_proofs,
@@ -76,6 +77,7 @@ from verifier.bundle import verify_bundle
 from verifier.commitment import Commitment, commitment_hash
 from verifier.encoding import EPOCH_RE
 from verifier.epoch import Epoch, LogHead, verify_log_head
+from verifier.errors import CannotVerify, VerificationError
 from verifier.history import read_artifact, verify_epoch_public
 
 PENDING_PREFIX = ".pending-"
@@ -200,6 +202,11 @@ def prepare(
                                            exclude_negative=exclude_negative, lap=clock.lap)
         except LedgerCutError as exc:
             raise PublishError(str(exc)) from None
+        try:
+            check_anchor_window(snap, as_of)  # after the ledger refused a cut-off in the future
+        except SnapshotError as exc:
+            raise PublishError(f"snapshot {snapshots}: {exc}") from None
+        _check_anchor_advances(pubdir, previous, snap.anchor.height, snapshots)
         balances = liabilities.balances
         if not balances.user_ids:
             raise PublishError(f"{definition} as of {as_of} has no user with a balance: nothing to commit")
@@ -231,6 +238,19 @@ def prepare(
         clock.lap("working directory fsync and rename")
         _crash_point("prepared")
     return Prepared(target, epoch, as_of, commitment, challenge, len(balances.user_ids))
+
+
+def _check_anchor_advances(pubdir: Path, previous: PreviousEpoch | None, height: int, snapshots: object) -> None:
+    """SPEC 11.4/11.5: anchor heights strictly increase, so one snapshot never serves two epochs."""
+    if previous is None or not (pubdir / previous.epoch / "public" / "assets.json").is_file():
+        return
+    try:
+        before = Attestation.parse(canonical.loads((pubdir / previous.epoch / "public" / "assets.json").read_bytes())).anchor
+    except (VerificationError, CannotVerify) as exc:
+        raise PublishError(f"{pubdir / previous.epoch}/public/assets.json: cannot read the previous anchor ({exc})") from None
+    if height <= before.height:
+        raise PublishError(f"snapshot {snapshots}: its anchor block {height} is not after the previous epoch's "
+                           f"({previous.epoch}: block {before.height}); take a new snapshot (ANCHOR_NOT_ADVANCING)")
 
 
 def load_prepared(pubdir: str | os.PathLike[str], epoch: str) -> Prepared:
@@ -298,7 +318,8 @@ def self_check(staging: Path, epoch: str, previous: PreviousEpoch | None, pubdir
     epoch_info, head = verify_epoch_public(public, epoch, public_key)
     commitment = read_artifact(public / "commitment.json")
     attestation = read_artifact(public / "assets.json")
-    verify_attestation(attestation, public_key, commitment=commitment, expected_epoch=epoch)
+    verify_attestation(attestation, public_key, commitment=commitment, expected_epoch=epoch,
+                       expected_network=attestation["network"])
     if epoch_info.solvency != attestation["statement"]:
         raise PublishError("epoch.json's solvency statement differs from the attestation's")
     if previous is not None:

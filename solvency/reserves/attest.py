@@ -34,6 +34,7 @@ from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
 from verifier import canonical
 from verifier.assets.address import descriptor_script, script_address
+from verifier.assets.anchor import check_anchor_time
 from verifier.assets.artifact import (
     PROOF_FORMATS,
     Anchor,
@@ -53,6 +54,7 @@ from verifier.assets.signmessage import verify_lnd_node
 from verifier.assets.statement import attestation_statement, attestation_totals
 from verifier.commitment import commitment_hash, verify_commitment
 from verifier.errors import CannotVerify, VerificationError
+from verifier.schema import UtcTime
 
 # Placeholders of a draft: the totals and statement are computed from the draft's own lists.
 _EMPTY_TOTALS = Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -66,7 +68,8 @@ def commitment_copy(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -
         raise SnapshotError("commitment", None, f"not a valid commitment signed by this bank key ({exc})") from None
     if parsed.epoch != epoch:
         raise SnapshotError("commitment", "epoch", f"the commitment is for epoch {parsed.epoch!r}, not {epoch!r}")
-    return CommitmentCopy(commitment_hash(parsed).hex(), parsed.epoch, tuple(parsed.assets), tuple(parsed.root_sums))
+    return CommitmentCopy(commitment_hash(parsed).hex(), parsed.epoch, tuple(parsed.assets), tuple(parsed.root_sums),
+                          parsed.as_of)
 
 
 def challenge_for(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy) -> str:
@@ -132,6 +135,22 @@ def _lnd_utxos(s: snap.Snapshot) -> tuple[Utxo, ...] | None:
     return tuple(utxos)
 
 
+def check_anchor_window(s: snap.Snapshot, as_of: str) -> str:
+    """The anchor block's time must lie in SPEC 8.8's window around the cut-off; returns its age in words."""
+    try:
+        return check_anchor_time(s.anchor.header.time, int(UtcTime(as_of).to_datetime().timestamp()))
+    except VerificationError as exc:
+        raise SnapshotError(snap.BLOCKHEADER, "time", f"anchor block {s.anchor.height}: {exc.message} ({as_of})") from None
+
+
+def _check_double_counting(s: snap.Snapshot, utxos: tuple[Utxo, ...]) -> None:
+    funding = {c.channel_point for c in s.channels} | {p.channel_point for p in s.pending.channels}
+    for u in utxos:
+        if u.outpoint in funding:
+            raise SnapshotError(s.cold_source, u.outpoint, "is a channel's funding outpoint: its coins are already counted "
+                                "in the channel (SPEC 8.8, DOUBLE_COUNTED)")
+
+
 def _check_proofs(proofs: tuple[ProofOfControl, ...], utxos: tuple[Utxo, ...], challenge: str, network: str) -> None:
     proven: set[str] = set()
     for p in proofs:
@@ -153,11 +172,13 @@ def build_attestation(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy,
     for ch in s.channels:
         if ch.commitment_type not in COMMITMENT_TYPES:
             raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
+    check_anchor_window(s, commitment.as_of)
     cold, lnd = _cold_utxos(s), _lnd_utxos(s)
+    _check_double_counting(s, cold + (lnd or ()))
     challenge = challenge_for(s, epoch, commitment)
     _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
     draft = Attestation(
-        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash), commitment=commitment,
+        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash, s.anchor.header), commitment=commitment,
         challenge=challenge, node_pubkey=s.node.identity_pubkey,
         channels=s.channels, pending_channels=s.pending.channels, onchain=s.wallet,
         onchain_utxos=lnd, cold_utxos=cold, proofs=proofs, totals=_EMPTY_TOTALS,

@@ -7,7 +7,10 @@ value with sub-satoshi precision, a negative value or a string amount is refused
 A `scantxoutset` result carries the block it scanned at (`height`, `bestblock`); a `listunspent`
 result does not, so its UTXOs are tied to the anchor through `confirmations` (the block the UTXO
 was created in is ``anchor_height - confirmations + 1``) and the anchor comes from
-`getblockheader`.
+`getblockheader`, whose header fields (version, previousblockhash, merkleroot, time, bits,
+nonce) must rebuild an 80-byte header that hashes to the stated `hash` and meets the target its
+`bits` encode (the verifier's `verifier.assets.anchor`, SPEC 8.8), so the prover never attests an
+anchor the verifier would refuse.
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvency.reserves.fields import Fields, SnapshotError
+from verifier.assets import anchor as anchor_rules
+from verifier.errors import CannotVerify, VerificationError
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
+_BITS = re.compile(r"[0-9a-f]{8}")
 
 
 @dataclass(frozen=True, slots=True)
 class BlockHeader:
     hash: str
     height: int
+    header: anchor_rules.BlockHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +51,21 @@ class UtxoScan:
     utxos: tuple[Utxo, ...]
 
 
-def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json") -> BlockHeader:
+def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json", network: str | None = None) -> BlockHeader:
+    """The anchor block; its header must hash to `hash` and meet its target (on `network`, when given)."""
     f = Fields(data, file)
-    return BlockHeader(hash=f.hex32("hash"), height=f.uint32("height"))
+    version = f.raw("version")
+    if type(version) is not int or not -(2**31) <= version < 2**31:
+        raise f.error("version", f"must be a signed 32-bit integer, got {version!r}")
+    header = anchor_rules.BlockHeader(version, f.hex32("previousblockhash"), f.hex32("merkleroot"), f.uint32("time"),
+                                      f.string("bits", pattern=_BITS, what="8 hex digits"), f.uint32("nonce"))
+    block, height = f.hex32("hash"), f.uint32("height")
+    try:
+        # Without a network, regtest's limit is the loosest: the hash and its own target are still checked.
+        anchor_rules.check_header(height, block, header, network or "regtest")
+    except (VerificationError, CannotVerify) as exc:
+        raise f.error("hash", exc.message) from None
+    return BlockHeader(hash=block, height=height, header=header)
 
 
 def _check_unique(utxos: list[Utxo], file: str) -> None:

@@ -19,7 +19,9 @@ file                            required  produced by
 ``price.json``                  no        the declared BTC/USD price (SPEC 8.7)
 =============================== ========= ===========================================================
 
-Invariant: every file describes the same block. lnd's ``getinfo`` (``block_height``,
+Invariant: every file describes the same block, and that block's header (from
+``getblockheader``) hashes to its hash and meets its proof-of-work target on lnd's network
+(SPEC 8.8; the mainnet difficulty floor included). lnd's ``getinfo`` (``block_height``,
 ``block_hash``), the anchor ``getblockheader`` (``height``, ``hash``) and ``scantxoutset``
 (``height``, ``bestblock``) must agree, else the snapshot is refused naming the files.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves.fields import SnapshotError, read_json
+from verifier.assets.anchor import BlockHeader
 from verifier.assets.artifact import Channel, Onchain
 
 GETINFO = "lnd_getinfo.json"
@@ -51,6 +54,7 @@ PRICE = "price.json"
 class Anchor:
     height: int
     hash: str
+    header: BlockHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +77,8 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     if not d.is_dir():
         raise SnapshotError(str(d), None, "snapshot directory does not exist")
     node = lnd.parse_getinfo(read_json(d, GETINFO))
-    header = bitcoind.parse_getblockheader(read_json(d, BLOCKHEADER))
-    anchor = Anchor(header.height, header.hash)
+    header = bitcoind.parse_getblockheader(read_json(d, BLOCKHEADER), network=node.network)
+    anchor = Anchor(header.height, header.hash, header.header)
     if (node.block_height, node.block_hash) != (header.height, header.hash):
         raise SnapshotError(
             f"{GETINFO} / {BLOCKHEADER}",

@@ -19,6 +19,7 @@ import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from embit.hashes import hash160
 from embit.script import Script
 from embit.transaction import SIGHASH
 
+from solvency.demo.nodes import regtest_header
 from solvency.demo.wallets import (  # the demo's signers: one implementation of script and key handling
     lnd_address_sign,
     lnd_node_sign,
@@ -46,7 +48,10 @@ from verifier.commitment import commitment_hash
 
 NETWORK = "regtest"
 ANCHOR_HEIGHT = 871_234
-ANCHOR_HASH = hashlib.sha256(b"anchor block").hexdigest()
+AS_OF = "2026-11-20T23:59:59Z"
+# The anchor block: a regtest header mined 10 minutes before the cut-off (SPEC 8.8's window).
+ANCHOR_TIME = int(datetime(2026, 11, 20, 23, 50, tzinfo=UTC).timestamp())
+ANCHOR_HASH, ANCHOR_HEADER = regtest_header(ANCHOR_HEIGHT, ANCHOR_TIME, "test anchor")
 OTHER_HASH = hashlib.sha256(b"some other block").hexdigest()
 
 
@@ -188,19 +193,21 @@ def snapshot_files() -> dict[str, Any]:
         '{"success": true, "txouts": 187654321, "height": %d, "bestblock": "%s", "unspents": [%s], "total_amount": %s}'
         % (ANCHOR_HEIGHT, ANCHOR_HASH, ", ".join(unspents), total_text)
     )
+    h = ANCHOR_HEADER
     header = (
-        '{"hash": "%s", "confirmations": 1, "height": %d, "version": 536870912, "versionHex": "20000000", '
-        '"merkleroot": "%s", "time": 1763683200, "mediantime": 1763680000, "nonce": 12345, "bits": "17034219", '
-        '"difficulty": 102289407543323.8, "chainwork": "0000000000000000000000000000000000000000a0ec3c9b7d1bd6cd7be5f3e7", '
+        '{"hash": "%s", "confirmations": 1, "height": %d, "version": %d, "versionHex": "%08x", '
+        '"merkleroot": "%s", "time": %d, "mediantime": %d, "nonce": %d, "bits": "%s", '
+        '"difficulty": 4.656542373906925e-10, "chainwork": "0000000000000000000000000000000000000000000000000000000000000002", '
         '"nTx": 3500, "previousblockhash": "%s"}'
-        % (ANCHOR_HASH, ANCHOR_HEIGHT, txid("merkle"), OTHER_HASH)
+        % (ANCHOR_HASH, ANCHOR_HEIGHT, h.version, h.version, h.merkleroot, h.time, h.time - 3000, h.nonce, h.bits,
+           h.previousblockhash)
     )
     return {
         "lnd_getinfo.json": {
             "version": "0.19.1-beta commit=v0.19.1-beta", "commit_hash": "a" * 40,
             "identity_pubkey": NODE.public_key.format().hex(), "alias": "testbank", "color": "#3399ff",
             "num_pending_channels": 3, "num_active_channels": 3, "num_inactive_channels": 0, "num_peers": 5,
-            "block_height": ANCHOR_HEIGHT, "block_hash": ANCHOR_HASH, "best_header_timestamp": "1763683200",
+            "block_height": ANCHOR_HEIGHT, "block_hash": ANCHOR_HASH, "best_header_timestamp": str(ANCHOR_TIME),
             "synced_to_chain": True, "synced_to_graph": True, "testnet": False,
             "chains": [{"chain": "bitcoin", "network": NETWORK}], "uris": [], "features": {},
             "require_htlc_interceptor": False, "store_final_htlc_resolutions": False,
@@ -251,7 +258,7 @@ def commitment(private_key, epoch: str, sums: tuple[int, int] = (150_000_000, 3_
     from verifier.signature import key_id
 
     doc = {
-        "format": "pos-mst/1", "type": "commitment", "epoch": epoch, "as_of": "2026-11-20T23:59:59Z",
+        "format": "pos-mst/1", "type": "commitment", "epoch": epoch, "as_of": AS_OF,
         "assets": ["BTC", "USD"], "height": 4, "leaf_count": 16,
         "root": {"hash": hashlib.sha256(b"root " + epoch.encode()).hexdigest(), "sums": [str(s) for s in sums]},
         "balance_definition": None, "ledger_digest": None, "signer_key_id": key_id(private_key.public_key()),
@@ -292,11 +299,12 @@ class Snapshot:
         from solvency.reserves.attest import build_attestation, load_price, load_proofs
         from solvency.reserves.snapshot import load_snapshot
         from verifier.assets.artifact import CommitmentCopy
+        from verifier.schema import UtcTime
 
         if message is None:
             snap = load_snapshot(directory)
             copy_ = CommitmentCopy(commitment_hash(self.commitment).hex(), self.epoch, tuple(self.commitment["assets"]),
-                                   tuple(int(s) for s in self.commitment["root"]["sums"]))
+                                   tuple(int(s) for s in self.commitment["root"]["sums"]), UtcTime(self.commitment["as_of"]))
             message = build_attestation(snap, self.epoch, copy_, load_proofs(directory), load_price(directory)).node_message()
         (directory / "lnd_signmessage.json").write_text(json.dumps({"signature": lnd_node_sign(signer, message)}))
 

@@ -24,6 +24,7 @@ from solvency.reserves.attest import attest, commitment_copy
 from solvency.reserves.snapshot import load_snapshot
 from verifier import canonical
 from verifier.assets.address import NETWORK_NAMES
+from verifier.assets.anchor import BlockHeader
 from verifier.assets.artifact import (
     PENDING_KINDS,
     PROOF_FORMATS,
@@ -61,9 +62,11 @@ TIMES = st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)).map
 def commitment_copies(draw: st.DrawFn) -> CommitmentCopy:
     codes = tuple(draw(st.lists(CODES, min_size=1, max_size=4, unique=True)))
     sums = tuple(draw(st.lists(st.integers(0, 2**128 - 1), min_size=len(codes), max_size=len(codes))))
-    return CommitmentCopy(draw(HEX64), draw(EPOCHS), codes, sums)
+    return CommitmentCopy(draw(HEX64), draw(EPOCHS), codes, sums, draw(TIMES))
 
 
+HEADERS = st.builds(BlockHeader, st.integers(-(2**31), 2**31 - 1), HEX64, HEX64, st.integers(0, 2**32 - 1),
+                    st.from_regex(r"[0-9a-f]{8}", fullmatch=True), st.integers(0, 2**32 - 1))
 CHANNELS = st.builds(Channel, OUTPOINT, st.integers(0, 2**64 - 1).map(str), PUBKEY, st.booleans(), SAT, SAT, SAT, SAT, SAT,
                      TEXT, st.booleans(), st.integers(0, 966))
 
@@ -107,7 +110,7 @@ def attestations(draw: st.DrawFn) -> Attestation:
                        lambda p: p.address)
     return Attestation(
         epoch=draw(EPOCHS), network=draw(st.sampled_from(sorted(NETWORK_NAMES))),
-        anchor=Anchor(draw(st.integers(0, 2**32 - 1)), draw(HEX64)), commitment=draw(commitment_copies()),
+        anchor=Anchor(draw(st.integers(0, 2**32 - 1)), draw(HEX64), draw(HEADERS)), commitment=draw(commitment_copies()),
         challenge=draw(TEXT), node_pubkey=draw(PUBKEY),
         channels=tuple(c for c in points if isinstance(c, Channel)),
         pending_channels=tuple(c for c in points if isinstance(c, PendingChannel)),
@@ -193,12 +196,17 @@ def test_unknown_and_missing_members_are_refused(published):
         (lambda d: d["cold_utxos"].append(d["cold_utxos"][0]), Reason.SCHEMA),
         (lambda d: d["pending_channels"][0].update(limbo=10**9), Reason.ESCROW_MISMATCH),
         (lambda d: d["signature"].update(value="00"), Reason.BAD_SIGNATURE),
-        (lambda d: d.update(format="pos-assets/2"), Reason.UNSUPPORTED_VERSION),
+        (lambda d: d.update(format="pos-assets/3"), Reason.UNSUPPORTED_VERSION),
+        (lambda d: d.update(format="pos-assets/1"), Reason.UNSUPPORTED_VERSION),
+        (lambda d: d["anchor"]["header"].update(bits="1d00ffff0"), Reason.SCHEMA),
+        (lambda d: d["anchor"]["header"].update(version=2**31), Reason.SCHEMA),
+        (lambda d: d["anchor"].pop("header"), Reason.SCHEMA),
+        (lambda d: d["commitment"].update(as_of="2026-11-20 23:59:59"), Reason.SCHEMA),
         (lambda d: d.update(network="liquid"), Reason.UNSUPPORTED_NETWORK),
         (lambda d: d["proofs"][0].update(format="bip322-full"), Reason.UNSUPPORTED_PROOF),
     ],
     ids=["bool-int", "float", "leading-zero", "minus-zero", "negative", "duplicate-utxo", "limbo", "signature",
-         "version", "network", "proof-format"],
+         "version", "version-1", "bits-length", "header-version-range", "no-header", "as-of", "network", "proof-format"],
 )
 def test_strict_parse_reasons(published, edit, reason):
     doc = copy.deepcopy(published)

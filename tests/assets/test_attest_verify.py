@@ -15,7 +15,7 @@ from verifier.commitment import commitment_hash
 
 
 def verify(path, bank, *extra):
-    result = run_verify("assets", path, "--key", bank["pub"], "--json", *extra)
+    result = run_verify("assets", path, "--key", bank["pub"], "--network", "regtest", "--json", *extra)
     assert "Traceback" not in result.output
     return result.exit_code, json.loads(result.output)
 
@@ -53,7 +53,7 @@ def test_valid_attestation(attested, bank):
 
 
 def test_plain_output_states_what_is_proven(attested, bank):
-    result = run_verify("assets", attested, "--key", bank["pub"])
+    result = run_verify("assets", attested, "--key", bank["pub"], "--network", "regtest")
     assert result.exit_code == 0
     assert "VALID" in result.output and "operator's word" in result.output
 
@@ -61,7 +61,7 @@ def test_plain_output_states_what_is_proven(attested, bank):
 def test_attestation_is_canonical_and_signed(attested, bank):
     raw = attested.read_bytes()
     doc = canonical.loads(raw)
-    assert doc["format"] == "pos-assets/1" and doc["signature"]["alg"] == "ed25519"
+    assert doc["format"] == "pos-assets/2" and doc["signature"]["alg"] == "ed25519"
     assert doc["challenge"] == challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, commitment_hash(bank["commitment"]))
 
 
@@ -150,7 +150,7 @@ def test_another_commitment_is_refused(attested, bank, tmp_path):
 
 def test_unknown_format_is_inconclusive(attested, bank, tmp_path):
     doc = load(attested)
-    doc["format"] = "pos-assets/2"
+    doc["format"] = "pos-assets/3"
     code, out = verify(write(tmp_path, doc), bank)
     assert (code, out["verdict"], out["reason"]) == (3, "inconclusive", "UNSUPPORTED_VERSION")
 
@@ -313,7 +313,7 @@ def test_challenge_and_digest_commands(snapshot, bank, tmp_path):
     result = run_solvency("assets", "challenge", *common)
     assert result.exit_code == 0 and result.output == snapshot.challenge + "\n"
     result = run_solvency("assets", "digest", *common)
-    assert result.exit_code == 0 and result.output.startswith("pos-assets/1 attestation digest: ")
+    assert result.exit_code == 0 and result.output.startswith("pos-assets/2 attestation digest: ")
 
 
 def test_attest_refuses_an_address_that_does_not_match_its_script(snapshot, attest):

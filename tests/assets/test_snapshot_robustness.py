@@ -16,11 +16,12 @@ from solvency.reserves.attest import build_attestation
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
 from verifier.assets.artifact import CommitmentCopy, ProofOfControl
+from verifier.schema import UtcTime
 
 FILES = b.snapshot_files()
 JSON_FILES = {name: (json.loads(v, parse_float=Decimal) if isinstance(v, str) else v) for name, v in FILES.items()}
 
-SUMMARY = CommitmentCopy("ab" * 32, EPOCH, ("BTC", "USD"), (150_000_000, 3_000_000))
+SUMMARY = CommitmentCopy("ab" * 32, EPOCH, ("BTC", "USD"), (150_000_000, 3_000_000), UtcTime(b.AS_OF))
 PROOFS = tuple(ProofOfControl(**p) for p in b.proofs_for(b.challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, SUMMARY.hash))["proofs"])
 
 REPLACEMENTS = st.sampled_from([None, True, 1.5, -1, 0, 2**70, "", "-5", "x", "00", [], {}, [1], {"a": 1}])

@@ -16,7 +16,7 @@ def test_attestation_over_a_real_liabilities_tree(tmp_path):
     generate_key(tmp_path / "bank.key")
     balances = tmp_path / "balances.csv"
     balances.write_text("user_id,currency,amount\nalice,BTC,100000000\nbob,BTC,50000000\nbob,USD,250000\ncarol,USD,50000\n")
-    built = run_solvency("tree", "build", "--balances", balances, "--as-of", "2026-11-30T23:59:59Z", "--epoch", "2026-11",
+    built = run_solvency("tree", "build", "--balances", balances, "--as-of", b.AS_OF, "--epoch", "2026-11",
                          "--key", tmp_path / "bank.key", "--out", tmp_path / "tree", "--workers", "1")
     assert built.exit_code == 0, built.output
     commitment_file = tmp_path / "tree" / "commitment.json"
@@ -29,7 +29,7 @@ def test_attestation_over_a_real_liabilities_tree(tmp_path):
     assert result.exit_code == 0, result.output
 
     verified = run_verify("assets", out, "--key", tmp_path / "bank.key.pub", "--commitment", commitment_file,
-                          "--epoch", "2026-11", "--json")
+                          "--epoch", "2026-11", "--network", "regtest", "--json")
     report = json.loads(verified.output)
     assert verified.exit_code == 0, report
     rows = {r["asset"]: r for r in report["facts"]["statement"]["per_asset"]}

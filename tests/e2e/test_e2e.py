@@ -57,7 +57,7 @@ def two_epochs(tmp_path_factory):
                                str(make_snapshot(base / "snap2", "e2", 875_000, 2)), "--key", str(base / "bank.key"),
                                "--out", pub, "--epoch", "2026-12"])
     challenge = prepared.stdout.rstrip("\n")
-    assert challenge.startswith("pos-assets/1 proof of control\nepoch: 2026-12\n")
+    assert challenge.startswith("pos-assets/2 proof of control\nepoch: 2026-12\n")
     wallets = DemoWallets(SEED)
     snap = base / "pub" / ".pending-2026-12" / "snapshot"
     (snap / "proofs.json").write_text(json.dumps({"proofs": [wallets.prove_control(a, challenge) for a in wallets.addresses]}))
@@ -84,7 +84,8 @@ def test_history_and_a_user_bundle_verify(two_epochs, tmp_path):
     bare = json.loads(run(VERIFY + ["proof", str(tmp_path / "proof.json"), "--key", key, "--json"]).stdout)
     assert bare["verdict"] == "valid" and any("bare proof" in c for c in bare["caveats"])
     assets = run(VERIFY + ["assets", str(base / "pub" / "2026-12" / "public" / "assets.json"), "--key", key, "--commitment",
-                           str(base / "pub" / "2026-12" / "public" / "commitment.json"), "--epoch", "2026-12"])
+                           str(base / "pub" / "2026-12" / "public" / "commitment.json"), "--epoch", "2026-12",
+                           "--network", "regtest"])
     assert "VALID" in assets.stdout
     missing = run(SOLVENCY + ["publish", "proof", "--out", str(base / "pub"), "--epoch", "2026-12", "--user", "nobody", "--key", key], check=False)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr

@@ -31,10 +31,11 @@ def make_ledger(path: Path, users: int = 40, seed: int = 7) -> Path:
     return path
 
 
-def make_snapshot(directory: Path, label: str = "e1", height: int = 871_000, seed: int = 1) -> Path:
+def make_snapshot(directory: Path, label: str = "e1", height: int = 871_000, seed: int = 1, anchor_time: int | None = None) -> Path:
+    """A demo snapshot anchored at `height`, its anchor block mined at `anchor_time` (default: now)."""
     rng = random.Random(seed)
     plan = NodePlan.from_ledger(
-        label=label, height=height, lightning=5 * 10**8, commit_fees=NodePlan.commit_fees(rng), onchain=3 * 10**8,
+        label=label, height=height, time=int(time.time()) if anchor_time is None else anchor_time, lightning=5 * 10**8, commit_fees=NodePlan.commit_fees(rng), onchain=3 * 10**8,
         cold=40 * 10**8, rng=rng, usd_cents_per_btc=9_500_000, price_time="2026-11-20T23:59:00Z",
     )
     return write_snapshot(directory, plan, DemoWallets(SEED))

@@ -38,7 +38,8 @@ def test_the_publication_verifies():
     facts = verifier.verify_history(FIXTURES / "publication", KEY, (load(FIXTURES / "log-head-seen-at-epoch-1.json"),))
     assert facts["epochs"] == ["2026-11-20", "2026-11-21"] and facts["log_size"] == 2
     bundle = verifier.verify_bundle((FIXTURES / "bundle.json").read_bytes(), KEY, commitment=load(LATEST / "commitment.json"))
-    assert len(bundle.checked) == len(PROOF_CHECKS) - 1 + len(BUNDLE_CHECKS) - 1  # no --epoch; the proof step expands
+    # No --epoch and no attestation given (two steps skipped); the proof step expands into its own checks.
+    assert len(bundle.checked) == len(PROOF_CHECKS) - 1 + len(BUNDLE_CHECKS) - 2
     receipt = verifier.verify_receipt(load(FIXTURES / "receipt.json"), KEY, commitment=load(LATEST / "commitment.json"),
                                       proof_facts=bundle.proof)
     assert receipt.user_id == bundle.proof.user_id
@@ -50,7 +51,8 @@ def test_a_bundle_failure_is_an_invalid_bundle_with_the_proof_reason_and_the_che
     with pytest.raises(InvalidBundle) as info:
         verifier.verify_bundle(doc, KEY)
     assert info.value.reason == Reason.BALANCE_MISMATCH
-    assert info.value.passed[0] == BUNDLE_CHECKS[0].name and len(info.value.passed) == 1 + 5
+    # The bundle's members, then the proof's checks before the leaf hashes (the fixture states privacy.split).
+    assert info.value.passed[0] == BUNDLE_CHECKS[0].name and len(info.value.passed) == 1 + 6
 
 
 def test_a_bare_proof_failure_is_an_invalid_proof():

@@ -1,9 +1,10 @@
-"""The asset attestation ``assets.json`` (``pos-assets/1``) as frozen typed values (SPEC 8.6, 8.7).
+"""The asset attestation ``assets.json`` (``pos-assets/2``) as frozen typed values (SPEC 8.6, 8.7).
 
 `Attestation.parse` is the exact schema of SPEC 8.6: it refuses missing and unknown members,
 wrong types, out-of-range integers, non-canonical decimal strings, duplicate outpoints, channel
 points and proof addresses (``SCHEMA``), a balance above its channel's capacity
-(``ESCROW_MISMATCH``), an unknown format version, network or proof format (`CannotVerify`).
+(``ESCROW_MISMATCH``), an unknown format version (``pos-assets/1`` included: it carried no anchor
+header and no cut-off, so its anchor cannot be checked), network or proof format (`CannotVerify`).
 `Attestation.to_json` gives back the JSON object and `to_bytes` the canonical file bytes (SPEC 2.2)
 that the prover publishes; for every attestation `a`, ``Attestation.parse(a.to_json()) == a``.
 
@@ -27,6 +28,7 @@ from typing import TypeVar
 
 from verifier import canonical
 from verifier.assets.address import network_params
+from verifier.assets.anchor import BlockHeader
 from verifier.assets.challenge import FORMAT, UNSIGNED_MEMBERS, node_message
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
 from verifier.assets.rules import CATEGORY_NAMES, MAX_SAT
@@ -102,33 +104,37 @@ def _unique(keys: Sequence[object], message: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
-    """The block every figure is taken at."""
+    """The block every figure is taken at, with its header so anyone can check its hash and work."""
 
     height: int
     hash: str
+    header: BlockHeader
 
     @classmethod
     def parse(cls, value: JSON, where: str = "anchor") -> Anchor:
-        obj = _object(value, ("height", "hash"), where)
-        return cls(_uint(obj["height"], f"{where}.height", MAX_UINT32), _text(obj["hash"], f"{where}.hash", HEX64))
+        obj = _object(value, ("height", "hash", "header"), where)
+        return cls(_uint(obj["height"], f"{where}.height", MAX_UINT32), _text(obj["hash"], f"{where}.hash", HEX64),
+                   BlockHeader.parse(obj["header"], f"{where}.header"))
 
     def to_json(self) -> JSONObject:
-        return {"height": self.height, "hash": self.hash}
+        return {"height": self.height, "hash": self.hash, "header": self.header.to_json()}
 
 
 @dataclass(frozen=True, slots=True)
 class CommitmentCopy:
-    """The liabilities commitment the attestation answers: its hash and its root sums per currency."""
+    """The liabilities commitment the attestation answers: its hash, cut-off and root sums per currency."""
 
     hash: str
     epoch: str
     currencies: tuple[str, ...]
     root_sums: tuple[int, ...]
+    as_of: UtcTime
 
     @classmethod
     def parse(cls, value: JSON, where: str = "commitment") -> CommitmentCopy:
-        obj = _object(value, ("hash", "epoch", "assets", "root_sums"), where)
+        obj = _object(value, ("hash", "epoch", "as_of", "assets", "root_sums"), where)
         digest, epoch = _text(obj["hash"], f"{where}.hash", HEX64), epoch_id(obj["epoch"], f"{where}.epoch", _E)
+        as_of = utc_time(obj["as_of"], f"{where}.as_of", _E)
         codes = obj["assets"]
         if (
             not isinstance(codes, list)
@@ -143,10 +149,10 @@ class CommitmentCopy:
         root_sums = tuple(amount(s, f"{where}.root_sums[{i}]", _E) for i, s in enumerate(sums))
         if any(s < 0 for s in root_sums):
             raise _E(f"{where}.root_sums must hold one non-negative sum per currency")
-        return cls(digest, epoch, tuple(codes), root_sums)
+        return cls(digest, epoch, tuple(codes), root_sums, as_of)
 
     def to_json(self) -> JSONObject:
-        return {"hash": self.hash, "epoch": self.epoch, "assets": list(self.currencies),
+        return {"hash": self.hash, "epoch": self.epoch, "as_of": str(self.as_of), "assets": list(self.currencies),
                 "root_sums": [str(s) for s in self.root_sums]}
 
 
@@ -441,7 +447,7 @@ MEMBERS = frozenset(
 
 
 def check_header(doc: JSON) -> JSONObject:
-    """SPEC 8.8 #2: a JSON object of format ``pos-assets/1`` (else `CannotVerify`) and our type."""
+    """SPEC 8.8 #2: a JSON object of format ``pos-assets/2`` (else `CannotVerify`) and our type."""
     if not isinstance(doc, dict):
         raise _E("an asset attestation is a JSON object")
     return check_format(doc, FORMAT, TYPE, _E)

@@ -9,7 +9,12 @@ Threat model: the bank holds both the bank key and the lnd node key, so it can s
 writes. What it cannot forge: a proof of control by keys it does not hold, over this epoch's
 challenge (which binds the epoch, the anchor block and the liabilities commitment); figures that
 break the escrow identity or do not add up to the signed totals and statement; and, with the
-auditor's own UTXO data (`--utxos`), UTXOs that did not exist at the anchor block. Channel
+auditor's own UTXO data (`--utxos`), UTXOs that did not exist at the anchor block; an anchor
+block whose header does not hash to its stated hash, lacks the work its bits claim (or, on
+mainnet, the floor of SPEC 8.8), or whose time is outside the window around the liabilities
+cut-off; coins counted twice (a channel's funding outpoint also listed as a UTXO); coins of
+another network than the one the user pinned; and, with the user's own block hashes
+(`--block-hash`), an anchor that is not in the user's chain. Channel
 balances, pending channels and lnd's wallet balance stay the operator's word (signed and checked
 for consistency, not provable from the chain); the result's caveats say so.
 """
@@ -18,8 +23,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from verifier.assets import anchor as anchor_rules
 from verifier.assets import bip322, signmessage
 from verifier.assets.address import address_script, descriptor_script, script_address
 from verifier.assets.artifact import PROOF_FORMATS, TYPE, Attestation, ProofOfControl, Totals, check_header
@@ -60,6 +67,8 @@ class AttestationState:
     commitment: Any | None = None
     expected_epoch: str | None = None
     utxo_audit: UtxoAudit | None = None
+    expected_network: str | None = None
+    known_blocks: tuple[tuple[int, str], ...] = ()
     parsed: Attestation | None = None
     totals: Totals | None = None
     checked: list[str] = field(default_factory=list)
@@ -123,9 +132,58 @@ def check_commitment(state: AttestationState) -> None:
     given = verify_commitment(state.commitment, state.key)
     if commitment_hash(state.commitment).hex() != copy.hash:
         raise InvalidAttestation("the given commitment is not the one the challenge binds", reason=Reason.COMMITMENT_MISMATCH)
-    if (given.epoch, tuple(given.assets), tuple(given.root_sums)) != (copy.epoch, copy.currencies, copy.root_sums):
+    if (given.epoch, given.as_of, tuple(given.assets), tuple(given.root_sums)) != (copy.epoch, copy.as_of, copy.currencies, copy.root_sums):
         raise InvalidAttestation("the liabilities copied into the attestation differ from the commitment", reason=Reason.COMMITMENT_MISMATCH)
     state.checked.append("liabilities commitment: signature, hash and root sums match")
+
+
+def check_network(state: AttestationState) -> None:
+    a, expected = state.attestation, state.expected_network
+    if expected is not None and a.network != expected:
+        raise InvalidAttestation(f"the attested coins are on {a.network}, not on {expected} (pin another network with --network)",
+                                 reason=Reason.WRONG_NETWORK)
+    if expected is None:
+        state.caveats.append(f"the network was not pinned: the attested coins are on {a.network}")
+    state.checked.append(f"network: the attested coins are on {a.network}" + (" (as pinned)" if expected is not None else ""))
+
+
+def check_anchor_header(state: AttestationState) -> None:
+    a = state.attestation
+    target = anchor_rules.check_header(a.anchor.height, a.anchor.hash, a.anchor.header, a.network)
+    state.checked.append(f"anchor block {a.anchor.height} {a.anchor.hash}: its header hashes to it and meets the target "
+                         f"of its bits {a.anchor.header.bits} (difficulty {anchor_rules.difficulty(target)})")
+
+
+def check_anchor_time(state: AttestationState) -> None:
+    a = state.attestation
+    cutoff = int(a.commitment.as_of.to_datetime().timestamp())
+    age = anchor_rules.check_anchor_time(a.anchor.header.time, cutoff)
+    mined = datetime.fromtimestamp(a.anchor.header.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    state.checked.append(f"anchor block mined at {mined}, {age} {a.commitment.as_of} "
+                         f"(allowed: {anchor_rules.in_words(anchor_rules.MAX_AGE)} before to {anchor_rules.in_words(anchor_rules.MAX_LEAD)} after)")
+
+
+def check_known_blocks(state: AttestationState) -> None:
+    a = state.attestation
+    name = f"{a.anchor.height} {a.anchor.hash}"
+    compared = 0
+    for height, digest in state.known_blocks:
+        if height == a.anchor.height:
+            expected = a.anchor.hash
+        elif height == a.anchor.height - 1:
+            expected = a.anchor.header.previousblockhash
+        else:
+            continue
+        compared += 1
+        if digest != expected:
+            raise InvalidAttestation(f"your block {height} is {digest}, but the anchor block {name} names {expected}: "
+                                     "the anchor is not in your chain", reason=Reason.ANCHOR_NOT_IN_CHAIN)
+    if compared:
+        state.checked.append(f"anchor block {name} is the block you gave")
+        return
+    given = f" (the blocks you gave are at other heights: {sorted(h for h, _ in state.known_blocks)})" if state.known_blocks else ""
+    state.caveats.append(f"the anchor block {name} was not compared with the chain{given}: look it up on your own node "
+                         f"(bitcoin-cli getblockhash {a.anchor.height}) or an explorer, and pass --block-hash {a.anchor.height}:HASH")
 
 
 def check_node_signature(state: AttestationState) -> None:
@@ -161,6 +219,17 @@ def check_proofs_of_control(state: AttestationState) -> None:
     state.checked.append(f"{len(a.proofs)} proofs of control over the challenge verify ({summary})")
 
 
+def check_double_counting(state: AttestationState) -> None:
+    a = state.attestation
+    funding = {c.channel_point: "an open channel" for c in a.channels}
+    funding.update({p.channel_point: f"a {p.kind.replace('_', '-')} channel" for p in a.pending_channels})
+    for where, u in a.utxos():
+        if u.outpoint in funding:
+            raise InvalidAttestation(f"{where} {u.outpoint} is the funding outpoint of {funding[u.outpoint]}: "
+                                     "the same coins would be counted twice", reason=Reason.DOUBLE_COUNTED)
+    state.checked.append("no channel funding outpoint is also listed as a UTXO (no coins counted twice)")
+
+
 def check_totals(state: AttestationState) -> None:
     a = state.attestation
     state.totals = totals = attestation_totals(a)
@@ -193,11 +262,16 @@ STEPS: tuple[Step[AttestationState], ...] = (
     Step("schema", check_schema),
     Step("bank signature", check_bank_signature),
     Step("epoch", check_epoch),
+    Step("network", check_network),
     Step("challenge", check_challenge),
     Step("commitment", check_commitment),
+    Step("anchor header", check_anchor_header),
+    Step("anchor time", check_anchor_time),
+    Step("anchor in your chain", check_known_blocks),
     Step("node signature", check_node_signature),
     Step("utxo addresses", check_utxo_addresses),
     Step("proofs of control", check_proofs_of_control),
+    Step("no double counting", check_double_counting),
     Step("escrow and totals", check_totals),
     Step("statement", check_statement),
     Step("utxo set", check_utxo_set),
@@ -214,10 +288,18 @@ def verify_attestation(
     commitment: Any | None = None,
     expected_epoch: str | None = None,
     utxo_audit: UtxoAudit | None = None,
+    expected_network: str | None = None,
+    known_blocks: tuple[tuple[int, str], ...] = (),
 ) -> AttestationFacts:
-    """Run `STEPS` on a decoded ``assets.json`` (or an `Attestation`); raise on the first failure (SPEC 8.8)."""
+    """Run `STEPS` on a decoded ``assets.json`` (or an `Attestation`); raise on the first failure (SPEC 8.8).
+
+    `expected_network` pins the network of the coins (the command line pins ``mainnet`` unless told
+    otherwise; None here leaves it unpinned, with a caveat); `known_blocks` are ``(height, hash)``
+    pairs from the user's own node or an explorer that the anchor block must agree with.
+    """
     document = doc.to_json() if isinstance(doc, Attestation) else doc
-    state = AttestationState(document, pinned_public_key, commitment, expected_epoch, utxo_audit)
+    state = AttestationState(document, pinned_public_key, commitment, expected_epoch, utxo_audit, expected_network,
+                             tuple(known_blocks))
     run_steps(STEPS, state)
     a = state.attestation
     return AttestationFacts(tuple(state.checked), _facts(a), tuple(state.caveats + _caveats(a)))
@@ -237,8 +319,13 @@ def _caveats(a: Attestation) -> list[str]:
 def _facts(a: Attestation) -> dict[str, Any]:
     return {
         "epoch": a.epoch,
+        "network": a.network,
         "anchor_height": a.anchor.height,
         "anchor_hash": a.anchor.hash,
+        "anchor_time": datetime.fromtimestamp(a.anchor.header.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": str(a.commitment.as_of),
+        "anchor_age_seconds": int(a.commitment.as_of.to_datetime().timestamp()) - a.anchor.header.time,
+        "anchor_age": anchor_rules.anchor_age(a.anchor.header.time, int(a.commitment.as_of.to_datetime().timestamp())),
         "node": a.node_pubkey,
         "totals_sat": a.totals.to_json(),
         "btc_assets_sat": str(a.statement.row("BTC").held),

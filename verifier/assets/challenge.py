@@ -2,7 +2,7 @@
 
 The challenge binds a proof of control to one epoch of one bank::
 
-    pos-assets/1 proof of control\\n
+    pos-assets/2 proof of control\\n
     epoch: <epoch id>\\n
     anchor: <height in decimal> <block hash, 64 lower-case hex>\\n
     commitment: <commitment_hash of the signed liabilities commitment, 64 lower-case hex>
@@ -13,7 +13,7 @@ epoch, another anchor block or another bank's commitment is over different bytes
 
 The lnd node signs the attestation digest: SHA-256 of the canonical JSON (SPEC 2.2) of the
 attestation without its ``node_signature`` and ``signature`` members, as the message
-``pos-assets/1 attestation digest: <64 lower-case hex>``.
+``pos-assets/2 attestation digest: <64 lower-case hex>``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 from verifier import canonical
 from verifier.encoding import EPOCH_RE
 
-FORMAT = "pos-assets/1"
+FORMAT = "pos-assets/2"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 UNSIGNED_MEMBERS = ("node_signature", "signature")
 

@@ -59,7 +59,8 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], strict_defini
             + ("each epoch's cut-off equals its commitment's and comes after the previous epoch's",
                "each epoch's solvency statement is recomputed from its assets.json and commitment",
                "each published definition.json is the balance definition its commitment names by hash")
-            + (findings or ("the balance definition is the same in every epoch",)),
+            + (findings or ("the balance definition is the same in every epoch",))
+            + ((_anchors_line(facts["anchors"]),) if facts["anchors"] else ()),
             facts=facts,
             caveats=tuple(f"the balance definition changed between {c['from_epoch']} and {c['to_epoch']}: the "
                           "liabilities of these epochs are not the same selection of accounts"
@@ -67,3 +68,8 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], strict_defini
         )
 
     run_verification(check, json_output=json_output, debug=debug, what=f"the publication history in {pubdir}")
+
+
+def _anchors_line(anchors: list[dict[str, object]]) -> str:
+    blocks = ", ".join(f"{a['epoch']}: {a['height']}" for a in anchors)
+    return f"anchor blocks strictly increase from epoch to epoch, so no snapshot serves two epochs ({blocks})"
