@@ -297,9 +297,9 @@ HISTORY_CHECKS: tuple[Step[HistoryCheck], ...] = (
     Step("every epoch's public files", check_every_epoch),
     Step("sequences run 0, 1, ..., n-1", check_sequences),
     Step("each epoch links to the one before it and its log head is consistent with the previous head", check_links),
-    Step("anchor blocks advance from epoch to epoch", check_anchors_advance),
     Step("each epoch's cut-off is after the previous epoch's", check_as_of_advancing),
     Step("changes of balance definition between epochs", check_definition_changes),
+    Step("anchor blocks advance from epoch to epoch", check_anchors_advance),
     Step("previously seen log heads are part of this history", check_trusted_heads),
 )
 
