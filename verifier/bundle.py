@@ -12,6 +12,10 @@ the proof's whole check list (SPEC 6), then the binding to the bank's published 
 2. ``log_head`` is a valid signed log head (SPEC 11.3) for that epoch whose inclusion proof shows
    the epoch's hash at its leaf of the transparency log (SPEC 10), and whose leaf index is the
    epoch's sequence (`BUNDLE_MISMATCH`).
+3. the epoch's cut-off is the commitment's (`AS_OF_MISMATCH`) and its statement carries the
+   committed root sums as liabilities (`STATEMENT_MISMATCH`);
+4. with the attestation (``assets.json``) given, it is the one the epoch binds and the statement
+   is recomputed from it and the commitment (`verifier.binding`, SPEC 11.4 check 9).
 
 Every failure is an `InvalidBundle` whose reason is the failed check's code (a proof that fails
 SPEC 6 gives that check's code, e.g. ``ROOT_SUM_MISMATCH``).

@@ -2,17 +2,24 @@
 
 `verify_history(pubdir, key)` runs `HISTORY_CHECKS` in SPEC 11.4's order: every epoch's own
 checks (`EPOCH_DIR_CHECKS`: `epoch.json`, `commitment.json` and `log-head.json` parse and are
-signed by the pinned key, they name the directory's epoch, the epoch binds the commitment and
-attestation published beside it, and its head puts it at leaf *i* of a log of size *i + 1*);
-then that sequence numbers run 0, 1, 2, ... without gaps or duplicates; the previous-hash chain
-and every consistency proof from one head to the next; and every trusted head the caller kept.
-Every failure is an `InvalidHistory` carrying the failed check's reason. It never reads an
-epoch's `private/` directory.
+signed by the pinned key, they name the directory's epoch, the epoch's cut-off is its
+commitment's, `definition.json` is the balance definition the commitment names by hash, the
+epoch binds the commitment and attestation published beside it and its solvency statement is the
+one recomputed from them (`verifier.binding`), and its head puts it at leaf *i* of a log of size
+*i + 1*); then that sequence numbers run 0, 1, 2, ... without gaps or duplicates; the
+previous-hash chain and every consistency proof from one head to the next; that cut-offs advance;
+every change of balance definition between epochs (a finding, or a failure with
+`strict_definitions`); and every trusted head the caller kept. Every failure is an
+`InvalidHistory` carrying the failed check's reason. It never reads an epoch's `private/`
+directory. `published_epoch` returns one epoch of a verified history for a user's proof.
 
 Threat model: the bank may edit, drop, reorder or re-sign any published file. An edit breaks a
 signature or a binding hash; a dropped or duplicated epoch breaks the sequence; a rewritten
 epoch breaks the hash chain or the log's consistency; a history rewritten and re-signed whole is
-caught only against a log head the user kept from before (`trusted_heads`).
+caught only against a log head the user kept from before (`trusted_heads`). A bank holding its
+key can re-sign an inflated or dropped statement, a cut-off that goes backwards or differs from
+the commitment's, or a narrowed definition under the same name: the comparisons between the
+artifacts refuse the first ones and name the last.
 """
 
 from __future__ import annotations
