@@ -143,12 +143,13 @@ def check_anchor_window(s: snap.Snapshot, as_of: str) -> str:
         raise SnapshotError(snap.BLOCKHEADER, "time", f"anchor block {s.anchor.height}: {exc.message} ({as_of})") from None
 
 
-def _check_double_counting(s: snap.Snapshot, utxos: tuple[Utxo, ...]) -> None:
+def _check_double_counting(s: snap.Snapshot, cold: tuple[Utxo, ...], lnd: tuple[Utxo, ...]) -> None:
     funding = {c.channel_point for c in s.channels} | {p.channel_point for p in s.pending.channels}
-    for u in utxos:
-        if u.outpoint in funding:
-            raise SnapshotError(s.cold_source, u.outpoint, "is a channel's funding outpoint: its coins are already counted "
-                                "in the channel (SPEC 8.8, DOUBLE_COUNTED)")
+    for file, utxos in ((s.cold_source, cold), (snap.LND_LISTUNSPENT, lnd)):
+        for u in utxos:
+            if u.outpoint in funding:
+                raise SnapshotError(file, u.outpoint, "is a channel's funding outpoint: its coins are already counted "
+                                    "in the channel (SPEC 8.8, DOUBLE_COUNTED)")
 
 
 def _check_proofs(proofs: tuple[ProofOfControl, ...], utxos: tuple[Utxo, ...], challenge: str, network: str) -> None:
@@ -174,7 +175,7 @@ def build_attestation(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy,
             raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
     check_anchor_window(s, commitment.as_of)
     cold, lnd = _cold_utxos(s), _lnd_utxos(s)
-    _check_double_counting(s, cold + (lnd or ()))
+    _check_double_counting(s, cold, lnd or ())
     challenge = challenge_for(s, epoch, commitment)
     _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
     draft = Attestation(

@@ -262,6 +262,18 @@ def test_a_funding_outpoint_of_a_pending_channel_is_refused_too(honest, bank):
     assert refused(forged, bank).reason == Reason.DOUBLE_COUNTED
 
 
+def test_a_funding_outpoint_listed_as_an_lnd_utxo_is_refused(honest, bank):
+    """The same through lnd's itemised wallet, its confirmed balance raised to match."""
+    channel = honest.channels[1]
+    txid, vout = channel.channel_point.split(":")
+    mine = honest.onchain_utxos[0]
+    funding = Utxo(txid, int(vout), channel.capacity, mine.script_pubkey, mine.address, None, b.ANCHOR_HEIGHT - 500)
+    onchain = dataclasses.replace(honest.onchain, confirmed=honest.onchain.confirmed + channel.capacity,
+                                  total=honest.onchain.total + channel.capacity)
+    forged = resign(honest, bank["private"], onchain_utxos=honest.onchain_utxos + (funding,), onchain=onchain)
+    assert refused(forged, bank).reason == Reason.DOUBLE_COUNTED
+
+
 def test_the_prover_refuses_a_snapshot_that_counts_a_funding_outpoint_twice(bank, tmp_path):
     snapshot = b.Snapshot(EPOCH, bank["commitment"])
     point = snapshot.files["lnd_listchannels.json"]["channels"][0]["channel_point"]
