@@ -38,7 +38,7 @@ def test_a_real_bundle_is_valid_with_the_cli_checks_units_epoch_cutoff_and_defin
     assert (verdict, reason) == ("valid", None)
     from page_harness import python_verdict
 
-    assert checked[:-1] == python_verdict(data, key.encode(), doc["proof"]["epoch"], doc["proof"]["user_id"])[2]
+    assert checked == python_verdict(data, key.encode(), doc["proof"]["epoch"], doc["proof"]["user_id"])[2]
     facts = browser.execute_script("return Object.fromEntries(Array.from(document.querySelectorAll('#facts dd'), d => [d.id, d.textContent]))")
     assert facts["fact-epoch"] == doc["proof"]["epoch"]
     assert facts["fact-cut-off-utc-"] == doc["proof"]["commitment"]["as_of"]

@@ -41,7 +41,9 @@ def _mutated_strings(key: str, value: str) -> Iterator[str]:
     elif value.isdigit() or (value.startswith("-") and value[1:].isdigit()):
         n = int(value)
         yield from (str(n + 1), str(n - 1), str(n + 2**64), str(2**128))
-    elif key in ("epoch", "as_of", "time"):
+    elif key in ("as_of", "time") and value.endswith("Z"):
+        yield value[:-2] + ("1" if value[-2] != "1" else "2") + "Z"  # one second later or earlier
+    elif key == "epoch":
         yield value[:-1] + ("1" if value[-1] != "1" else "2")
     else:
         yield value + "x"
@@ -118,6 +120,11 @@ def _cases() -> list[dict[str, Any]]:
         for where, m in _mutations(rebuilt):
             if "signature" not in where and "signer_key_id" not in where:
                 inputs.append((canonical.dump_file_bytes(_sign_all(m, bank)), bank_key, epoch, user))
+                # The bank also re-links what it changed (commitment hash, epoch hash, log), so only
+                # the figures' own checks (SPEC 6, 13 check 5) can catch it.
+                relinked = _rebuilt_under(m, bank)
+                if relinked is not None:
+                    inputs.append((canonical.dump_file_bytes(relinked), bank_key, epoch, user))
     seen, cases = set(), []
     for raw, pinned, e, u in inputs:
         if (raw, pinned, e, u) not in seen:
@@ -142,7 +149,8 @@ def test_the_mutations_reach_every_part_of_the_bundle(cases):
     assert len(cases) > 500
     assert {None, "BAD_SIGNATURE", "WRONG_EPOCH", "WRONG_USER", "ROOT_HASH_MISMATCH", "ROOT_SUM_MISMATCH", "BALANCE_MISMATCH",
             "NEGATIVE_SUM", "SUM_OUT_OF_RANGE", "LEAF_VALUE_RANGE", "LOG_INDEX_RANGE", "BUNDLE_MISMATCH",
-            "LOG_INCLUSION_INVALID", "LOG_CONSISTENCY_INVALID", "LOG_HEAD_MISMATCH", "UNSUPPORTED_VERSION"} <= reasons
+            "LOG_INCLUSION_INVALID", "LOG_CONSISTENCY_INVALID", "LOG_HEAD_MISMATCH", "UNSUPPORTED_VERSION", "AS_OF_MISMATCH",
+            "STATEMENT_MISMATCH"} <= reasons
 
 
 def test_node_gives_the_python_verdict_reason_and_checks_on_every_mutation(cases):

@@ -6,12 +6,13 @@
 // sign an epoch and a log head including it; the log head's root is what users compare.
 
 import { loads } from "./canonical.js";
-import { commitmentHash } from "./commitment.js";
+import { commitmentHash, parseCommitment } from "./commitment.js";
 import { verifyEpoch, verifyLogHead } from "./epoch.js";
 import { verifyProof, pyRepr } from "./proof.js";
 import { Invalid, REASONS } from "./reasons.js";
 import { bytesToHex, checkFormat, equalBytes, isObject, members } from "./schema.js";
-import { runSteps, step } from "./steps.js";
+import { parseStatement, rowsFollow } from "./statement.js";
+import { SKIPPED, runSteps, step } from "./steps.js";
 
 export const BUNDLE_FORMAT = "pos-proof-bundle/1";
 const BUNDLE_MEMBERS = new Set(["epoch", "format", "log_head", "proof", "type"]);
@@ -60,12 +61,34 @@ function checkLogHead(state) {
     + `(size ${head.logSize}, root ${bytesToHex(head.logRoot).slice(0, 16)}...; RFC 9162 inclusion proof)`;
 }
 
+function checkEpochFigures(state) {
+  const { epoch } = state;
+  const commitment = parseCommitment(state.doc.proof.commitment);
+  if (epoch.asOf !== commitment.asOf) {
+    throw new Invalid(`epoch.json's as_of ${epoch.asOf} differs from commitment.json's ${commitment.asOf}`, REASONS.AS_OF_MISMATCH);
+  }
+  if (epoch.solvency !== null && !rowsFollow(parseStatement(epoch.solvency, "statement", REASONS.EPOCH_SCHEMA), commitment)) {
+    throw new Invalid("epoch.json's solvency statement does not carry the commitment's root sums as liabilities "
+      + "(or a margin is not assets - liabilities)", REASONS.STATEMENT_MISMATCH);
+  }
+  return "the epoch's cut-off is the commitment's and its statement carries the committed liabilities";
+}
+
+// SPEC 13 check 6 needs the attestation (assets.json), which the page does not take: like
+// `solvency-verify proof` without --assets, the step is skipped and the statement's assets
+// figure stays the bank's word.
+function checkAttestation() {
+  return SKIPPED;
+}
+
 // SPEC 13, in its order.
 export const BUNDLE_CHECKS = Object.freeze([
   step(`proof bundle encoding and members (${BUNDLE_FORMAT})`, checkBundleMembers),
   step("the proof passes every check of SPEC 6", checkProof),
   step("epoch.json is signed by the bank and binds this proof's commitment", checkEpoch),
   step("the epoch is in the bank's transparency log", checkLogHead),
+  step("the epoch's cut-off and statement agree with the commitment", checkEpochFigures),
+  step("the epoch's statement follows from the bound attestation", checkAttestation),
 ]);
 
 /** SPEC 13: the proof's check list, then the epoch and log-head bindings. Throws Invalid / CannotVerify. */

@@ -3,8 +3,9 @@
 // the head its inclusion and consistency proofs against its own size and root (SPEC 10).
 
 import { Invalid, REASONS, rebrand } from "./reasons.js";
-import { checkFormat, epochId, equalBytes, hexBytes, integer, isObject, members, optional, utcTime } from "./schema.js";
+import { checkFormat, epochId, equalBytes, hexBytes, integer, members, optional, utcTime } from "./schema.js";
 import { artifactHash, readSigner, verifyArtifactSignature } from "./signature.js";
+import { parseStatement } from "./statement.js";
 import { runSteps, step } from "./steps.js";
 import { parseConsistency, parseInclusion, verifyConsistencyProof, verifyInclusionProof } from "./translog.js";
 
@@ -30,14 +31,25 @@ export function parseEpoch(doc) {
   const asOf = utcTime(doc.as_of, "epoch.as_of", E);
   const liabilitiesCommitment = hexBytes(doc.liabilities_commitment, "epoch.liabilities_commitment", E);
   const assetAttestation = optional(doc.asset_attestation, (v) => hexBytes(v, "epoch.asset_attestation", E));
-  if (doc.solvency !== null && !isObject(doc.solvency)) throw new Invalid("epoch.solvency must be the solvency statement object or null", E);
+  const solvency = optional(doc.solvency, (value) => {
+    try {
+      parseStatement(value, "epoch.solvency", E);
+    } catch (exc) {
+      throw new Invalid(`epoch.solvency is not a solvency statement (SPEC 8.7): ${exc.message}`, E);
+    }
+    return value;
+  });
+  if ((assetAttestation === null) !== (solvency === null)) {
+    throw new Invalid("epoch.solvency must be null exactly when epoch.asset_attestation is (a statement needs the "
+      + "attestation it follows from)", REASONS.STATEMENT_MISMATCH);
+  }
   if ((sequence === 0) !== (doc.previous === null)) {
     throw new Invalid("epoch.previous is null exactly for the first epoch (sequence 0)", REASONS.EPOCH_CHAIN_BROKEN);
   }
   const previous = optional(doc.previous, parsePrevious);
   const { signer, signature } = readSigner(doc, "epoch", E);
   return Object.freeze({
-    doc, epoch, sequence, asOf, liabilitiesCommitment, assetAttestation, solvency: doc.solvency, previous,
+    doc, epoch, sequence, asOf, liabilitiesCommitment, assetAttestation, solvency, previous,
     signerKeyId: signer, signature, epochHash: artifactHash(doc),
   });
 }
