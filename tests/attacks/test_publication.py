@@ -300,3 +300,30 @@ def test_publish_refuses_to_seal_an_inflated_statement(published, tmp_path, monk
         publish(pub, ledger, make_snapshot(tmp_path / "snap3", "e3", 879_000, 3), key, "2027-01", str(base / "definitions.toml"))
     assert excinfo.value.reason == "STATEMENT_MISMATCH"
     assert not (pub / "2027-01").exists()
+
+
+def test_publish_refuses_an_attestation_whose_liabilities_copy_differs(published, tmp_path, monkeypatch):
+    """The bank's signing step hands `seal` an attestation with halved liabilities: the staging
+    directory's own history checks (SPEC 11.4 check 9) refuse it before the rename."""
+    import dataclasses
+
+    import solvency.publish.pipeline as pipeline
+    from verifier.assets.artifact import Attestation
+
+    base, key, ledger, pubdir = published
+    pub = tmp_path / "pub"
+    shutil.copytree(pubdir, pub, symlinks=True)
+    honest_sign = pipeline.sign
+
+    def halving_sign(artifact, private_key):
+        if isinstance(artifact, Attestation):
+            copy = artifact.commitment
+            artifact = dataclasses.replace(artifact, commitment=dataclasses.replace(
+                copy, root_sums=(copy.root_sums[0] // 2, *copy.root_sums[1:])))
+        return honest_sign(artifact, private_key)
+
+    monkeypatch.setattr(pipeline, "sign", halving_sign)
+    with pytest.raises(VerificationError) as excinfo:
+        publish(pub, ledger, make_snapshot(tmp_path / "snap3", "e3", 879_000, 3), key, "2027-01", str(base / "definitions.toml"))
+    assert excinfo.value.reason == "COMMITMENT_MISMATCH"
+    assert not (pub / "2027-01").exists()
