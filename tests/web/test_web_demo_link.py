@@ -4,22 +4,15 @@ the shipped one, and opened headless with that link it shows VALID."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from page_harness import PAGE, chromium, read_verdict, requests_made
 
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_the_demo_prints_a_link_that_the_page_opens_as_valid(tmp_path):
-    out = tmp_path / "demo"
-    solvency = Path(sys.executable).parent / "solvency"
-    done = subprocess.run([str(solvency), "demo", "--out", str(out), "--users", "40"], capture_output=True, text=True, timeout=500)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    link = done.stdout.rstrip().splitlines()[-1]
+def test_the_demo_prints_a_link_that_the_page_opens_as_valid(demo_run):
+    out, stdout = demo_run
+    link = stdout.rstrip().splitlines()[-1]
     page = out / "publication" / "verify.html"
     assert link.startswith(page.as_uri() + "#bundle=") and "&key=" in link and "&epoch=2026-11-21" in link
     assert page.read_bytes() == PAGE.read_bytes()
