@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tree": ("solvency.cli.tree:tree", "Build the Merkle sum tree of liabilities and serve proofs."),
     "assets": ("solvency.cli.assets:assets", "Attest assets from LND and bitcoind snapshots."),
     "publish": ("solvency.cli.publish:publish", "Publish an epoch (tree, assets, epoch, log) and serve proof bundles."),
+    "serve": ("solvency.cli.serve:serve", "Serve users' proof bundles to the bank's app over HTTP."),
     "report": ("solvency.cli.report:report", "The bank's books: balance sheet, profit and loss, reconciliation."),
     "receipt": ("solvency.cli.receipt:receipt", "Issue a signed balance receipt for one user."),
     "metrics": ("solvency.cli.metrics:metrics", "Serve or write Prometheus metrics of assets and liabilities."),

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-HEAVY = ("numpy", "pandas", "pyarrow", "pymongo", "bson", "matplotlib", "prometheus_client", "pymerkle")
+HEAVY = ("numpy", "pandas", "pyarrow", "pymongo", "bson", "matplotlib", "prometheus_client", "pymerkle", "aiohttp")
 
 WALK_AND_RENDER = """
 import json, sys

@@ -1,0 +1,72 @@
+"""`solvency serve` as a command: start-up refusals (one line, exit 1) and a real run in a
+subprocess, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from urllib.parse import quote
+
+import pytest
+from conftest import TOKEN, Client
+
+from solvency.keys import public_key_of
+from verifier.bundle import verify_bundle
+
+SOLVENCY = [sys.executable, "-m", "solvency"]
+
+
+def _refused(args) -> str:
+    run = subprocess.run([*SOLVENCY, "serve", *args], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, (run.returncode, run.stdout, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+    return lines[0]
+
+
+def test_missing_pubdir_is_refused(published, tmp_path):
+    line = _refused(["--pubdir", str(tmp_path / "nope"), "--token-file", str(published.token_file)])
+    assert "nope" in line and "publication directory not found" in line
+
+
+def test_missing_or_weak_token_file_is_refused(published, tmp_path):
+    line = _refused(["--pubdir", str(published.pubdir), "--token-file", str(tmp_path / "absent")])
+    assert "absent" in line and "token file not found" in line
+    for weak in ("", "short\n", "two words and more than thirty-two characters\n", "a" * 40 + "\nsecond line\n"):
+        (tmp_path / "weak").write_text(weak)
+        assert "at least 32 visible ASCII" in _refused(["--pubdir", str(published.pubdir), "--token-file", str(tmp_path / "weak")])
+
+
+def test_a_busy_port_is_refused(published):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = _refused(["--pubdir", str(published.pubdir), "--token-file", str(published.token_file), "--port", str(port)])
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+
+
+@pytest.mark.timeout(120)
+def test_the_command_serves_until_sigterm(published):
+    proc = subprocess.Popen([*SOLVENCY, "serve", "--pubdir", str(published.pubdir), "--token-file", str(published.token_file),
+                             "--port", "0", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        assert ready["host"] == "127.0.0.1" and ready["url"] == f"http://127.0.0.1:{ready['port']}"
+        client = Client(ready["host"], ready["port"])
+        user = published.users("2026-12")[-1]
+        reply = client.request(f"/v1/epochs/2026-12/proofs/{quote(user, safe='')}", token=TOKEN)
+        assert reply.status == 200
+        verify_bundle(reply.body, public_key_of(published.key), expected_epoch="2026-12", expected_user=user)
+        assert client.request(f"/v1/epochs/2026-12/proofs/{quote(user, safe='')}").status == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    # Nothing the service logs names a user or the token.
+    assert user not in err and TOKEN not in err
