@@ -71,6 +71,8 @@ function render(result) {
   out.textContent = `${result.verdict.toUpperCase()}: ${result.message}${result.reason ? ` [${result.reason}]` : ""}`;
   fillList("checks", result.checked, "ok");
   fillList("caveats", result.caveats, "note");
+  $("caveats-box").hidden = result.caveats.length === 0;
+  setText("checks-title", result.verdict === "valid" ? "Checks passed" : "Checks passed before the verdict");
   fillFacts(result);
   $("result").hidden = false;
 }
