@@ -1,4 +1,6 @@
-"""Run every benchmark module, or those named on the command line (`python -m benchmarks ledger`)."""
+"""Run every benchmark module, or those named on the command line (`python -m benchmarks ledger`).
+
+Options after the names go to each named benchmark: `python -m benchmarks serve --users 100000`."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import benchmarks
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv)
+    first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    wanted, options = set(argv[:first_option]), argv[first_option:]
     names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
     status = 0
     for name in names:
@@ -19,7 +22,7 @@ def main(argv: list[str]) -> int:
             continue
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        rc = importlib.import_module(f"benchmarks.{name}").main([])
+        rc = importlib.import_module(f"benchmarks.{name}").main(options if wanted else [])
         print(f"=== {name}: exit {rc}, {time.perf_counter() - started:.1f} s ===", flush=True)
         status = status or rc
     return status

@@ -8,12 +8,16 @@ Invariants:
   life of the process. An epoch that fails to load is *not* cached: every request retries, so a
   repaired epoch comes back without a restart, and a broken one answers `EpochUnavailable`
   without affecting the others.
-* A proof is looked up in O(log n) (`TreeStore.proof`: a binary search in the user index, one
-  node record per level), checked with the verifier's proof check list against the epoch's
-  commitment before it leaves (`verify_proof` under the key the tree was built with), and framed
-  into the SPEC 13 bundle bytes. When an epoch loads, one full `verify_bundle` (proof, epoch
-  signature and binding, log head and its inclusion proof) runs on a real user's bundle, so the
-  per-epoch parts of every later bundle were verified once with the same bytes.
+* A proof is looked up in O(log n) (the store's binary search in the user index, the found leaf's
+  hash recomputed from the user id and compared with the stored leaf, one node record per level)
+  and framed into the SPEC 13 bundle bytes around the epoch's pre-encoded ``epoch.json`` and log
+  head. When an epoch loads, the store checks its root against the commitment and one full
+  `verify_bundle` (the proof's whole check list, the epoch signature and binding, the log head and
+  its inclusion proof) runs on a real user's bundle, and the fast framing must equal
+  ``Bundle.to_bytes()`` for it; else the epoch is unavailable. The per-epoch parts of every later
+  bundle are those verified bytes. With ``verify_each`` every proof also passes the verifier's
+  whole proof check list (`verify_proof`, SPEC 6) before it leaves, at about three times the CPU
+  per request (benchmarks/bench_serve.py measures both); the user's verifier checks it anyway.
 * The bytes served are exactly ``Bundle.to_bytes()`` (canonical JSON and one newline), equal to
   what ``solvency publish proof`` prints (tests/serve checks it).
 * Names starting with ``.`` (staging, pending, the lock) are never epochs.
@@ -86,8 +90,9 @@ class EpochSummary:
 class LoadedEpoch:
     """One epoch whose files loaded and checked; serves proofs until the process ends."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, verify_each: bool = False) -> None:
         self.directory = directory
+        self.verify_each = verify_each
         public = public_dir(directory)
         self.epoch = Epoch.parse(read_artifact(public / "epoch.json"))
         self.head = LogHead.parse(read_artifact(public / "log-head.json"))
@@ -105,13 +110,28 @@ class LoadedEpoch:
             raise EpochUnavailable(f"epoch {directory.name}: the tree has no user")
         bundle = Bundle(self.epoch, self.head, self.store.proof(sample))
         verify_bundle(bundle, self.public_key, expected_epoch=directory.name, expected_user=sample)
-        if self._frame(bundle.proof.to_json()) != bundle.to_bytes():
-            raise EpochUnavailable(f"epoch {directory.name}: bundle framing differs from Bundle.to_bytes")
+        if self._fast_bytes(sample) != bundle.to_bytes() or self.checked_bundle_bytes(sample) != bundle.to_bytes():
+            raise EpochUnavailable(f"epoch {directory.name}: the served bytes differ from Bundle.to_bytes")
 
     def _frame(self, proof_json: object) -> bytes:
         return self._prefix + canonical.dumps(proof_json) + self._suffix
 
     def bundle_bytes(self, user_id: str) -> bytes:
+        if self.verify_each:
+            return self.checked_bundle_bytes(user_id)
+        try:
+            # The store's own lookup: binary search, then the leaf hash recomputed and compared.
+            index = self.store._find(user_id)
+        except UnknownUser:
+            raise NoSuchUser(user_id) from None
+        return self._fast_bytes(user_id, index)
+
+    def _fast_bytes(self, user_id: str, index: int | None = None) -> bytes:
+        found = self.store._find(user_id) if index is None else index
+        return self._prefix + self.store.proof_line(found, user_id) + self._suffix
+
+    def checked_bundle_bytes(self, user_id: str) -> bytes:
+        """`bundle_bytes`, after the proof passed the verifier's whole proof check list (SPEC 6)."""
         try:
             proof = self.store.proof(user_id)
         except UnknownUser:
@@ -126,8 +146,9 @@ class LoadedEpoch:
 class Publication:
     """The epochs of one publication directory, loaded on first use (thread-safe)."""
 
-    def __init__(self, pubdir: Path) -> None:
+    def __init__(self, pubdir: Path, verify_each: bool = False) -> None:
         self.pubdir = Path(pubdir)
+        self.verify_each = verify_each
         self._loaded: dict[str, LoadedEpoch] = {}
         self._summaries: dict[str, EpochSummary] = {}
         self._lock = threading.Lock()
@@ -158,7 +179,7 @@ class Publication:
             found = self._loaded.get(epoch)
             if found is None:
                 try:
-                    found = LoadedEpoch(directory)
+                    found = LoadedEpoch(directory, self.verify_each)
                 except (OSError, ValueError, KeyError, TreeStoreError, UnknownUser, VerificationError) as exc:
                     raise EpochUnavailable(f"epoch {epoch}: {type(exc).__name__}: {exc}") from None
                 self._loaded[epoch] = found

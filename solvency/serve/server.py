@@ -72,13 +72,13 @@ class Service:
         return f"http://{host}:{self.port}"
 
 
-async def _start(pubdir: Path, token: str, host: str, port: int) -> tuple[web.AppRunner, Publication, str, int]:
+async def _start(pubdir: Path, token: str, host: str, port: int, verify_each: bool) -> tuple[web.AppRunner, Publication, str, int]:
     from aiohttp import web
 
     from solvency.serve.app import LIMITS, ProofService
     from solvency.serve.publication import Publication
 
-    publication = Publication(pubdir)
+    publication = Publication(pubdir, verify_each)
     good, bad = publication.summaries()
     for summary in good:  # warm the stores so the first proof of each epoch is as fast as the rest
         try:
@@ -101,8 +101,8 @@ async def _start(pubdir: Path, token: str, host: str, port: int) -> tuple[web.Ap
 
 
 async def _serve(pubdir: Path, token: str, host: str, port: int, stop: threading.Event,
-                 on_ready: Callable[[Service], None]) -> None:
-    runner, publication, bound_host, bound_port = await _start(pubdir, token, host, port)
+                 on_ready: Callable[[Service], None], verify_each: bool = False) -> None:
+    runner, publication, bound_host, bound_port = await _start(pubdir, token, host, port, verify_each)
     try:
         on_ready(Service(bound_host, bound_port, stop))
         while not stop.is_set():
@@ -112,7 +112,8 @@ async def _serve(pubdir: Path, token: str, host: str, port: int, stop: threading
         publication.close()
 
 
-def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 8080, *, json_output: bool = False) -> None:
+def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 8080, *, json_output: bool = False,
+        verify_each: bool = False) -> None:
     """Serve until SIGINT or SIGTERM. Prints one line when listening (JSON with ``--json``)."""
     directory = check_pubdir(pubdir)
     token = read_token(token_file)
@@ -128,13 +129,14 @@ def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", por
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await _serve(directory, token, host, port, stop, ready)
+        await _serve(directory, token, host, port, stop, ready, verify_each)
 
     asyncio.run(main())
 
 
 @contextmanager
-def running(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[Service]:
+def running(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 0, *,
+            verify_each: bool = False) -> Iterator[Service]:
     """The service on its own event loop in a daemon thread (tests, benchmarks); port 0 picks a
     free port. Start-up errors are raised here."""
     directory = check_pubdir(pubdir)
@@ -149,7 +151,7 @@ def running(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1",
 
     def target() -> None:
         try:
-            asyncio.run(_serve(directory, token, host, port, stop, on_ready))
+            asyncio.run(_serve(directory, token, host, port, stop, on_ready, verify_each))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             started.append(exc)
             ready.set()

@@ -1,0 +1,198 @@
+"""Benchmark of the proof service (`solvency serve`, issue 15.2) against the CLI path.
+
+    python -m benchmarks serve                       # 1M users (default)
+    python -m benchmarks serve --users 100000
+    BENCH_SERVE_USERS=100000 make bench
+
+Set-up (not timed): a SQLite ledger of N users with a BTC and a USD wallet each and one published
+epoch (`solvency publish` as a library, the bench_publish set-up), a bearer token file.
+
+Timed, in the same run:
+
+1. service: `solvency serve` started as its own process on a loopback port; `--concurrency`
+   clients (aiohttp, one connection each, keep-alive) ask for `--requests` proof bundles of users
+   drawn at random, after a warm-up; per-request latency from send to the last byte read, and
+   requests/s over the whole timed window. A sample of the answers is checked with the verifier
+   (`verify_bundle`), every answer must be 200.
+   The same again with ``--verify-each`` (every proof through the verifier's check list).
+2. CLI: `solvency publish proof` run `--cli-runs` times, one process per request, sequentially:
+   what a bank without the service would run per user.
+
+Goal (issue 15): p99 <= 10 ms and >= 1,000 proofs/s on a 2-core machine. Figures are printed,
+never asserted; the load average is printed with them, since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+EPOCH = "bench"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered))) - 1))]
+
+
+def _publish(scratch: Path, users: int) -> tuple[Path, Path]:
+    from benchmarks.bench_publish import _ledger
+    from solvency.demo.nodes import NodePlan, write_snapshot
+    from solvency.demo.wallets import DemoWallets
+    from solvency.keys import generate_key
+    from solvency.publish.pipeline import prepare, seal, sign_with
+
+    _ledger(scratch / "ledger.db", users)
+    key = generate_key(scratch / "bank.key")
+    rng = random.Random(2026)
+    plan = NodePlan.from_ledger(label="bench", height=871_000, time=int(time.time()), lightning=10**10,
+                                commit_fees=NodePlan.commit_fees(rng), onchain=10**9, cold=10**12, rng=rng,
+                                usd_cents_per_btc=9_500_000, price_time="2026-11-20T23:59:00Z")
+    write_snapshot(scratch / "snap", plan, DemoWallets(2026))
+    time.sleep(1.05 - time.time() % 1)
+    as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
+    signer = f"{shlex.quote(sys.executable)} -m solvency.demo.signer --seed 2026"
+    pub = scratch / "pub"
+    prepared = prepare(pub, db=str(scratch / "ledger.db"), definition="customer-liabilities", as_of=as_of, epoch=EPOCH,
+                       snapshots=scratch / "snap", private_key=key)
+    sign_with(prepared, signer, key)
+    seal(pub, EPOCH, key, export_proofs=False)
+    return pub, scratch / "bank.key"
+
+
+async def _clients(url: str, token: str, users: list[str], requests: int, concurrency: int,
+                   keep: int) -> tuple[list[float], float, list[tuple[str, bytes]], dict[int, int]]:
+    import aiohttp
+
+    rng = random.Random(15)
+    picks = [users[rng.randrange(len(users))] for _ in range(requests)]
+    latencies: list[float] = []
+    kept: list[tuple[str, bytes]] = []
+    statuses: dict[int, int] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        async def worker(mine: list[str]) -> None:
+            for user in mine:
+                t = time.perf_counter()
+                async with session.get(f"{url}/v1/epochs/{EPOCH}/proofs/{quote(user, safe='')}") as response:
+                    body = await response.read()
+                latencies.append(time.perf_counter() - t)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                if len(kept) < keep:
+                    kept.append((user, body))
+
+        warm = [picks[i::concurrency][:20] for i in range(concurrency)]
+        await asyncio.gather(*(worker(w) for w in warm))
+        latencies.clear()
+        kept.clear()
+        statuses.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(picks[i::concurrency]) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed, kept, statuses
+
+
+def _service(pub: Path, token_file: Path, users: list[str], token: str, args: argparse.Namespace,
+             extra: tuple[str, ...] = ()) -> dict[str, float]:
+    proc = subprocess.Popen([sys.executable, "-m", "solvency", "serve", "--pubdir", str(pub), "--token-file", str(token_file),
+                             "--port", "0", "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout is not None else ""
+        if not line:
+            raise RuntimeError(f"the service did not start: {proc.communicate(timeout=30)[1].strip()}")
+        url = json.loads(line)["url"]
+        latencies, elapsed, kept, statuses = asyncio.run(_clients(url, token, users, args.requests, args.concurrency, 50))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    from solvency.keys import load_private_key
+    from verifier.bundle import verify_bundle
+
+    public_key = load_private_key(str(pub.parent / "bank.key")).public_key()
+    for user, body in kept:
+        verify_bundle(body, public_key, expected_epoch=EPOCH, expected_user=user)
+    if set(statuses) != {200}:
+        raise RuntimeError(f"non-200 answers: {statuses}")
+    return {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99), "mean": statistics.fmean(latencies),
+            "rps": len(latencies) / elapsed, "count": len(latencies), "verified": len(kept)}
+
+
+def _cli(pub: Path, key: Path, users: list[str], runs: int) -> dict[str, float]:
+    rng = random.Random(16)
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(runs):
+        user = users[rng.randrange(len(users))]
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "solvency", "publish", "proof", "--out", str(pub), "--epoch", EPOCH,
+                        "--user", user, "--key", str(key)], check=True, capture_output=True)
+        latencies.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - started
+    return {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99), "mean": statistics.fmean(latencies),
+            "rps": runs / elapsed, "count": runs}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks serve")
+    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SERVE_USERS", 1_000_000)))
+    parser.add_argument("--requests", type=int, default=20_000, help="timed proof requests to the service")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (connections)")
+    parser.add_argument("--cli-runs", type=int, default=20, help="`solvency publish proof` processes, one per request")
+    parser.add_argument("--keep", help="keep (and reuse) the scratch directory here")
+    args = parser.parse_args(argv)
+
+    scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"proof service vs CLI, {args.users} users x (BTC, USD); scratch {scratch}; {os.cpu_count()} CPUs", flush=True)
+        t = time.perf_counter()
+        pub = scratch / "pub"
+        if not (pub / EPOCH / "public" / "epoch.json").is_file():
+            pub, _ = _publish(scratch, args.users)
+        key = scratch / "bank.key"
+        token = os.urandom(32).hex()
+        token_file = scratch / "token"
+        token_file.write_text(token + "\n")
+        with open(pub / EPOCH / "private" / "tree" / "private" / "users.ids", encoding="utf-8") as handle:
+            users = [line.rstrip("\n") for line in handle]
+        print(f"  set-up (not timed): ledger and one published epoch of {len(users)} users in {time.perf_counter() - t:.1f} s", flush=True)
+
+        load_before = os.getloadavg()
+        service = _service(pub, token_file, users, token, args)
+        checked = _service(pub, token_file, users, token, args, ("--verify-each",))
+        cli = _cli(pub, key, users, args.cli_runs)
+        load_after = os.getloadavg()
+
+        print(f"  service: {service['count']:.0f} proof requests from {args.concurrency} concurrent clients over loopback")
+        print(f"    p50 {service['p50'] * 1e3:7.2f} ms   p99 {service['p99'] * 1e3:7.2f} ms   mean {service['mean'] * 1e3:7.2f} ms"
+              f"   {service['rps']:8.0f} proofs/s   (goal: p99 <= 10 ms, >= 1,000 proofs/s); "
+              f"{service['verified']:.0f} answers verified with verify_bundle")
+        print(f"  service with --verify-each (every proof through the verifier's check list first): {checked['count']:.0f} requests")
+        print(f"    p50 {checked['p50'] * 1e3:7.2f} ms   p99 {checked['p99'] * 1e3:7.2f} ms   mean {checked['mean'] * 1e3:7.2f} ms"
+              f"   {checked['rps']:8.0f} proofs/s")
+        print(f"  CLI (`solvency publish proof`, one process per request, sequential): {cli['count']:.0f} runs")
+        print(f"    p50 {cli['p50'] * 1e3:7.0f} ms   p99 {cli['p99'] * 1e3:7.0f} ms   mean {cli['mean'] * 1e3:7.0f} ms"
+              f"   {cli['rps']:8.2f} proofs/s")
+        print(f"  ratio service/CLI: {service['rps'] / cli['rps']:,.0f}x proofs/s, p50 latency {cli['p50'] / service['p50']:,.0f}x lower")
+        print("  load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f" % (*load_before, *load_after))
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
