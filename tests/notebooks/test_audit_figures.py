@@ -13,6 +13,7 @@ from solvency.auditor import figures
 from solvency.auditor.publication import describe, leaf_values, locate_epoch, read_public
 from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import balance_sheet
+from solvency.tree.store import TreeStore
 from verifier.assets.rules import COUNTED
 from verifier.full_tree import load_leaf_layer
 
@@ -72,10 +73,17 @@ def test_balance_distribution_has_no_ids_and_matches_the_tree(books, publication
     assert list(dist.itertuples(index=False)) == sorted(dist.itertuples(index=False))
     ids = {user for user, _, _ in store.user_balances(definitions["customer-liabilities"])}
     assert not ids & set(map(str, dist["amount"])) and not ids & set(dist["currency"])
-    # The same amounts as the leaves the bank committed (each wallet holds one currency).
-    leaves = leaf_values(load_leaf_layer(locate_epoch(pubdir, "2026-12").leaves, files.commitment), files.commitment.assets)
+    # The same amounts as the bank committed (each wallet holds one currency): each wallet's
+    # leaves added up, since publications split every balance (SPEC 3.6; the tree's user index
+    # says which leaves belong together).
+    paths = locate_epoch(pubdir, "2026-12")
+    leaves = leaf_values(load_leaf_layer(paths.leaves, files.commitment), files.commitment.assets)
+    assert files.commitment.privacy is not None and files.commitment.privacy.split == 2
+    with TreeStore(paths.tree) as tree:
+        users = [leaves.loc[list(row)].sum() for row in tree.user_positions()]
     for currency in ("BTC", "USD"):
-        assert sorted(int(v) for v in leaves[currency] if v) == sorted(int(v) for v in dist.loc[dist["currency"] == currency, "amount"])
+        committed = sorted(int(u[currency]) for u in users if u[currency])
+        assert committed == sorted(int(v) for v in dist.loc[dist["currency"] == currency, "amount"])
     summary = figures.distribution_summary(dist).set_index("currency")
     btc = sorted(int(v) for v in dist.loc[dist["currency"] == "BTC", "amount"])
     assert summary.loc["BTC", "count"] == len(btc) and summary.loc["BTC", "total"] == sum(btc)
