@@ -111,6 +111,16 @@ def test_history_accepts_a_bundle_as_trusted_head() -> None:
     assert "1 previously seen log head(s) are still part of this history" in out
 
 
+def test_history_refuses_a_kept_bundle_that_no_longer_verifies(tmp_path: Path) -> None:
+    # Its log head is intact, but the bundle is the user's evidence: it is verified in full.
+    doc = canonical.loads(BUNDLE.read_bytes())
+    doc["proof"]["balances"][0] = str(int(doc["proof"]["balances"][0]) + 1)
+    bad = tmp_path / "bundle.json"
+    bad.write_bytes(canonical.dump_file_bytes(doc))
+    code, out = run("history", str(PUBLICATION), "--key", KEY, "--trusted-head", str(bad))
+    assert code == 1 and "[BALANCE_MISMATCH]" in out
+
+
 def test_history_refuses_a_bundle_from_a_rewritten_history(tmp_path: Path) -> None:
     # The kept bundle's head is from the full log; a history cut back to its first epoch lacks it.
     pub = tmp_path / "pub"

@@ -6,13 +6,21 @@ import click
 
 from verifier.cli import Report, run_verification
 from verifier.schema import JSON
+from verifier.signature import PublicKey
 
 
-def log_head_of(doc: JSON) -> JSON:
-    """The log head a user kept: a log-head.json itself, or the `log_head` of a proof bundle (SPEC 13)."""
-    from verifier.bundle import is_bundle, parse_bundle
+def log_head_of(doc: JSON, pinned: PublicKey) -> JSON:
+    """The log head a user kept: a log-head.json itself, or the `log_head` of a proof bundle (SPEC 13).
 
-    return parse_bundle(doc)["log_head"] if is_bundle(doc) else doc
+    A bundle is verified in full first: a kept bundle that no longer verifies is reported (with the
+    bundle's reason), never silently reduced to the part of it that still does.
+    """
+    from verifier.bundle import is_bundle, parse_bundle, verify_bundle
+
+    if not is_bundle(doc):
+        return doc
+    verify_bundle(doc, pinned)
+    return parse_bundle(doc)["log_head"]
 
 
 @click.command()
@@ -43,8 +51,9 @@ def history(pubdir: str, key: str, trusted_heads: tuple[str, ...], strict_defini
         from verifier.history import read_artifact, verify_history
         from verifier.signature import load_public_key
 
-        heads = tuple(log_head_of(read_artifact(Path(p))) for p in trusted_heads)
-        facts = verify_history(pubdir, load_public_key(key), heads, strict_definitions=strict_definitions)
+        pinned = load_public_key(key)
+        heads = tuple(log_head_of(read_artifact(Path(p)), pinned) for p in trusted_heads)
+        facts = verify_history(pubdir, pinned, heads, strict_definitions=strict_definitions)
         n = len(facts["epochs"])
         findings = tuple(f"FINDING {c['code']}: from epoch {c['from_epoch']} to {c['to_epoch']} the balance definition "
                          f"changed: {'; '.join(c['changes'])}" for c in facts["definition_changes"])
