@@ -56,7 +56,8 @@ def _snapshot(directory: Path, store, label: str, height: int, seed: int) -> Pat
 
     rng = random.Random(seed)
     plan = NodePlan.from_ledger(
-        label=label, height=height, lightning=reserve("lightning-reserve"), commit_fees=NodePlan.commit_fees(rng),
+        label=label, height=height, time=int(time.time()), lightning=reserve("lightning-reserve"),
+        commit_fees=NodePlan.commit_fees(rng),
         onchain=reserve("onchain-hot"), cold=reserve("cold-storage"), rng=rng, usd_cents_per_btc=9_500_000,
         price_time="2026-11-20T23:59:00Z",
     )
