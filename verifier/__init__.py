@@ -15,13 +15,14 @@ artifact family's `VerificationError` subclass (whose ``reason`` is the SPEC's c
 * `verify_tree` -- the full tree recomputed from the leaf layer (SPEC 7);
 * `verify_epoch` -- an epoch commitment ``epoch.json`` (SPEC 11.2);
 * `verify_log_head` -- a signed log head and its log proofs (SPEC 11.3, 10);
-* `verify_history` -- a whole publication directory (SPEC 11.4);
+* `verify_history` -- a whole publication directory (SPEC 11.4); `published_epoch` -- one epoch
+  of a verified history, to compare a user's proof with (SPEC 11.6, 13);
 * `verify_receipt` -- a signed balance receipt (SPEC 12);
 * `verify_attestation` -- the asset attestation (SPEC 8.8).
 
 The typed artifacts, each with a strict ``parse`` and an exact ``to_json``: `Commitment`,
-`Proof`, `Epoch`, `LogHead`, `Bundle`, `Receipt` (and the log proofs `LogInclusion`,
-`LogConsistency`). Everything is imported on first use, so ``import verifier`` stays cheap.
+`Proof`, `Epoch`, `LogHead`, `Bundle`, `Receipt`, `Definition` (the published balance
+definition, SPEC 11.6) (and the log proofs `LogInclusion`, `LogConsistency`). Everything is imported on first use, so ``import verifier`` stays cheap.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from verifier.errors import (
     CannotVerify,
     InvalidBundle,
     InvalidCommitment,
+    InvalidDefinition,
     InvalidEpoch,
     InvalidHistory,
     InvalidLog,
@@ -53,6 +55,7 @@ _LAZY = {
     "verify_epoch": "verifier.epoch",
     "verify_log_head": "verifier.epoch",
     "verify_history": "verifier.history",
+    "published_epoch": "verifier.history",
     "verify_receipt": "verifier.receipt",
     "verify_attestation": "verifier.assets.attestation",
     "Commitment": "verifier.commitment",
@@ -61,6 +64,7 @@ _LAZY = {
     "LogHead": "verifier.epoch",
     "Bundle": "verifier.bundle",
     "Receipt": "verifier.receipt",
+    "Definition": "verifier.definition",
     "LogInclusion": "verifier.translog",
     "LogConsistency": "verifier.translog",
     "Signature": "verifier.signature",
@@ -71,6 +75,7 @@ __all__ = [
     "CannotVerify",
     "InvalidBundle",
     "InvalidCommitment",
+    "InvalidDefinition",
     "InvalidEpoch",
     "InvalidHistory",
     "InvalidLog",
