@@ -66,7 +66,8 @@ def _snapshot(directory: Path, seed: int) -> None:
     from solvency.demo.wallets import DemoWallets
 
     rng = random.Random(seed)
-    plan = NodePlan.from_ledger(label="bench", height=871_000, lightning=10**10, commit_fees=NodePlan.commit_fees(rng),
+    plan = NodePlan.from_ledger(label="bench", height=871_000, time=int(time.time()), lightning=10**10,
+                                commit_fees=NodePlan.commit_fees(rng),
                                 onchain=10**9, cold=10**12, rng=rng, usd_cents_per_btc=9_500_000, price_time="2026-11-20T23:59:00Z")
     write_snapshot(directory, plan, DemoWallets(seed))
 
