@@ -238,7 +238,10 @@ def _run(argv: list[str], echo: Echo) -> int:
     lines = done.stdout.rstrip().splitlines()
     shown = [line for line in lines if not line.startswith("  ok")]
     echo(f"   $ {' '.join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))}")
-    for line in [text for text in lines if text.startswith("  ok")][-3:] + shown[-2:]:
+    passed = [text for text in lines if text.startswith("  ok")]
+    # What the reserves are bound to (network, anchor block and its age) is always worth showing.
+    bound = [text for text in passed[:-3] if text.startswith(("  ok  network:", "  ok  anchor block"))]
+    for line in bound + passed[-3:] + shown[-2:]:
         echo(f"   {line}")
     if done.returncode not in (0, 1, 3) or done.stderr.strip():
         echo(f"   (stderr) {done.stderr.strip()[-500:]}")
