@@ -14,7 +14,8 @@ Timed, in the same run:
    drawn at random, after a warm-up; per-request latency from send to the last byte read, and
    requests/s over the whole timed window. A sample of the answers is checked with the verifier
    (`verify_bundle`), every answer must be 200.
-   The same again with ``--verify-each`` (every proof through the verifier's check list).
+   Run with one worker process, with ``--workers`` (default: one per CPU), and with
+   ``--workers`` and ``--verify-each`` (every proof through the verifier's check list).
 2. CLI: `solvency publish proof` run `--cli-runs` times, one process per request, sequentially:
    what a bank without the service would run per user.
 
@@ -150,6 +151,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SERVE_USERS", 1_000_000)))
     parser.add_argument("--requests", type=int, default=20_000, help="timed proof requests to the service")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (connections)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="service worker processes (default: CPUs)")
     parser.add_argument("--cli-runs", type=int, default=20, help="`solvency publish proof` processes, one per request")
     parser.add_argument("--keep", help="keep (and reuse) the scratch directory here")
     args = parser.parse_args(argv)
@@ -171,22 +173,27 @@ def main(argv: list[str]) -> int:
         print(f"  set-up (not timed): ledger and one published epoch of {len(users)} users in {time.perf_counter() - t:.1f} s", flush=True)
 
         load_before = os.getloadavg()
-        service = _service(pub, token_file, users, token, args)
-        checked = _service(pub, token_file, users, token, args, ("--verify-each",))
+        single = _service(pub, token_file, users, token, args)
+        workers = ("--workers", str(args.workers))
+        service = _service(pub, token_file, users, token, args, workers)
+        checked = _service(pub, token_file, users, token, args, (*workers, "--verify-each"))
         cli = _cli(pub, key, users, args.cli_runs)
         load_after = os.getloadavg()
 
-        print(f"  service: {service['count']:.0f} proof requests from {args.concurrency} concurrent clients over loopback")
+        print(f"  service, 1 worker: {single['count']:.0f} proof requests from {args.concurrency} concurrent clients over loopback")
+        print(f"    p50 {single['p50'] * 1e3:7.2f} ms   p99 {single['p99'] * 1e3:7.2f} ms   mean {single['mean'] * 1e3:7.2f} ms"
+              f"   {single['rps']:8.0f} proofs/s")
+        print(f"  service, --workers {args.workers}: {service['count']:.0f} proof requests from {args.concurrency} concurrent clients")
         print(f"    p50 {service['p50'] * 1e3:7.2f} ms   p99 {service['p99'] * 1e3:7.2f} ms   mean {service['mean'] * 1e3:7.2f} ms"
               f"   {service['rps']:8.0f} proofs/s   (goal: p99 <= 10 ms, >= 1,000 proofs/s); "
               f"{service['verified']:.0f} answers verified with verify_bundle")
-        print(f"  service with --verify-each (every proof through the verifier's check list first): {checked['count']:.0f} requests")
+        print(f"  service, --workers {args.workers} --verify-each (every proof through the verifier's check list first): {checked['count']:.0f} requests")
         print(f"    p50 {checked['p50'] * 1e3:7.2f} ms   p99 {checked['p99'] * 1e3:7.2f} ms   mean {checked['mean'] * 1e3:7.2f} ms"
               f"   {checked['rps']:8.0f} proofs/s")
         print(f"  CLI (`solvency publish proof`, one process per request, sequential): {cli['count']:.0f} runs")
         print(f"    p50 {cli['p50'] * 1e3:7.0f} ms   p99 {cli['p99'] * 1e3:7.0f} ms   mean {cli['mean'] * 1e3:7.0f} ms"
               f"   {cli['rps']:8.2f} proofs/s")
-        print(f"  ratio service/CLI: {service['rps'] / cli['rps']:,.0f}x proofs/s, p50 latency {cli['p50'] / service['p50']:,.0f}x lower")
+        print(f"  ratio service (--workers {args.workers}) / CLI: {service['rps'] / cli['rps']:,.0f}x proofs/s, p50 latency {cli['p50'] / service['p50']:,.0f}x lower")
         print("  load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f" % (*load_before, *load_after))
         return 0
     finally:

@@ -15,12 +15,14 @@ from solvency.cli.common import rejecting
 @click.option("--token-file", required=True, help="File holding the bank backend's bearer token (one line, >= 32 characters).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes accepting on the one socket (one per CPU core for the most proofs/s).")
 @click.option("--verify-each", is_flag=True,
               help="Also run the verifier's proof check list on every proof before it leaves (about 3x the CPU per request).")
 @click.option("--json", "json_output", is_flag=True, help="Print the listening address as one JSON line.")
-def serve(pubdir: str, token_file: str, host: str, port: int, verify_each: bool, json_output: bool) -> None:
+def serve(pubdir: str, token_file: str, host: str, port: int, workers: int, verify_each: bool, json_output: bool) -> None:
     """Serve proof bundles (with the token) and the public files of PUBDIR over HTTP."""
     from solvency.serve.server import ServeError, run
 
     with rejecting(ServeError):
-        run(pubdir, token_file, host, port, json_output=json_output, verify_each=verify_each)
+        run(pubdir, token_file, host, port, json_output=json_output, verify_each=verify_each, workers=workers)

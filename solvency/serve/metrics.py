@@ -51,9 +51,12 @@ class ServiceMetrics:
     """The three metric families in a fresh registry (prometheus_client is imported here, when
     the service starts, never by ``solvency --help``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess: bool = False) -> None:
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
+        # With several workers (`--workers`), each records into prometheus_client's multiprocess
+        # files and a scrape of any worker sums them all.
+        self.multiprocess = multiprocess
         self.registry = CollectorRegistry(auto_describe=True)
         requests, duration, errors = CATALOG.values()
         self.requests = Counter(requests.family, requests.help, requests.labels, registry=self.registry)
@@ -67,6 +70,12 @@ class ServiceMetrics:
             self.errors.labels(route, error).inc()
 
     def exposition(self) -> tuple[bytes, str]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not self.multiprocess:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)
+        return generate_latest(combined), CONTENT_TYPE_LATEST

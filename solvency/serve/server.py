@@ -10,12 +10,16 @@ retried on each request, so it does not stop the service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import signal
+import socket
 import sys
+import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from solvency.serve.publication import Publication
 
 MIN_TOKEN_CHARS = 32
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger("solvency.serve")
 
@@ -72,10 +77,18 @@ class Service:
         return f"http://{host}:{self.port}"
 
 
-async def _start(pubdir: Path, token: str, host: str, port: int, verify_each: bool) -> tuple[web.AppRunner, Publication, str, int]:
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=1024)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _start(pubdir: Path, token: str, sock: socket.socket, verify_each: bool) -> tuple[web.AppRunner, Publication]:
     from aiohttp import web
 
     from solvency.serve.app import LIMITS, ProofService
+    from solvency.serve.metrics import ServiceMetrics
     from solvency.serve.publication import Publication
 
     publication = Publication(pubdir, verify_each)
@@ -87,24 +100,17 @@ async def _start(pubdir: Path, token: str, host: str, port: int, verify_each: bo
             log.warning("epoch %s is unavailable: %s", summary.epoch, exc)
     for name in bad:
         log.warning("epoch %s is unavailable: its epoch.json cannot be read", name)
-    runner = web.AppRunner(ProofService(publication, token).app(), access_log=None, handle_signals=False,
+    service = ProofService(publication, token, ServiceMetrics(multiprocess=MULTIPROC_ENV in os.environ))
+    runner = web.AppRunner(service.app(), access_log=None, handle_signals=False,
                            max_line_size=LIMITS["max_line_size"], max_field_size=LIMITS["max_field_size"])
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = runner.addresses[0]
-    return runner, publication, str(bound[0]), int(bound[1])
+    await web.SockSite(runner, sock).start()
+    return runner, publication
 
 
-async def _serve(pubdir: Path, token: str, host: str, port: int, stop: threading.Event,
-                 on_ready: Callable[[Service], None], verify_each: bool = False) -> None:
-    runner, publication, bound_host, bound_port = await _start(pubdir, token, host, port, verify_each)
+async def _serve(pubdir: Path, token: str, sock: socket.socket, stop: threading.Event, verify_each: bool = False) -> None:
+    runner, publication = await _start(pubdir, token, sock, verify_each)
     try:
-        on_ready(Service(bound_host, bound_port, stop))
         while not stop.is_set():
             await asyncio.sleep(0.05)
     finally:
@@ -112,26 +118,69 @@ async def _serve(pubdir: Path, token: str, host: str, port: int, stop: threading
         publication.close()
 
 
-def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 8080, *, json_output: bool = False,
-        verify_each: bool = False) -> None:
-    """Serve until SIGINT or SIGTERM. Prints one line when listening (JSON with ``--json``)."""
-    directory = check_pubdir(pubdir)
-    token = read_token(token_file)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def _worker(pubdir: Path, token: str, sock: socket.socket, verify_each: bool) -> None:
     stop = threading.Event()
-
-    def ready(service: Service) -> None:
-        line = (json.dumps({"url": service.url, "host": service.host, "port": service.port, "pubdir": str(directory)})
-                if json_output else f"serving {directory} on {service.url} (proofs need the bearer token; Ctrl-C stops)")
-        print(line, flush=True)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await _serve(directory, token, host, port, stop, ready, verify_each)
+        await _serve(pubdir, token, sock, stop, verify_each)
 
     asyncio.run(main())
+
+
+def _fork_workers(pubdir: Path, token: str, sock: socket.socket, verify_each: bool, workers: int) -> None:
+    """`workers` processes accept on the one listening socket; the parent forwards SIGINT/SIGTERM
+    and waits for them. Their metrics are summed through prometheus_client's multiprocess mode."""
+    pids = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 0
+            try:
+                _worker(pubdir, token, sock, verify_each)
+            except BaseException:  # noqa: BLE001 - logged, and the exit code says it
+                log.exception("worker %d stopped", os.getpid())
+                code = 1
+            finally:
+                os._exit(code)
+        pids.append(pid)
+
+    def forward(signum: int, frame: object) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    for pid in pids:
+        os.waitpid(pid, 0)
+
+
+def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 8080, *, json_output: bool = False,
+        verify_each: bool = False, workers: int = 1) -> None:
+    """Serve until SIGINT or SIGTERM. Prints one line when listening (JSON with ``--json``).
+    With `workers` > 1, that many forked processes share the listening socket (one per core)."""
+    directory = check_pubdir(pubdir)
+    token = read_token(token_file)
+    if workers < 1:
+        raise ServeError(f"--workers must be at least 1, not {workers}")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sock = _bind(host, port)
+    bound = sock.getsockname()
+    service = Service(str(bound[0]), int(bound[1]), threading.Event())
+    line = (json.dumps({"url": service.url, "host": service.host, "port": service.port, "pubdir": str(directory), "workers": workers})
+            if json_output else f"serving {directory} on {service.url} with {workers} worker(s) (proofs need the bearer token; Ctrl-C stops)")
+    with sock:
+        if workers == 1:
+            print(line, flush=True)
+            _worker(directory, token, sock, verify_each)
+            return
+        with tempfile.TemporaryDirectory(prefix="solvency-serve-metrics-") as scratch:
+            os.environ[MULTIPROC_ENV] = scratch  # read by prometheus_client when the workers import it
+            print(line, flush=True)
+            _fork_workers(directory, token, sock, verify_each, workers)
 
 
 @contextmanager
@@ -142,16 +191,25 @@ def running(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1",
     directory = check_pubdir(pubdir)
     token = read_token(token_file)
     stop = threading.Event()
+    sock = _bind(host, port)
+    bound = sock.getsockname()
     started: list[Service | BaseException] = []
     ready = threading.Event()
 
-    def on_ready(service: Service) -> None:
-        started.append(service)
-        ready.set()
+    async def serve_and_report() -> None:
+        runner, publication = await _start(directory, token, sock, verify_each)
+        try:
+            started.append(Service(str(bound[0]), int(bound[1]), stop))
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+        finally:
+            await runner.cleanup()
+            publication.close()
 
     def target() -> None:
         try:
-            asyncio.run(_serve(directory, token, host, port, stop, on_ready, verify_each))
+            asyncio.run(serve_and_report())
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             started.append(exc)
             ready.set()
@@ -161,12 +219,14 @@ def running(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1",
     ready.wait()
     outcome = started[0]
     if isinstance(outcome, BaseException):
+        sock.close()
         raise outcome
     try:
         yield outcome
     finally:
         stop.set()
         thread.join()
+        sock.close()
 
 
 __all__ = ["MIN_TOKEN_CHARS", "ServeError", "Service", "check_pubdir", "read_token", "run", "running"]

@@ -70,3 +70,27 @@ def test_the_command_serves_until_sigterm(published):
     assert "Traceback" not in err
     # Nothing the service logs names a user or the token.
     assert user not in err and TOKEN not in err
+
+
+@pytest.mark.timeout(120)
+def test_workers_share_the_socket_and_their_metrics_add_up(published):
+    proc = subprocess.Popen([*SOLVENCY, "serve", "--pubdir", str(published.pubdir), "--token-file", str(published.token_file),
+                             "--port", "0", "--json", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        assert ready["workers"] == 2
+        client = Client(ready["host"], ready["port"])
+        users = published.users("2026-11")[:12]
+        for user in users:
+            reply = client.request(f"/v1/epochs/2026-11/proofs/{quote(user, safe='')}", token=TOKEN)
+            assert reply.status == 200
+            verify_bundle(reply.body, public_key_of(published.key), expected_epoch="2026-11", expected_user=user)
+        assert client.request("/v1/epochs/2026-11/proofs/nobody", token=TOKEN).status == 404
+        text = client.request("/metrics").body.decode()
+        assert 'solvency_serve_requests_total{route="proof",status="200"} 12.0' in text
+        assert 'solvency_serve_errors_total{error="UNKNOWN_USER",route="proof"} 1.0' in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
