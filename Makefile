@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+WEB := web/verifier
+WEB_STAMP := $(WEB)/node_modules/.installed
 
 .PHONY: demo test bench notebooks install clean lint web browser
 
@@ -25,8 +27,6 @@ test: lint $(STAMP) $(WEB_STAMP) browser
 # The verifier page (web/verifier, issue 15): its locked JavaScript dependencies (npm ci from
 # package-lock.json), and `make web` rebuilds web/verifier/dist/verify.html (commit the result;
 # a test checks it equals a fresh build, and the README lists its SHA-256).
-WEB := web/verifier
-WEB_STAMP := $(WEB)/node_modules/.installed
 
 $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 	@if command -v npm >/dev/null; then cd $(WEB) && npm ci --no-audit --no-fund && touch node_modules/.installed; \
