@@ -11,7 +11,7 @@ import sys
 from urllib.parse import quote
 
 import pytest
-from conftest import TOKEN, Client
+from serve_helpers import TOKEN, Client
 
 from solvency.keys import public_key_of
 from verifier.bundle import verify_bundle

@@ -8,7 +8,7 @@ import socket
 from urllib.parse import quote
 
 import pytest
-from conftest import TOKEN, Client
+from serve_helpers import TOKEN, Client
 
 from solvency.keys import public_key_of
 from solvency.publish.bundle import bundle_for_user

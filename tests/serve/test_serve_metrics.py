@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from conftest import TOKEN, Client
 from prometheus_client.parser import text_string_to_metric_families
+from serve_helpers import TOKEN, Client
 
 from solvency.serve.metrics import CATALOG, ROUTES
 from solvency.serve.server import running
