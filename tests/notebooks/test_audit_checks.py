@@ -108,17 +108,41 @@ def test_a_changed_leaf_value_fails_the_tree_audit_and_the_ledger_match(publicat
         assert_passed(audit(pub, sample=2)[0])
 
 
-def test_swapped_leaves_fail_the_tree_audit_only(publication, tmp_path):
-    pub = publication.copy(tmp_path / "c")
+def _swap_leaves(pub, a, b):
     leaves = pub.pubdir / "2026-12" / "private" / "leaves.bin"
     data, head, size = _leaf_records(leaves)
-    first, second = bytes(data[head:head + size]), bytes(data[head + size:head + 2 * size])
-    assert first != second
-    data[head:head + size], data[head + size:head + 2 * size] = second, first
+    first, second = bytes(data[head + a * size:head + (a + 1) * size]), bytes(data[head + b * size:head + (b + 1) * size])
+    assert first[32:] != second[32:]  # the two leaves carry different values
+    data[head + a * size:head + (a + 1) * size], data[head + b * size:head + (b + 1) * size] = second, first
     leaves.write_bytes(bytes(data))
+
+
+def _user_parts(pub):
+    from solvency.tree.store import TreeStore
+
+    with TreeStore(pub.pubdir / "2026-12" / "private" / "tree") as store:
+        return list(store.user_positions()), [v for _, _, v in store.leaf_layer()]
+
+
+def test_swapped_parts_of_one_user_fail_the_tree_audit_only(publication, tmp_path):
+    pub = publication.copy(tmp_path / "c")
+    rows_of_parts, values = _user_parts(pub)
+    a, b = next((a, b) for a, b in rows_of_parts if values[a] != values[b])  # split 2: two parts per user
+    _swap_leaves(pub, a, b)
     rows = statuses(audit(pub, sample=2)[0])
     assert rows["full-tree audit from the leaf export"] == (FAIL, "ROOT_HASH_MISMATCH")
-    assert rows["leaf values = ledger balances"] == (PASS, "")
+    assert rows["leaf values = ledger balances"] == (PASS, "")  # the user's parts still add up to the ledger
+
+
+def test_swapped_leaves_of_two_users_fail_the_ledger_match_too(publication, tmp_path):
+    pub = publication.copy(tmp_path / "c")
+    rows_of_parts, values = _user_parts(pub)
+    (a, _), (b, _) = next((r, q) for r in rows_of_parts for q in rows_of_parts
+                          if values[r[0]] != values[q[0]] and values[r[1]] != values[q[1]])
+    _swap_leaves(pub, a, b)
+    rows = statuses(audit(pub, sample=2)[0])
+    assert rows["full-tree audit from the leaf export"] == (FAIL, "ROOT_HASH_MISMATCH")
+    assert rows["leaf values = ledger balances"] == (FAIL, "LEAF_VALUES_MISMATCH")
 
 
 def test_a_parquet_leaf_export_given_separately_is_audited(publication, tmp_path):
@@ -241,7 +265,7 @@ def test_a_changed_definition_fails_the_definition_check(publication, tmp_path):
     from importlib import resources
 
     text = resources.files("ledger.definitions").joinpath("galoy.toml").read_text()
-    changed = text.replace('    { path = "Liabilities:funder" },\n', "", 1)
+    changed = text.replace('exclude = [{ role = "any" }]', 'exclude = [{ role = "bankowner" }, { role = "dealer" }]', 1)
     assert changed != text
     path = tmp_path / "defs.toml"
     path.write_text(changed)
