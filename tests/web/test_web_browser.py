@@ -72,3 +72,26 @@ def test_a_tampered_bundle_in_the_link_is_refused(browser):
 
     got = open_page(browser, fragment(canonical.dump_file_bytes(doc), (FIXTURES / "bank.key.pub").read_text()))
     assert got[:2] == ("invalid", "ROOT_HASH_MISMATCH")
+
+
+def test_the_page_served_over_http_works_the_same(browser):
+    """Served (as `solvency serve` and a bank's web server do), not only opened from a file."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(PAGE.parent))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        data = (FIXTURES / "bundle.json").read_bytes()
+        url = f"http://127.0.0.1:{server.server_address[1]}/{PAGE.name}"
+        browser.get("about:blank")
+        requests_made(browser)
+        browser.get(url + fragment(data, (FIXTURES / "bank.key.pub").read_text()))
+        assert read_verdict(browser)[:2] == ("valid", None)
+        assert [u for u in requests_made(browser) if not u.startswith(url)] == []
+    finally:
+        server.shutdown()
+        server.server_close()
