@@ -24,7 +24,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from verifier import canonical
 from verifier.assets.address import network_params
@@ -102,6 +102,21 @@ def _unique(keys: Sequence[object], message: str) -> None:
 # --- the parts ---------------------------------------------------------------------------------
 
 
+class _Record:
+    """A part whose JSON object has exactly the dataclass's fields, as they are (`to_json` is
+    `dataclasses.asdict`)."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @classmethod
+    def _members(cls, value: JSON, where: str) -> JSONObject:
+        return _object(value, [f.name for f in dataclasses.fields(cls)], where)
+
+    def to_json(self) -> JSONObject:
+        return dataclasses.asdict(self)
+
+
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """The block every figure is taken at, with its header so anyone can check its hash and work."""
@@ -157,7 +172,7 @@ class CommitmentCopy:
 
 
 @dataclass(frozen=True, slots=True)
-class Channel:
+class Channel(_Record):
     """One open channel as lncli ``listchannels`` reports it (sats)."""
 
     channel_point: str
@@ -175,7 +190,7 @@ class Channel:
 
     @classmethod
     def parse(cls, value: JSON, where: str) -> Channel:
-        obj = _object(value, [f.name for f in dataclasses.fields(cls)], where)
+        obj = cls._members(value, where)
         return cls(
             channel_point=_text(obj["channel_point"], f"{where}.channel_point", _OUTPOINT),
             scid=_text(obj["scid"], f"{where}.scid", _SCID),
@@ -191,12 +206,9 @@ class Channel:
             pending_htlcs=_uint(obj["pending_htlcs"], f"{where}.pending_htlcs", 2 * 483),
         )
 
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class PendingChannel:
+class PendingChannel(_Record):
     """A channel being opened or closed; `limbo` is what it counts for (SPEC 8.3)."""
 
     kind: str
@@ -210,7 +222,7 @@ class PendingChannel:
 
     @classmethod
     def parse(cls, value: JSON, where: str) -> PendingChannel:
-        obj = _object(value, [f.name for f in dataclasses.fields(cls)], where)
+        obj = cls._members(value, where)
         if obj["kind"] not in PENDING_KINDS:
             raise _E(f"{where}.kind must be one of {PENDING_KINDS}")
         pending = cls(
@@ -229,12 +241,9 @@ class PendingChannel:
             raise _E(f"{where}: a pending-open channel's limbo figure is its local balance", reason=Reason.TOTAL_MISMATCH)
         return pending
 
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class Onchain:
+class Onchain(_Record):
     """lnd's ``walletbalance``."""
 
     confirmed: int
@@ -244,15 +253,12 @@ class Onchain:
 
     @classmethod
     def parse(cls, value: JSON, where: str = "onchain") -> Onchain:
-        obj = _object(value, ("confirmed", "unconfirmed", "locked", "total"), where)
+        obj = cls._members(value, where)
         return cls(*(_uint(obj[k], f"{where}.{k}") for k in ("confirmed", "unconfirmed", "locked", "total")))
-
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
-class Utxo:
+class Utxo(_Record):
     """A listed UTXO: `height` is its creation height when known, `descriptor` the scan's, if any."""
 
     txid: str
@@ -265,7 +271,7 @@ class Utxo:
 
     @classmethod
     def parse(cls, value: JSON, where: str) -> Utxo:
-        obj = _object(value, [f.name for f in dataclasses.fields(cls)], where)
+        obj = cls._members(value, where)
         return cls(
             txid=_text(obj["txid"], f"{where}.txid", HEX64),
             vout=_uint(obj["vout"], f"{where}.vout", MAX_UINT32),
@@ -276,16 +282,13 @@ class Utxo:
             height=None if obj["height"] is None else _uint(obj["height"], f"{where}.height", MAX_UINT32),
         )
 
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
-
     @property
     def outpoint(self) -> str:
         return f"{self.txid}:{self.vout}"
 
 
 @dataclass(frozen=True, slots=True)
-class ProofOfControl:
+class ProofOfControl(_Record):
     """One entry of ``proofs.json``: a signature by `address` over the challenge (SPEC 8.5)."""
 
     address: str
@@ -294,14 +297,11 @@ class ProofOfControl:
 
     @classmethod
     def parse(cls, value: JSON, where: str) -> ProofOfControl:
-        obj = _object(value, ("address", "format", "signature"), where)
+        obj = cls._members(value, where)
         address, signature = _text(obj["address"], f"{where}.address"), _text(obj["signature"], f"{where}.signature")
         if obj["format"] not in PROOF_FORMATS:
             raise CannotVerify(f"{where}.format {obj['format']!r} is not one of {PROOF_FORMATS}", reason=Reason.UNSUPPORTED_PROOF)
         return cls(address, obj["format"], signature)
-
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +422,7 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
-class NodeSignature:
+class NodeSignature(_Record):
     """lnd's ``signmessage`` over the attestation digest (SPEC 8.6)."""
 
     message: str
@@ -430,11 +430,8 @@ class NodeSignature:
 
     @classmethod
     def parse(cls, value: JSON, where: str = "node_signature") -> NodeSignature:
-        obj = _object(value, ("message", "signature"), where)
+        obj = cls._members(value, where)
         return cls(_text(obj["message"], f"{where}.message"), _text(obj["signature"], f"{where}.signature"))
-
-    def to_json(self) -> JSONObject:
-        return dataclasses.asdict(self)
 
 
 # --- the attestation ---------------------------------------------------------------------------
