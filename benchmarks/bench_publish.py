@@ -72,6 +72,20 @@ def _snapshot(directory: Path, seed: int) -> None:
     write_snapshot(directory, plan, DemoWallets(seed))
 
 
+def _scratch(keep: str | None, prefix: str) -> Path:
+    """The scratch directory: `keep` when given (created if need be), else a new temporary one."""
+    scratch = Path(keep) if keep else Path(tempfile.mkdtemp(prefix=prefix))
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
+
+
+def _as_of_and_signer() -> tuple[str, str]:
+    """A cut-off of the next whole second, once it has passed, and the demo signer command."""
+    time.sleep(1.05 - time.time() % 1)
+    as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
+    return as_of, f"{shlex.quote(sys.executable)} -m solvency.demo.signer --seed 2026"
+
+
 def _baselines(nodes: int, record: int, scratch: Path) -> tuple[float, float]:
     sha = hashlib.sha256
     message = b"\x00" * (2 * record + 24)
@@ -101,8 +115,7 @@ def main(argv: list[str]) -> int:
     from solvency.publish.bundle import bundle_for_user
     from solvency.publish.pipeline import prepare, seal, sign_with
 
-    scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = _scratch(args.keep, "bench-publish-")
     try:
         print(f"publication of {args.users} users x (BTC, USD); scratch {scratch}", flush=True)
         t = time.perf_counter()
@@ -110,9 +123,7 @@ def main(argv: list[str]) -> int:
         key = generate_key(scratch / "bank.key")
         _snapshot(scratch / "snap", 2026)
         print(f"  set-up (not timed): ledger of {2 * args.users} wallets in {time.perf_counter() - t:.1f} s", flush=True)
-        time.sleep(1.05 - time.time() % 1)
-        as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
-        signer = f"{shlex.quote(sys.executable)} -m solvency.demo.signer --seed 2026"
+        as_of, signer = _as_of_and_signer()
         pub = scratch / "pub"
         figures = {}
 

@@ -31,15 +31,15 @@ import asyncio
 import json
 import os
 import random
-import shlex
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+from benchmarks.bench_publish import _as_of_and_signer, _ledger, _scratch, _snapshot
 
 EPOCH = "bench"
 
@@ -50,22 +50,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _publish(scratch: Path, users: int) -> tuple[Path, Path]:
-    from benchmarks.bench_publish import _ledger
-    from solvency.demo.nodes import NodePlan, write_snapshot
-    from solvency.demo.wallets import DemoWallets
     from solvency.keys import generate_key
     from solvency.publish.pipeline import prepare, seal, sign_with
 
     _ledger(scratch / "ledger.db", users)
     key = generate_key(scratch / "bank.key")
-    rng = random.Random(2026)
-    plan = NodePlan.from_ledger(label="bench", height=871_000, time=int(time.time()), lightning=10**10,
-                                commit_fees=NodePlan.commit_fees(rng), onchain=10**9, cold=10**12, rng=rng,
-                                usd_cents_per_btc=9_500_000, price_time="2026-11-20T23:59:00Z")
-    write_snapshot(scratch / "snap", plan, DemoWallets(2026))
-    time.sleep(1.05 - time.time() % 1)
-    as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
-    signer = f"{shlex.quote(sys.executable)} -m solvency.demo.signer --seed 2026"
+    _snapshot(scratch / "snap", 2026)
+    as_of, signer = _as_of_and_signer()
     pub = scratch / "pub"
     prepared = prepare(pub, db=str(scratch / "ledger.db"), definition="customer-liabilities", as_of=as_of, epoch=EPOCH,
                        snapshots=scratch / "snap", private_key=key)
@@ -158,8 +149,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", help="keep (and reuse) the scratch directory here")
     args = parser.parse_args(argv)
 
-    scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = _scratch(args.keep, "bench-serve-")
     try:
         print(f"proof service vs CLI, {args.users} users x (BTC, USD); scratch {scratch}; {os.cpu_count()} CPUs", flush=True)
         t = time.perf_counter()
