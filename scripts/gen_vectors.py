@@ -333,8 +333,60 @@ def anchor_vectors() -> dict:
         result, reason = verdict(lambda time=time: check_anchor_time(time, cutoff))
         tests.append({"tcId": len(tests) + 1, "kind": "time", "comment": comment, "header_time": time, "as_of": "2026-11-20T23:59:59Z",
                       "result": result, "reason": reason})
+    tests += attestation_pair_vectors(len(tests))
     return {"schema": "pos-assets-anchor/1", "generator": "scripts/gen_vectors.py", "difficulty_floor": MAINNET_DIFFICULTY_FLOOR,
             "max_age_seconds": MAX_AGE, "max_lead_seconds": MAX_LEAD, "tests": tests}
+
+
+def attestation_pair_vectors(first: int) -> list[dict]:
+    """SPEC 8.8 checks 6 and 15: the attested network against the pinned one (`WRONG_NETWORK`), and
+    the channel funding outpoints against the listed UTXO outpoints (`DOUBLE_COUNTED`). The verdict
+    is the verifier's own step (`check_network`, `check_double_counting`) run on a state holding a
+    stand-in attestation with just the members the step reads."""
+    from types import SimpleNamespace
+
+    from verifier.assets.attestation import AttestationState, check_double_counting, check_network
+    from verifier.errors import VerificationError
+
+    tests: list[dict] = []
+
+    def run(check, attestation, **inputs) -> tuple[str, str | None]:
+        try:
+            check(AttestationState(None, None, parsed=attestation, **inputs))  # type: ignore[arg-type]
+            return "valid", None
+        except VerificationError as exc:
+            return "invalid", str(exc.reason)
+
+    for comment, network, pinned in (("mainnet coins under the default pin", "mainnet", "mainnet"),
+                                     ("regtest coins under the default pin (the demo's attestation)", "regtest", "mainnet"),
+                                     ("regtest coins, regtest pinned", "regtest", "regtest"),
+                                     ("signet coins, regtest pinned", "signet", "regtest"),
+                                     ("testnet3 coins, testnet4 pinned", "testnet", "testnet4")):
+        result, reason = run(check_network, SimpleNamespace(network=network), expected_network=pinned)
+        tests.append({"tcId": first + len(tests) + 1, "kind": "network", "comment": comment, "network": network, "pinned": pinned,
+                      "result": result, "reason": reason})
+
+    def txid(label: str) -> str:
+        return hashlib.sha256(b"attestation vectors: " + label.encode()).hexdigest()
+
+    opened, pending, cold, lnd = f"{txid('funding 1')}:0", f"{txid('funding 2')}:1", f"{txid('cold')}:3", f"{txid('lnd')}:0"
+    for comment, channels, pendings, colds, lnds in (
+        ("every outpoint distinct", [opened], [["pending_open", pending]], [cold], [lnd]),
+        ("an open channel's funding outpoint listed as a cold UTXO", [opened], [], [cold, opened], None),
+        ("a pending-open channel's funding outpoint listed as a cold UTXO", [opened], [["pending_open", pending]], [pending], None),
+        ("a force-closing channel's funding outpoint listed as an lnd UTXO", [], [["force_close", pending]], [cold], [lnd, pending]),
+        ("an open channel's funding outpoint listed as an lnd UTXO", [opened], [], [], [opened]),
+        ("another output of a funding transaction (its change) is not the funding outpoint", [opened], [],
+         [f"{txid('funding 1')}:1"], None),
+    ):
+        listed = [("cold_utxos", op) for op in colds] + [("onchain_utxos", op) for op in lnds or ()]
+        stand_in = SimpleNamespace(channels=[SimpleNamespace(channel_point=cp) for cp in channels],
+                                   pending_channels=[SimpleNamespace(kind=k, channel_point=cp) for k, cp in pendings],
+                                   utxos=lambda listed=listed: tuple((where, SimpleNamespace(outpoint=op)) for where, op in listed))
+        result, reason = run(check_double_counting, stand_in)
+        tests.append({"tcId": first + len(tests) + 1, "kind": "double_count", "comment": comment, "channels": channels,
+                      "pending_channels": pendings, "cold_utxos": colds, "onchain_utxos": lnds, "result": result, "reason": reason})
+    return tests
 
 
 def publication_vectors() -> dict:
