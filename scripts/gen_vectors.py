@@ -391,7 +391,8 @@ def attestation_pair_vectors(first: int) -> list[dict]:
 
 def publication_vectors() -> dict:
     """SPEC 11.6 (the published balance definition and its content hash), 11.4 checks 7-8 and
-    13 check 5 (an epoch's as_of, definition and statement against its commitment)."""
+    13 check 5 (an epoch's as_of, definition and statement against its commitment), and 11.4
+    checks 11-13 between consecutive epochs (`history_pair_vectors`)."""
     from verifier.binding import check_as_of, check_definition, check_statement_liabilities
     from verifier.commitment import Commitment, commitment_hash
     from verifier.definition import DEFINITION_DOMAIN, Definition, changes
@@ -472,8 +473,83 @@ def publication_vectors() -> dict:
             epoch_doc(solvency={**statement, "per_asset": [{**rows[0], "liabilities": "150", "margin": "8850"}, rows[1]]}), published)
     binding("a statement margin is not assets - liabilities",
             epoch_doc(solvency={**statement, "per_asset": [{**rows[0], "margin": "75000"}, rows[1]]}), published)
+    tests += history_pair_vectors(len(tests), epoch_doc, base)
     return {"schema": "pos-publication/1", "generator": "scripts/gen_vectors.py", "public_key": BANK.public_key().public_bytes_raw().hex(),
             "definition_domain": DEFINITION_DOMAIN.hex(), "tests": tests}
+
+
+# A real signed assets.json: the anchor step reads the anchor height from the files beside each epoch.
+ATTESTATION_FIXTURE = OUT.parent / "verifier" / "fixtures" / "publication" / "2026-11-20" / "public" / "assets.json"
+
+
+def history_pair_vectors(first: int, epoch_doc, base: dict) -> list[dict]:
+    """SPEC 11.4 checks 11-13 between consecutive epochs: cut-offs (`AS_OF_NOT_ADVANCING`), balance
+    definitions (`DEFINITION_CHANGED`, a failure only with `--strict-definitions`) and anchor heights
+    (`ANCHOR_NOT_ADVANCING`). The verdict is the verifier's own history step run on a `HistoryCheck`
+    holding the epochs (and, for anchors, a scratch publication directory with their assets.json)."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from verifier.definition import Definition
+    from verifier.epoch import Epoch
+    from verifier.errors import VerificationError
+    from verifier.history import HistoryCheck, check_anchors_advance, check_as_of_advancing, check_definition_changes
+
+    tests: list[dict] = []
+    names = ("2026-11", "2026-12", "2027-01")
+
+    def run(check, state: HistoryCheck) -> tuple[str, str | None]:
+        try:
+            check(state)
+            return "valid", None
+        except VerificationError as exc:
+            return "invalid", str(exc.reason)
+
+    for comment, before, after in (("a month later", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+                                   ("one second later", "2026-11-01T00:00:00Z", "2026-11-01T00:00:01Z"),
+                                   ("the same cut-off twice", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z"),
+                                   ("one second earlier", "2026-11-01T00:00:00Z", "2026-10-31T23:59:59Z")):
+        epochs = [(Epoch.parse(epoch_doc(epoch=n, as_of=t)), None) for n, t in zip(names, (before, after))]
+        result, reason = run(check_as_of_advancing, HistoryCheck(Path("."), None, epochs=epochs))  # type: ignore[arg-type]
+        tests.append({"tcId": first + len(tests) + 1, "kind": "as_of_pair", "comment": comment, "before": before, "after": after,
+                      "result": result, "reason": reason})
+
+    narrowed = {**base, "exclude": [*base["exclude"], {"path": "Liabilities:7a"}]}
+    for comment, before, after, strict in (
+        ("the same definition, strict", base, base, True),
+        ("one more wallet excluded under the same name: a finding", base, narrowed, False),
+        ("one more wallet excluded under the same name, strict", base, narrowed, True),
+        ("the definition dropped, strict", base, None, True),
+        ("no definition in either epoch, strict", None, None, True),
+    ):
+        parsed = [None if d is None else Definition.parse(d) for d in (before, after)]
+        state = HistoryCheck(Path("."), None, strict_definitions=strict,  # type: ignore[arg-type]
+                             epochs=[(SimpleNamespace(epoch=n), None) for n in names[:2]],
+                             definitions=dict(zip(names, parsed)))
+        result, reason = run(check_definition_changes, state)
+        found = [change["changes"] for change in state.definition_changes]
+        tests.append({"tcId": first + len(tests) + 1, "kind": "definition_pair", "comment": comment,
+                      "before": None if before is None else text(before), "after": None if after is None else text(after),
+                      "strict": strict, "findings": found, "result": result, "reason": reason})
+
+    attestation = json.loads(ATTESTATION_FIXTURE.read_bytes())
+    for comment, heights in (("the next epoch anchored a day later", [871144, 871288]),
+                             ("the same anchor block for two epochs (one snapshot, two epochs)", [871144, 871144]),
+                             ("an earlier anchor block", [871288, 871144]),
+                             ("an epoch without an attestation is skipped", [871144, None, 871145]),
+                             ("the same block across an epoch without an attestation", [871144, None, 871144])):
+        with tempfile.TemporaryDirectory() as scratch:
+            epochs = []
+            for name, height in zip(names, heights):
+                epochs.append((SimpleNamespace(epoch=name, asset_attestation=None if height is None else b"bound"), None))
+                if height is not None:
+                    (Path(scratch) / name).mkdir()
+                    (Path(scratch) / name / "assets.json").write_bytes(
+                        canonical.dumps({**attestation, "anchor": {**attestation["anchor"], "height": height}}))
+            result, reason = run(check_anchors_advance, HistoryCheck(Path(scratch), None, epochs=epochs))  # type: ignore[arg-type]
+        tests.append({"tcId": first + len(tests) + 1, "kind": "anchor_heights", "comment": comment, "heights": heights,
+                      "result": result, "reason": reason})
+    return tests
 
 
 def main(argv: list[str]) -> int:

@@ -1,10 +1,11 @@
-"""The publication vectors (`pos_publication.json`, docs/SPEC.md 11.4 checks 7-8, 11.6, 13 check 5),
+"""The publication vectors (`pos_publication.json`, docs/SPEC.md 11.4 checks 7-8 and 11-13, 11.6, 13 check 5),
 checked by a minimal independent checker written from the SPEC text (stdlib only) and by `verifier`."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,79 @@ def test_changes(case):
     assert changes(Definition.parse(before), Definition.parse(after)) == tuple(case["changes"])
     # Independently: a change is reported exactly when the hashed bytes differ.
     assert bool(case["changes"]) == (case["before"] != case["after"])
+
+
+# --- SPEC 11.4 checks 11-13: consecutive epochs ---------------------------------------------------
+
+AS_OF_PAIRS = [c for c in VECTORS["tests"] if c["kind"] == "as_of_pair"]
+DEFINITION_PAIRS = [c for c in VECTORS["tests"] if c["kind"] == "definition_pair"]
+ANCHOR_HEIGHTS = [c for c in VECTORS["tests"] if c["kind"] == "anchor_heights"]
+NAMES = ("2026-11", "2026-12", "2027-01")
+ATTESTATION = Path(__file__).parent.parent / "verifier" / "fixtures" / "publication" / "2026-11-20" / "public" / "assets.json"
+
+
+def independent_history(case: dict) -> tuple[str, str | None]:
+    if case["kind"] == "as_of_pair":  # 11: strictly after
+        before, after = (datetime.strptime(case[k], "%Y-%m-%dT%H:%M:%SZ") for k in ("before", "after"))
+        return ("valid", None) if after > before else ("invalid", "AS_OF_NOT_ADVANCING")
+    if case["kind"] == "definition_pair":  # 12: a change is a finding; a failure only when strict
+        changed = case["before"] != case["after"]
+        assert bool(case["findings"]) == changed
+        return ("invalid", "DEFINITION_CHANGED") if changed and case["strict"] else ("valid", None)
+    heights = [h for h in case["heights"] if h is not None]  # 13: epochs binding an attestation, strictly increasing
+    return ("valid", None) if all(a < b for a, b in zip(heights, heights[1:])) else ("invalid", "ANCHOR_NOT_ADVANCING")
+
+
+def verifier_history(case: dict, scratch: Path) -> tuple[str, str | None]:
+    from types import SimpleNamespace
+
+    from verifier import canonical
+    from verifier.definition import Definition
+    from verifier.errors import VerificationError
+    from verifier.history import HistoryCheck, check_anchors_advance, check_as_of_advancing, check_definition_changes
+    from verifier.schema import UtcTime
+
+    if case["kind"] == "as_of_pair":
+        epochs = [(SimpleNamespace(epoch=n, as_of=UtcTime(case[k])), None) for n, k in zip(NAMES, ("before", "after"))]
+        state, check = HistoryCheck(scratch, None, epochs=epochs), check_as_of_advancing
+    elif case["kind"] == "definition_pair":
+        parsed = [None if t is None else Definition.from_bytes(t.encode()) for t in (case["before"], case["after"])]
+        state = HistoryCheck(scratch, None, strict_definitions=case["strict"], epochs=[(SimpleNamespace(epoch=n), None) for n in NAMES[:2]],
+                             definitions=dict(zip(NAMES, parsed)))
+        check = check_definition_changes
+    else:
+        doc = canonical.loads(ATTESTATION.read_bytes())
+        epochs = []
+        for name, height in zip(NAMES, case["heights"]):
+            epochs.append((SimpleNamespace(epoch=name, asset_attestation=None if height is None else b"bound"), None))
+            if height is not None:
+                (scratch / name).mkdir()
+                (scratch / name / "assets.json").write_bytes(canonical.dumps({**doc, "anchor": {**doc["anchor"], "height": height}}))
+        state, check = HistoryCheck(scratch, None, epochs=epochs), check_anchors_advance
+    try:
+        check(state)
+        got: tuple[str, str | None] = ("valid", None)
+    except VerificationError as exc:
+        got = ("invalid", exc.reason)
+    if case["kind"] == "definition_pair":
+        assert [c["changes"] for c in state.definition_changes] == case["findings"]
+    if case["kind"] == "anchor_heights" and got[0] == "valid":
+        assert [a["height"] for a in state.anchors] == [h for h in case["heights"] if h is not None]
+    return got
+
+
+def test_every_history_code_is_covered():
+    assert {c["reason"] for c in AS_OF_PAIRS} == {None, "AS_OF_NOT_ADVANCING"}
+    assert {(c["strict"], c["reason"]) for c in DEFINITION_PAIRS} >= {(False, None), (True, None), (True, "DEFINITION_CHANGED")}
+    assert any(c["findings"] and c["result"] == "valid" for c in DEFINITION_PAIRS)  # a change without --strict-definitions
+    assert {c["reason"] for c in ANCHOR_HEIGHTS} == {None, "ANCHOR_NOT_ADVANCING"}
+
+
+@pytest.mark.parametrize("case", AS_OF_PAIRS + DEFINITION_PAIRS + ANCHOR_HEIGHTS, ids=_id)
+def test_history_independent_checker(case):
+    assert independent_history(case) == (case["result"], case["reason"])
+
+
+@pytest.mark.parametrize("case", AS_OF_PAIRS + DEFINITION_PAIRS + ANCHOR_HEIGHTS, ids=_id)
+def test_history_verifier_agrees(case, tmp_path):
+    assert verifier_history(case, tmp_path) == (case["result"], case["reason"])
