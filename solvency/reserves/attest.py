@@ -37,7 +37,6 @@ from verifier.assets.address import descriptor_script, script_address
 from verifier.assets.anchor import check_anchor_time
 from verifier.assets.artifact import (
     PROOF_FORMATS,
-    Anchor,
     Attestation,
     CommitmentCopy,
     NodeSignature,
@@ -179,7 +178,7 @@ def build_attestation(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy,
     challenge = challenge_for(s, epoch, commitment)
     _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
     draft = Attestation(
-        epoch=epoch, network=s.node.network, anchor=Anchor(s.anchor.height, s.anchor.hash, s.anchor.header), commitment=commitment,
+        epoch=epoch, network=s.node.network, anchor=s.anchor, commitment=commitment,
         challenge=challenge, node_pubkey=s.node.identity_pubkey,
         channels=s.channels, pending_channels=s.pending.channels, onchain=s.wallet,
         onchain_utxos=lnd, cold_utxos=cold, proofs=proofs, totals=_EMPTY_TOTALS,

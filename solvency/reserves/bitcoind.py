@@ -21,17 +21,11 @@ from typing import Any
 
 from solvency.reserves.fields import Fields, SnapshotError
 from verifier.assets import anchor as anchor_rules
+from verifier.assets.artifact import Anchor
 from verifier.errors import CannotVerify, VerificationError
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _BITS = re.compile(r"[0-9a-f]{8}")
-
-
-@dataclass(frozen=True, slots=True)
-class BlockHeader:
-    hash: str
-    height: int
-    header: anchor_rules.BlockHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +45,7 @@ class UtxoScan:
     utxos: tuple[Utxo, ...]
 
 
-def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json", network: str | None = None) -> BlockHeader:
+def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json", network: str | None = None) -> Anchor:
     """The anchor block; its header must hash to `hash` and meet its target (on `network`, when given)."""
     f = Fields(data, file)
     version = f.raw("version")
@@ -65,7 +59,7 @@ def parse_getblockheader(data: Any, file: str = "bitcoind_getblockheader.json", 
         anchor_rules.check_header(height, block, header, network or "regtest")
     except (VerificationError, CannotVerify) as exc:
         raise f.error("hash", exc.message) from None
-    return BlockHeader(hash=block, height=height, header=header)
+    return Anchor(height=height, hash=block, header=header)
 
 
 def _check_unique(utxos: list[Utxo], file: str) -> None:

@@ -33,8 +33,7 @@ from pathlib import Path
 
 from solvency.reserves import bitcoind, lnd
 from solvency.reserves.fields import SnapshotError, read_json
-from verifier.assets.anchor import BlockHeader
-from verifier.assets.artifact import Channel, Onchain
+from verifier.assets.artifact import Anchor, Channel, Onchain
 
 GETINFO = "lnd_getinfo.json"
 WALLETBALANCE = "lnd_walletbalance.json"
@@ -48,13 +47,6 @@ BTC_LISTUNSPENT = "bitcoind_listunspent.json"
 PROOFS = "proofs.json"
 NODE_SIGNATURE = "lnd_signmessage.json"
 PRICE = "price.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    height: int
-    hash: str
-    header: BlockHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +69,12 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     if not d.is_dir():
         raise SnapshotError(str(d), None, "snapshot directory does not exist")
     node = lnd.parse_getinfo(read_json(d, GETINFO))
-    header = bitcoind.parse_getblockheader(read_json(d, BLOCKHEADER), network=node.network)
-    anchor = Anchor(header.height, header.hash, header.header)
-    if (node.block_height, node.block_hash) != (header.height, header.hash):
+    anchor = bitcoind.parse_getblockheader(read_json(d, BLOCKHEADER), network=node.network)
+    if (node.block_height, node.block_hash) != (anchor.height, anchor.hash):
         raise SnapshotError(
             f"{GETINFO} / {BLOCKHEADER}",
             "block_height/block_hash",
-            f"lnd is at block {node.block_height} {node.block_hash} but the anchor block is {header.height} {header.hash}",
+            f"lnd is at block {node.block_height} {node.block_hash} but the anchor block is {anchor.height} {anchor.hash}",
         )
     if not node.synced_to_chain:
         raise SnapshotError(GETINFO, "synced_to_chain", "lnd was not synced to the chain when the snapshot was taken")
