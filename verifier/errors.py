@@ -47,7 +47,6 @@ class Reason(enum.StrEnum):
     BAD_SIGNATURE = enum.auto()
     WRONG_KEY = enum.auto()
     # Inclusion proofs (SPEC 6) and the full tree (SPEC 7).
-    INVALID_PROOF = enum.auto()
     BAD_TREE_SHAPE = enum.auto()
     EPOCH_MISMATCH = enum.auto()
     COMMITMENT_MISMATCH = enum.auto()
@@ -99,7 +98,6 @@ class Reason(enum.StrEnum):
     LOG_CONSISTENCY_INVALID = enum.auto()
     LOG_INCLUSION_INVALID = enum.auto()
     LOG_INDEX_RANGE = enum.auto()
-    LOG_PROOF_INVALID = enum.auto()
     LOG_PROOF_MALFORMED = enum.auto()
     # Publication history (SPEC 11).
     EPOCH_SCHEMA = enum.auto()
