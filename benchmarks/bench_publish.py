@@ -27,6 +27,7 @@ are printed, never asserted. RSS is the peak of this process and, separately, of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -72,11 +74,17 @@ def _snapshot(directory: Path, seed: int) -> None:
     write_snapshot(directory, plan, DemoWallets(seed))
 
 
-def _scratch(keep: str | None, prefix: str) -> Path:
-    """The scratch directory: `keep` when given (created if need be), else a new temporary one."""
+@contextlib.contextmanager
+def _scratch(keep: str | None, prefix: str) -> Iterator[Path]:
+    """The scratch directory: `keep` when given (created if need be, and kept), else a new
+    temporary one, removed on leaving."""
     scratch = Path(keep) if keep else Path(tempfile.mkdtemp(prefix=prefix))
     scratch.mkdir(parents=True, exist_ok=True)
-    return scratch
+    try:
+        yield scratch
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _as_of_and_signer() -> tuple[str, str]:
@@ -115,8 +123,7 @@ def main(argv: list[str]) -> int:
     from solvency.publish.bundle import bundle_for_user
     from solvency.publish.pipeline import prepare, seal, sign_with
 
-    scratch = _scratch(args.keep, "bench-publish-")
-    try:
+    with _scratch(args.keep, "bench-publish-") as scratch:
         print(f"publication of {args.users} users x (BTC, USD); scratch {scratch}", flush=True)
         t = time.perf_counter()
         _ledger(scratch / "ledger.db", args.users)
@@ -171,9 +178,6 @@ def main(argv: list[str]) -> int:
         print(f"  baseline: {nodes} hashlib.sha256 calls in a Python loop   {hashing:8.2f} s  (publication / baseline = {total / hashing:.1f}x)")
         print(f"  baseline: writing the node store's size once, fsynced      {io:8.2f} s")
         return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -149,8 +148,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", help="keep (and reuse) the scratch directory here")
     args = parser.parse_args(argv)
 
-    scratch = _scratch(args.keep, "bench-serve-")
-    try:
+    with _scratch(args.keep, "bench-serve-") as scratch:
         print(f"proof service vs CLI, {args.users} users x (BTC, USD); scratch {scratch}; {os.cpu_count()} CPUs", flush=True)
         t = time.perf_counter()
         pub = scratch / "pub"
@@ -190,9 +188,6 @@ def main(argv: list[str]) -> int:
               f"p50 latency {cli['p50'] / best['p50']:,.0f}x lower")
         print("  load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f" % (*load_before, *load_after))
         return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
