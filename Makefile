@@ -54,8 +54,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# Jupyter refuses to start as root ("Running as root is not recommended") unless told: containers
+# and CI often run as root, so pass --allow-root there.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 notebooks: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/ $(JUPYTER_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT) $(JUPYTER_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info $(WEB)/node_modules
