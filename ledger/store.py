@@ -44,6 +44,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from ledger.accounts import AccountInfo
@@ -362,6 +363,11 @@ class Store(ABC):
     def fractional_adjustments(self) -> list[tuple[str, str, str, int]]:
         """``(account, currency, exact balance, floored)`` rounded by the ``floor`` policy so far
         (a store of whole amounts has none)."""
+        return []
+
+    def floored_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> list[tuple[str, str, Decimal, int]]:
+        """``(account, currency, exact normal-side balance, floored)`` of every balance of
+        `definition` at `as_of` that the ``floor`` policy rounds (a store of whole amounts has none)."""
         return []
 
     def fractional_legs(self) -> list[tuple[str, str, str, str, str]]:

@@ -455,6 +455,17 @@ class MongoStore(Store):
         ``floor`` policy rounded during this store's reads (the last reading of each)."""
         return [(a, c, str(exact), floored) for (a, c), (exact, floored) in sorted(self._adjustments.items())]
 
+    def floored_balances(self, definition: BalanceDefinition, as_of: AsOf = None) -> list[tuple[str, str, Decimal, int]]:
+        """``(account, currency, exact normal-side balance, floored)`` of every balance of
+        `definition` at `as_of` that the ``floor`` policy rounds (one more read; none under
+        ``refuse``, which fails the read instead)."""
+        if self.fractional != "floor":
+            return []
+        found: dict[tuple[str, str], tuple[Decimal, int]] = {}
+        for _ in self._grouped(definition, as_of, floored=found):
+            pass
+        return [(a, c, exact, rounded) for (a, c), (exact, rounded) in sorted(found.items())]
+
     def unbalanced_journals(self, as_of: Any = None) -> list[tuple[str, str, str]]:
         """Per medici journal and currency, the exact sum of ``credit - debit`` of its legs
         (fractional amounts included, read exactly); every journal whose sum is not zero, named
@@ -606,9 +617,13 @@ class MongoStore(Store):
             compiled = self._compiled[definition.content_hash] = CompiledDefinition(definition)
         return compiled
 
-    def _grouped(self, definition: BalanceDefinition, as_of: AsOf, account: str | None = None) -> Iterator[tuple[str, str, int]]:
+    def _grouped(
+        self, definition: BalanceDefinition, as_of: AsOf, account: str | None = None,
+        floored: dict[tuple[str, str], tuple[Decimal, int]] | None = None,
+    ) -> Iterator[tuple[str, str, int]]:
         """``(account, currency, normal-side balance)`` per (account, currency) of `definition`,
-        in account order, from ONE server-side pipeline."""
+        in account order, from ONE server-side pipeline. Each balance the floor policy rounds is
+        also recorded in `floored`, when given, as ``(exact, floored)``."""
         definition = self.ready(definition)
         match = pipelines.and_filters(
             pipelines.base_match(self.book, owned=self.owned),
@@ -630,9 +645,11 @@ class MongoStore(Store):
             if isinstance(normal, Decimal) and normal != normal.to_integral_value():
                 # Galoy's own rule for a fractional wallet balance (docs/MONGO.md, "Fractional
                 # amounts"): floor it. Only reached under the explicit `floor` policy.
-                floored = math.floor(normal)
-                self._adjustments[(path, code)] = (normal, floored)
-                normal = floored
+                rounded = math.floor(normal)
+                self._adjustments[(path, code)] = (normal, rounded)
+                if floored is not None:
+                    floored[(path, code)] = (normal, rounded)
+                normal = rounded
             yield path, code, int(normal)
 
     def balance(self, definition: BalanceDefinition, account: str, as_of: AsOf = None) -> Mapping[str, int]:

@@ -10,12 +10,22 @@ errors and are refused rather than counted twice or on the wrong side.
 The identity holds for any ledger whose trial balance is zero; the check is what catches a
 ledger that does not balance or a layout that drops or doubles money. A negative equity is the
 bank owner's capital consumed: liabilities exceed assets in that currency.
+
+Under the ``floor`` policy for fractional amounts (docs/MONGO.md 11.2) each balance is floored on
+its normal side, so the floored books no longer balance by exactly what the flooring removed. That
+difference is never left as a residue: the store reports every balance it floored
+(`Store.floored_balances`, a separate reading of the exact values) and the sheet carries their sum
+as its own line, ``fractional adjustment (floor policy)`` = what flooring removed from liabilities
+and equity minus what it removed from assets, and checks
+assets = liabilities + equity + fractional adjustment.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ledger.accounts import ACCOUNT_TYPES, AccountInfo
@@ -30,6 +40,7 @@ OTHER_LINES = {
     "Revenue": ("equity", "current earnings (revenue - expenses)"),
     "Expenses": ("equity", "current earnings (revenue - expenses)"),
 }
+ADJUSTMENT = "fractional adjustment (floor policy)"
 ALL_ACCOUNTS = BalanceDefinition("all-accounts", "committed", tuple(Selector(type=t) for t in ACCOUNT_TYPES))
 
 
@@ -54,6 +65,10 @@ class BalanceSheet:
     currencies: tuple[str, ...]
     lines: tuple[Line, ...]
     missing_definitions: tuple[str, ...]
+    # Under the floor policy: per currency, what flooring removed from liabilities and equity minus
+    # what it removed from assets, and every floored balance (account, currency, exact, floored).
+    adjustment: tuple[tuple[str, int], ...] = ()
+    floored: tuple[tuple[str, str, str, int], ...] = ()
 
     def total(self, section: str, currency: str) -> int:
         return sum(line.amount(currency) for line in self.lines if line.section == section)
@@ -61,9 +76,13 @@ class BalanceSheet:
     def line(self, name: str) -> Line | None:
         return next((line for line in self.lines if line.name == name), None)
 
+    def fractional_adjustment(self, currency: str) -> int:
+        return dict(self.adjustment).get(currency, 0)
+
     def difference(self, currency: str) -> int:
-        """assets - (liabilities + equity); zero when the books balance."""
-        return self.total("assets", currency) - self.total("liabilities", currency) - self.total("equity", currency)
+        """assets - (liabilities + equity + fractional adjustment); zero when the books balance."""
+        return (self.total("assets", currency) - self.total("liabilities", currency) - self.total("equity", currency)
+                - self.fractional_adjustment(currency))
 
     @property
     def balanced(self) -> bool:
@@ -79,6 +98,7 @@ class BalanceSheet:
                     "assets": str(self.total("assets", c)),
                     "liabilities": str(self.total("liabilities", c)),
                     "equity": str(self.total("equity", c)),
+                    "fractional_adjustment": str(self.fractional_adjustment(c)),
                     "difference": str(self.difference(c)),
                     "equity_consumed": self.total("equity", c) < 0,
                 }
@@ -86,6 +106,7 @@ class BalanceSheet:
             },
             "lines": [{"section": line.section, "name": line.name, "accounts": line.accounts,
                        "amounts": {c: str(v) for c, v in line.amounts}} for line in self.lines],
+            "floored_balances": [{"account": a, "currency": c, "exact": e, "floored": str(f)} for a, c, e, f in self.floored],
         }
 
 
@@ -138,10 +159,31 @@ def balance_sheet(
         bucket = totals.setdefault(key, {})
         bucket[currency] = bucket.get(currency, 0) + _signed(kind, key[0], amount)
         counts[key] = counts.get(key, 0) + 1
-    currencies = tuple(sorted({c for bucket in totals.values() for c in bucket}))
+    adjustment, floored = _fractional_adjustment(store, as_of)
+    currencies = tuple(sorted({c for bucket in totals.values() for c in bucket} | {c for c, _ in adjustment}))
     rank = {"assets": 0, "liabilities": 1, "equity": 2}
     lines = tuple(
         Line(section, name, tuple(sorted(totals.get((section, name), {}).items())), counts.get((section, name), 0))
         for section, name in sorted(order, key=lambda key: rank[key[0]])
     )
-    return BalanceSheet(None if as_of is None else str(as_of), currencies, lines, tuple(missing))
+    return BalanceSheet(None if as_of is None else str(as_of), currencies, lines, tuple(missing), adjustment, floored)
+
+
+def _fractional_adjustment(store: Store, as_of: AsOf) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str, str, int], ...]]:
+    """Per currency, what the floor policy removed from the liabilities and equity side minus what
+    it removed from the assets side (expenses reduce equity, so theirs counts like an asset's);
+    a whole number when the exact books balance, else the sheet cannot be drawn up."""
+    rows = store.floored_balances(ALL_ACCOUNTS, as_of)
+    sums: dict[str, Decimal] = {}
+    for account, currency, exact, rounded in rows:
+        removed = exact - rounded
+        sign = -1 if account.split(":", 1)[0] in ("Assets", "Expenses") else 1
+        sums[currency] = sums.get(currency, Decimal(0)) + sign * removed
+    out = []
+    for currency, total in sorted(sums.items()):
+        if total != math.floor(total):
+            raise BooksError(f"the floor policy removed {total} {currency} in all, not a whole number of minor units: "
+                             "the exact books do not balance (run `solvency ledger check`)")
+        if total:
+            out.append((currency, int(total)))
+    return tuple(out), tuple((a, c, str(e), f) for a, c, e, f in rows)

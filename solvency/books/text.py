@@ -13,7 +13,7 @@ import click
 from ledger.money import CURRENCIES, format_minor_units
 from solvency.books.pnl import ProfitAndLoss
 from solvency.books.reconcile import Reconciliation
-from solvency.books.sheet import BalanceSheet
+from solvency.books.sheet import ADJUSTMENT, BalanceSheet
 
 Echo = Callable[[str], object]
 
@@ -32,11 +32,17 @@ def print_balance_sheet(sheet: BalanceSheet, echo: Echo = click.echo) -> None:
                 if line.section == section and line.amount(currency):
                     echo(f"    {section:12} {line.name:40} {money(line.amount(currency), currency):>26}")
             echo(f"    {'':12} {'total ' + section:40} {money(sheet.total(section, currency), currency):>26}")
+        adjustment = sheet.fractional_adjustment(currency)
+        if adjustment:
+            echo(f"    {'adjustment':12} {ADJUSTMENT:40} {money(adjustment, currency):>26}")
         diff = sheet.difference(currency)
-        verdict = "assets = liabilities + equity" if diff == 0 else f"OUT OF BALANCE by {money(diff, currency)}"
+        identity = "assets = liabilities + equity" + (" + fractional adjustment" if adjustment else "")
+        verdict = identity if diff == 0 else f"OUT OF BALANCE by {money(diff, currency)}"
         echo(f"    check: {verdict}")
         if sheet.total("equity", currency) < 0:
             echo(f"    equity is negative: {money(-sheet.total('equity', currency), currency)} more owed than held (equity consumed)")
+    for account, currency, exact, floored in sheet.floored:
+        echo(f"  floored (fractional policy floor): {account} {currency} {exact} -> {floored}")
     if sheet.missing_definitions:
         echo(f"  (not in the definitions file: {', '.join(sheet.missing_definitions)})")
 
