@@ -7,6 +7,10 @@ with a realistic bank's day, and its balances. That ledger is built under a temp
 verified (hash chain, zero trial balance) and only then installed as ``DIR/ledger.db``; a previous
 ``ledger.db`` (and its ``-wal``/``-shm`` side files) is replaced. Exit codes: 0 ok, 1 the
 generated ledger or a verifier check failed, 2 usage.
+
+``--galoy`` (`solvency.demo.galoy`) publishes from a Galoy-shaped MongoDB database instead: the
+one named by ``--mongo URI`` (a fresh database; a non-empty one is refused), else an in-process
+mongomock database (the ``demo`` extra). Same exit codes.
 """
 
 from __future__ import annotations
@@ -29,8 +33,17 @@ from solvency.demo.story import run_demo, summary_json
 @click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the deterministic generator.")
 @click.option("--ledger-only", is_flag=True, help="Only post one day to DIR/ledger.db and print its balances.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json: bool) -> None:
+@click.option("--galoy", is_flag=True, help="Publish from a Galoy-shaped MongoDB database (medici, role collections) instead [users default 1000].")
+@click.option("--mongo", "mongo", default=None, help="With --galoy: write the book into this fresh MongoDB database (default: in-process mongomock).")
+def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json: bool, galoy: bool, mongo: str | None) -> None:
     """Run the demo: a bank, two published epochs, and every check a user and an auditor run."""
+    if mongo is not None and not galoy:
+        raise click.UsageError("--mongo needs --galoy")
+    if galoy:
+        if ledger_only:
+            raise click.UsageError("--galoy and --ledger-only exclude each other")
+        _galoy(out_dir, 1000 if users is None else users, seed, mongo, as_json)
+        return
     if ledger_only:
         day = post_ledger_day(out_dir, 1000 if users is None else users, seed)
         if as_json:
@@ -53,6 +66,24 @@ def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json:
     try:
         result = run_demo(out_dir, 10_000 if users is None else users, seed, echo=echo, progress=progress)
     except FileExistsError as exc:
+        raise Rejected(str(exc)) from None
+    if as_json:
+        click.echo(summary_json(result))
+    failed = sorted(name for name, code in result.checks.items() if code != 0)
+    if failed:
+        raise Rejected(f"verifier check(s) failed: {', '.join(failed)}")
+
+
+def _galoy(out_dir: str, users: int, seed: int, mongo: str | None, as_json: bool) -> None:
+    from solvency.demo.galoy import GaloyDemoError, run_galoy_demo
+    from solvency.demo.galoy_book import MIN_USERS
+
+    if users < MIN_USERS:
+        raise click.BadParameter(f"the Galoy demo needs at least {MIN_USERS} users", param_hint="--users")
+    echo = (lambda *a, **k: None) if as_json else click.echo
+    try:
+        result = run_galoy_demo(out_dir, users, seed, mongo=mongo, echo=echo)
+    except (GaloyDemoError, ValueError) as exc:
         raise Rejected(str(exc)) from None
     if as_json:
         click.echo(summary_json(result))

@@ -84,6 +84,21 @@ _LEDGER_OPTIONS = (
 )
 
 
+# The ledger's read policies, as `solvency tree build` takes them (docs/MONGO.md 11.2); recorded in
+# the definition's hash. The same policies given as MongoDB URI options are still accepted; one
+# given both ways with different values is refused.
+_READ_OPTIONS = (
+    click.option("--fractional", type=click.Choice(["refuse", "floor"]), default=None,
+                 help="Amounts that are not whole minor units (medici) are refused (default) or floored, Galoy's rule; recorded in the definition hash."),
+    click.option("--roles", "roles_file", type=click.Path(dir_okay=False), help="Bank-roles override file (default: read from the ledger)."),
+    click.option("--allow-unbalanced-journals", is_flag=True, help="Commit although a journal does not balance per currency (recorded in the definition hash)."),
+)
+
+
+def _read_options(fractional: str | None, roles_file: str | None, allow_unbalanced_journals: bool) -> dict[str, str | None]:
+    return {"fractional": fractional, "roles": roles_file, "journal_check": "waived" if allow_unbalanced_journals else None}
+
+
 _PRIVACY_OPTIONS = (
     click.option("--split", "split", default=DEFAULT_SPLIT, show_default=True, type=click.IntRange(1, 64),
                  help="Spread each balance over this many leaves (1: every proof shows another user's exact balance; SPEC 1)."),
@@ -112,6 +127,7 @@ def _need(**values) -> None:
 
 @click.group(invoke_without_command=True)
 @_with(_LEDGER_OPTIONS)
+@_with(_READ_OPTIONS)
 @_with(_PRIVACY_OPTIONS)
 @click.option("--key", "key_file", type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--out", "out", type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
@@ -119,8 +135,8 @@ def _need(**values) -> None:
 @click.option("--signer-timeout", default=600, show_default=True, type=click.IntRange(1, 86400), help="Seconds per signing step.")
 @click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl (bundles can still be served one by one).")
 @click.pass_context
-def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, split, min_leaves, exclude_negative, key_file, out, signer,
-            signer_timeout, no_export_proofs) -> None:
+def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, fractional, roles_file, allow_unbalanced_journals,
+            split, min_leaves, exclude_negative, key_file, out, signer, signer_timeout, no_export_proofs) -> None:
     """Publish one epoch: liabilities tree, asset attestation, epoch commitment and log head.
 
     Without a subcommand all three phases run, with --control-signer signing in between.
@@ -139,21 +155,26 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, spli
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
             snapshots=snapshots, private_key=private_key, signer=signer, signer_timeout=signer_timeout,
             split=split, min_leaves=min_leaves, exclude_negative=exclude_negative,
+            read_options=_read_options(fractional, roles_file, allow_unbalanced_journals),
             export_proofs=not no_export_proofs, progress=progress, on_prepared=_announce,
         )
     _report(sealed, epoch)
 
 
 def _announce(prepared: Prepared) -> None:
+    for note in prepared.notes:  # the bank roles used, waived journals and floored balances
+        click.echo(note, err=True)
     click.echo(f"built the liabilities tree of {prepared.users} users; challenge:\n{prepared.challenge}", err=True)
 
 
 @publish.command("prepare")
 @_with(_LEDGER_OPTIONS)
+@_with(_READ_OPTIONS)
 @_with(_PRIVACY_OPTIONS)
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
-def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, split, min_leaves, exclude_negative, key_file, out) -> None:
+def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, fractional, roles_file, allow_unbalanced_journals,
+                    split, min_leaves, exclude_negative, key_file, out) -> None:
     """Phase 1: build the tree into PUBDIR/.pending-EPOCH/ and print the challenge to sign."""
     _need(db=db, as_of=as_of, snapshots=snapshots)
     cut = parse_as_of(as_of)
@@ -163,8 +184,11 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, s
         prepared = prepare(
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
             snapshots=snapshots, private_key=private_key, split=split, min_leaves=min_leaves,
-            exclude_negative=exclude_negative, progress=progress,
+            exclude_negative=exclude_negative, read_options=_read_options(fractional, roles_file, allow_unbalanced_journals),
+            progress=progress,
         )
+    for note in prepared.notes:  # the bank roles used, waived journals and floored balances
+        click.echo(note, err=True)
     click.echo(prepared.challenge)
     click.echo(f"\nsign the text above (no trailing newline) with every address holding funds and write the signatures "
                f"to {prepared.directory}/snapshot/proofs.json (SPEC 8.5); then run `solvency publish digest`", err=True)

@@ -32,7 +32,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +100,7 @@ class Prepared:
     commitment: Commitment
     challenge: str
     users: int
+    notes: tuple[str, ...] = ()  # how the ledger was read: bank roles, waived journals, floored balances
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +173,17 @@ def prepare(
     split: int = DEFAULT_SPLIT,
     min_leaves: int = DEFAULT_MIN_LEAVES,
     exclude_negative: bool = False,
+    read_options: Mapping[str, str | None] | None = None,
     progress: ProgressFactory | None = None,
     timings: dict[str, float] | None = None,
 ) -> Prepared:
     """Phase 1: build the tree and the working directory; return the challenge to sign.
     `split` and `min_leaves` are the privacy options the commitment states (SPEC 1, 3.6); with
     `exclude_negative` a negative balance is committed as 0 and listed in the tree's
-    ``private/negatives.csv`` (SPEC 3.1). `timings`, when given, receives the seconds spent in
-    each step (for benchmarks)."""
+    ``private/negatives.csv`` (SPEC 3.1). `read_options` are the ledger's read policies given as
+    flags (``fractional``, ``journal_check``, ``roles``; docs/MONGO.md 11.2), recorded in the
+    definition's hash as `solvency tree build` records them. `timings`, when given, receives the
+    seconds spent in each step (for benchmarks)."""
     clock = _Clock(timings)
     pubdir = Path(pubdir)
     _check_epoch_id(epoch)
@@ -199,7 +203,7 @@ def prepare(
         clock.lap("checks and snapshot")
         try:
             liabilities = read_liabilities(db, definition, as_of, currencies, definitions_file=definitions_file,
-                                           exclude_negative=exclude_negative, lap=clock.lap)
+                                           exclude_negative=exclude_negative, lap=clock.lap, read_options=read_options)
         except LedgerCutError as exc:
             raise PublishError(str(exc)) from None
         try:
@@ -237,7 +241,7 @@ def prepare(
             _crash_point("prepared-staging")
         clock.lap("working directory fsync and rename")
         _crash_point("prepared")
-    return Prepared(target, epoch, as_of, commitment, challenge, len(balances.user_ids))
+    return Prepared(target, epoch, as_of, commitment, challenge, len(balances.user_ids), liabilities.notes)
 
 
 def _check_anchor_advances(pubdir: Path, previous: PreviousEpoch | None, height: int, snapshots: object) -> None:
@@ -446,6 +450,7 @@ def publish_epoch(
     split: int = DEFAULT_SPLIT,
     min_leaves: int = DEFAULT_MIN_LEAVES,
     exclude_negative: bool = False,
+    read_options: Mapping[str, str | None] | None = None,
     progress: ProgressFactory | None = None,
     on_prepared: Callable[[Prepared], None] | None = None,
 ) -> Sealed | None:
@@ -456,7 +461,7 @@ def publish_epoch(
         return None
     prepared = prepare(pubdir, db=db, definition=definition, definitions_file=definitions_file, as_of=as_of, epoch=epoch,
                        snapshots=snapshots, private_key=private_key, split=split, min_leaves=min_leaves,
-                       exclude_negative=exclude_negative, progress=progress)
+                       exclude_negative=exclude_negative, read_options=read_options, progress=progress)
     if on_prepared is not None:
         on_prepared(prepared)
     sign_with(prepared, signer, private_key, timeout=signer_timeout)

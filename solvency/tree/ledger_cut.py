@@ -15,7 +15,8 @@
   ledger URI (docs/MONGO.md, "Policies") become part of its content hash, so the commitment names
   exactly which wallets were left out as the bank's own and how the ledger was read;
 * a ledger with a journal that does not balance per currency at the cut-off is refused, naming
-  the journal and currency, unless the URI waives the check (``journal_check=waived``, recorded);
+  the journal and currency, unless told to commit anyway (``--allow-unbalanced-journals``, or the URI
+  option ``journal_check=waived``; recorded);
 * the digest is the one *at the cut-off* on the committed axis -- the last entry with
   ``committed_at <= as_of`` -- not the head at build time, or an auditor replaying the chain to
   that digest would find other balances than the committed ones. Each store answers it from its
@@ -97,11 +98,12 @@ def read_liabilities(
     definitions_file: str | None = None,
     exclude_negative: bool = False,
     lap: Callable[[str], None] | None = None,
-    read_options: Mapping[str, str] | None = None,
+    read_options: Mapping[str, str | None] | None = None,
 ) -> Liabilities:
     """The per-user balances of `definition` and the ledger digest, both at the cut-off `as_of`
     (``YYYY-MM-DDTHH:MM:SSZ``). `lap`, when given, is called after each step with its name (timings).
-    `read_options` (``fractional``, ``journal_check``, ``roles``) override those of the URI."""
+    `read_options` (``fractional``, ``journal_check``, ``roles``: the flags) add to those of the URI;
+    one given both ways with different values is refused (`LedgerCutError`)."""
     step = lap or (lambda name: None)
     try:
         cut = parse_time(as_of)
@@ -110,17 +112,18 @@ def read_liabilities(
     if cut > now_us():
         raise CutOffError(f"the cut-off {as_of} is in the future; entries committed before it could still arrive")
     chosen = choose_definition(definition, definitions_file)
+    options = _merged_read_options(db, read_options)
     notes: list[str] = []
     try:
         with open_store(db, create=False) as store:
-            store.set_read_options(**dict(read_options or {}))
+            store.set_read_options(**options)
             chosen = store.bind_definitions({chosen.name: chosen})[chosen.name]
             if chosen.roles is not None:
                 notes.extend(chosen.roles.describe())
             unbalanced = store.unbalanced_journals(cut)
             if unbalanced and store.journal_check == "enforced":
                 raise LedgerCutError(f"the ledger {db} fails the per-journal balance check: {UnbalancedJournals(unbalanced)} "
-                                     "(commit it anyway only with the recorded URI option journal_check=waived)")
+                                     "(commit it anyway only with the recorded --allow-unbalanced-journals)")
             notes.extend(f"journal check waived: journal {j} {c} off by {d}" for j, c, d in unbalanced)
             step("bank roles and per-journal check")
             digest = store.digest_as_of(cut)
@@ -136,6 +139,30 @@ def read_liabilities(
         raise LedgerCutError(str(exc)) from None
     step("validation and pivot")
     return Liabilities(as_of, chosen, digest, balances, tuple(notes))
+
+
+def _merged_read_options(db: str, given: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The read policies given as flags (`given`; None values are absent). On a MongoDB URI the
+    same policies may also be URI options (docs/MONGO.md 11.2): one given both ways with two
+    different values is refused, naming both, rather than one silently winning."""
+    flags = {k: v for k, v in (given or {}).items() if v is not None}
+    if not flags or not db.startswith(("mongodb://", "mongodb+srv://")):
+        return flags
+    from ledger.mongo import read_options as uri_read_options
+
+    try:
+        in_uri = uri_read_options(db)
+    except ValueError as exc:
+        raise LedgerCutError(f"cannot read the ledger URI: {exc}") from None
+    for key in sorted(flags):
+        if key in in_uri and in_uri[key] != flags[key]:
+            raise LedgerCutError(f"the read policy {key} is given twice with different values: {FLAG_NAMES[key]} says "
+                                 f"{flags[key]!r}, the ledger URI option {key}={in_uri[key]} says otherwise; give it once")
+    return flags
+
+
+#: The command-line flag of each read policy (docs/MONGO.md 11.2), for messages.
+FLAG_NAMES = {"fractional": "--fractional", "journal_check": "--allow-unbalanced-journals", "roles": "--roles"}
 
 
 def _without_path(message: str, db: str) -> str:
