@@ -93,12 +93,17 @@ def in_process(client: Any) -> Iterator[None]:
         ledger.mongo.connect = before
 
 
+def _refuse_non_empty(database: Any) -> None:
+    existing = sorted(database.list_collection_names())
+    if existing:
+        shown = ", ".join(existing[:4]) + (", ..." if len(existing) > 4 else "")
+        raise GaloyDemoError(f"MongoDB database {database.name!r} is not empty ({shown}): "
+                             "the demo writes a fresh Galoy-shaped book; give a new database name")
+
+
 def write_database(database: Any, book: GaloyDatabase) -> None:
     """Insert the book into `database`, which must hold no collection (a fresh database)."""
-    existing = database.list_collection_names()
-    if existing:
-        raise GaloyDemoError(f"MongoDB database {database.name!r} is not empty ({', '.join(sorted(existing)[:4])}...): "
-                             "the demo writes a fresh Galoy-shaped book; give a new database name")
+    _refuse_non_empty(database)
     for name, docs in book.collections().items():
         database[name].insert_many([dict(d) for d in docs])
 
@@ -131,15 +136,23 @@ def run_galoy_demo(out: str | os.PathLike[str], users: int = 1000, seed: int = 2
     """Run every step (see the module docstring); `mongo` is a URI naming a fresh database."""
     started = time.perf_counter()
     out = Path(out)
-    _prepare_out(out)
-    result = DemoResult(out, users)
     if mongo is None:
         client, uri = mongomock_client(), IN_PROCESS_URI
     else:
         uri = mongo
-        clean, _, _ = ledger.mongo.split_uri(mongo)
-        client = ledger.mongo.connect(clean)
     _, name, _ = ledger.mongo.split_uri(uri)
+    if mongo is not None:
+        from pymongo.errors import PyMongoError
+
+        try:
+            client = ledger.mongo.connect(ledger.mongo.split_uri(mongo)[0])
+            _refuse_non_empty(client[name])  # before anything is written or printed
+        except PyMongoError as exc:
+            raise GaloyDemoError(f"cannot use MongoDB database {name!r}: {type(exc).__name__}: {str(exc)[:200]}") from None
+    else:
+        _refuse_non_empty(client[name])
+    _prepare_out(out)
+    result = DemoResult(out, users)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     book = build_galoy_database(users, seed, today - timedelta(days=3))
     where = "an in-process mongomock database" if mongo is None else f"MongoDB database {name!r}"
