@@ -15,6 +15,12 @@ and the tree's shuffle, which are fresh on every run as in production):
    history verified by running ``solvency-verify`` in a subprocess;
 5. the balance sheet, the bank owner's P&L for period 2, the reconciliation and the solvency
    statement printed, and where the files are.
+
+Two time axes: the demo's business happens on fixed days (the entries' ``reporting_at``, from
+`solvency.demo.bank.DAY`, so the P&L is reproducible), but the ledger records it when the demo runs
+(``committed_at``), and every cut-off (tree, attestation, epoch) is on that committed axis: a
+whole second just after the last entry. Each epoch is named from its real cut-off, as
+``solvency publish`` names an epoch without ``--epoch`` (``20261201T172041Z``).
 """
 
 from __future__ import annotations
@@ -125,6 +131,15 @@ def _utc_second_after_now() -> str:
     return datetime.fromtimestamp(int(time.time()) - 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def epoch_label(as_of: str) -> str:
+    """An epoch's name from its cut-off, as `solvency publish` names one: 2026-12-01T17:20:41Z -> 20261201T172041Z."""
+    return as_of.replace("-", "").replace(":", "")
+
+
+def _now_utc() -> str:
+    return datetime.fromtimestamp(int(time.time()), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _reserve(store: Store, definitions: Mapping[str, BalanceDefinition], name: str) -> int:
     return dict(store.totals(definitions[name])).get("BTC", 0)
 
@@ -163,8 +178,9 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
     signer = f"{sys.executable} -m solvency.demo.signer --seed {seed}"
     bar = progress or _no_progress
 
-    def publish_epoch(epoch: str, snap: Path) -> None:
+    def publish_epoch(snap: Path) -> None:
         as_of = _utc_second_after_now()
+        epoch = epoch_label(as_of)
         echo(f"\n== Publishing epoch {epoch} (cut-off {as_of}) ==")
         echo(f"   solvency publish --db {db} --as-of {as_of} --snapshots {snap} --key {out}/bank.key "
              f"--out {pubdir} --epoch {epoch} --control-signer '{signer}'")
@@ -195,9 +211,9 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
         plan1 = NodePlan.from_ledger(
             label="epoch-1", height=871_000, time=int(time.time()), lightning=_reserve(store, definitions, "lightning-reserve"), commit_fees=fees,
             onchain=_reserve(store, definitions, "onchain-hot"), cold=_reserve(store, definitions, "cold-storage"),
-            rng=rng, usd_cents_per_btc=PRICE_CENTS, price_time="2026-11-20T23:59:00Z")
+            rng=rng, usd_cents_per_btc=PRICE_CENTS, price_time=_now_utc())
     write_snapshot(snapshots / "epoch-1", plan1, wallets)
-    publish_epoch("2026-11-20", snapshots / "epoch-1")
+    publish_epoch(snapshots / "epoch-1")
 
     with SQLiteStore(str(db)) as store:
         echo("\n== Period 2: another day of activity ==")
@@ -216,9 +232,9 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
             label="epoch-2", height=871_144, time=int(time.time()), lightning=_reserve(store, definitions, "lightning-reserve") - drift,
             commit_fees=new_fees, onchain=_reserve(store, definitions, "onchain-hot") - UNBOOKED_FEE,
             cold=_reserve(store, definitions, "cold-storage"), rng=rng, usd_cents_per_btc=PRICE_CENTS,
-            price_time="2026-11-21T23:59:00Z")
+            price_time=_now_utc())
     write_snapshot(snapshots / "epoch-2", plan2, wallets)
-    publish_epoch("2026-11-21", snapshots / "epoch-2")
+    publish_epoch(snapshots / "epoch-2")
 
     _verify(result, out, pubdir, rng, echo)
     _books(result, db, snapshots / "epoch-2", echo)

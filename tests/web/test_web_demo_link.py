@@ -14,7 +14,8 @@ def test_the_demo_prints_a_link_that_the_page_opens_as_valid(demo_run):
     out, stdout = demo_run
     link = stdout.rstrip().splitlines()[-1]
     page = out / "publication" / "verify.html"
-    assert link.startswith(page.as_uri() + "#bundle=") and "&key=" in link and "&epoch=2026-11-21" in link
+    latest = max(p.name for p in (out / "publication").iterdir() if (p / "public" / "epoch.json").is_file())
+    assert link.startswith(page.as_uri() + "#bundle=") and "&key=" in link and f"&epoch={latest}&" in link
     assert page.read_bytes() == PAGE.read_bytes()
     with chromium() as driver:
         driver.get(link)
