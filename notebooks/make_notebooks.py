@@ -44,9 +44,11 @@ an assertion that fails unless every check passed.
 
 Set the parameters in the first cell (above). Nothing here uses the network."""),
     ("code", """\
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
+from solvency.auditor import figures
 from solvency.auditor.checks import assert_passed, audit_epoch
 from solvency.auditor.publication import describe, locate_epoch, read_public
 
@@ -71,6 +73,25 @@ table, caveats = audit_epoch(
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "UNDECIDED": "#9a6700", "SKIPPED": "#6e7781"}
 styled = table.style.set_uuid("audit").map(lambda s: f"color: {COLOURS.get(s, 'black')}; font-weight: bold", subset=["status"])
 HTML(styled.to_html())  # rendered once, so the saved output is the same on every run"""),
+    ("markdown", """\
+## Solvency margin per asset and per epoch
+
+From every epoch's signed solvency statement (its signature and its place in the history are
+checked above): each asset on its own, never netted, and the labelled view with the USD
+liabilities converted at the declared price, rounded up against the bank. Both reserve ratios
+are defined once in `solvency.books.measures` (docs/METRICS.md): `reserve_ratio_btc` counts BTC
+liabilities only, `reserve_ratio_at_declared_price` adds the USD liabilities at the declared price."""),
+    ("code", """\
+margins = figures.margins_by_epoch(PUBDIR)
+figures.plot_margins(margins)
+plt.show()
+figures.solvency_by_epoch(PUBDIR)[["epoch", "reserve_ratio_btc", "reserve_ratio_at_declared_price"]]"""),
+    ("markdown", "## Attested composition at each epoch\n\nThe counted categories of each epoch's signed asset attestation (SPEC 8.3)."),
+    ("code", """\
+composition = figures.asset_composition(PUBDIR)
+figures.plot_composition(composition)
+plt.show()
+composition.pivot(index="category", columns="epoch", values="sat")"""),
     ("markdown", "## What stays the operator's word\n\nProven only as far as these caveats allow."),
     ("code", "for caveat in caveats:\n    print(\"-\", caveat)"),
     ("markdown", "## Verdict\n\nThe pass/fail table; the assertion fails unless every check passed."),
@@ -104,8 +125,9 @@ Balance sheet and profit and loss of the bank owner over the period, the bank's 
 (lightning, channel escrow, on-chain hot wallet, cold storage) over time and at each epoch, the
 reconciliation drift between the ledger and the signed node snapshots, the equity earned or
 consumed, the solvency margin across epochs, the fees by category and the distribution of user
-balances (amounts only, no wallet ids). Amounts are integer minor units: sats for BTC, cents for
-USD. All figures come from `solvency.auditor.figures`, which reuses `solvency.books`."""),
+balances (amounts only, no wallet ids). Tables are in integer minor units (sats for BTC, cents
+for USD); plots are in BTC and USD with the unit on the axis. All figures and plots come from
+`solvency.auditor.figures`, which reuses `solvency.books`."""),
     ("code", """\
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -119,8 +141,7 @@ from verifier.history import verify_history
 from verifier.signature import load_public_key
 
 pd.set_option("display.max_colwidth", None)
-pd.set_option("display.width", 200)
-plt.rcParams["figure.figsize"] = (9, 4)"""),
+pd.set_option("display.width", 200)"""),
     ("markdown", "## The publication's history is verified first"),
     ("code", """\
 history = verify_history(PUBDIR, load_public_key(BANK_KEY))
@@ -153,65 +174,50 @@ assert summary["reconciled"].all(), "the P&L does not agree with the store's tot
 summary"""),
     ("code", """\
 fees = figures.fees_by_category(pnl, CURRENCY)
-fig, ax = plt.subplots()
-ax.barh(fees["kind"] + ": " + fees["line"], fees["signed"], color=["#1a7f37" if v > 0 else "#cf222e" for v in fees["signed"]])
-ax.set_xscale("symlog")
-ax.set_xlabel(f"{CURRENCY} minor units (revenue > 0, costs < 0; symmetric log scale)")
-ax.set_title("Fees by category")
-ax.invert_yaxis()
+figures.plot_fees(fees, CURRENCY)
 plt.show()"""),
     ("markdown", "## Bitcoin by source over time (ledger, reporting axis)"),
     ("code", """\
 reserves = figures.reserves_over_time(store, definitions, start, end, POINTS)
-wide = reserves.pivot(index="time", columns="line", values="sat")
-ax = wide.plot.area(stacked=True, title="Bitcoin held by source (ledger)")
-ax.set_ylabel("sat")
-ax.tick_params(axis="x", labelrotation=30)
+figures.plot_reserves(reserves)
 plt.show()
-wide"""),
+reserves.pivot(index="time", columns="line", values="sat")"""),
     ("markdown", "## Asset composition at each epoch (signed attestations)"),
     ("code", """\
 composition = figures.asset_composition(PUBDIR)
-counted = composition[composition["counted"]].pivot(index="epoch", columns="category", values="sat")
-ax = counted.plot.bar(stacked=True, title="Attested bitcoin by category (counted)")
-ax.set_ylabel("sat")
+figures.plot_composition(composition)
 plt.show()
 composition.pivot(index="category", columns="epoch", values="sat")"""),
     ("markdown", """\
 ## Reconciliation drift: ledger vs node at each epoch
 
 Each reserve line of the ledger at the epoch's cut-off against the categories the signed node
-snapshot attests, every difference explained (escrow drift, unrecorded fees, unbooked receipts)."""),
+snapshot attests, every difference explained (escrow drift, unrecorded fees, unbooked receipts).
+The drift is `node - ledger` (`drift_sat`, docs/METRICS.md): positive when the node holds more
+than the books, as in `solvency report reconcile` and the metric `solvency_reconciliation_drift_sats`."""),
     ("code", """\
 drift = figures.reconciliation_by_epoch(store, definitions, PUBDIR)
-ax = drift.pivot(index="epoch", columns="line", values="difference_sat").plot.bar(title="Node - ledger per reserve line")
-ax.set_ylabel("sat")
-ax.axhline(0, color="black", linewidth=0.8)
+figures.plot_drift(drift)
 plt.show()
 drift"""),
     ("markdown", "## Equity earned or consumed between epochs"),
     ("code", "figures.equity_by_epoch(store, definitions, PUBDIR)"),
-    ("markdown", "## Solvency margin across epochs\n\nFrom each epoch's signed solvency statement (USD liabilities at the declared price)."),
+    ("markdown", """\
+## Solvency margin and reserve ratios across epochs
+
+From each epoch's signed solvency statement. Two reserve ratios, each defined once in
+`solvency.books.measures` (docs/METRICS.md) and named the same in the metrics:
+`reserve_ratio_btc` = counted BTC assets / BTC liabilities (USD left out), and
+`reserve_ratio_at_declared_price` = counted BTC assets / (BTC liabilities + USD liabilities at the
+declared price, rounded up)."""),
     ("code", """\
-fig, (left, right) = plt.subplots(1, 2)
-left.bar(epochs["epoch"], epochs["margin_sat"], color=["#1a7f37" if m >= 0 else "#cf222e" for m in epochs["margin_sat"]])
-left.set_title("Margin (sat)")
-right.plot(epochs["epoch"], epochs["reserve_ratio"], marker="o")
-right.axhline(1, color="#cf222e", linewidth=0.8)
-right.set_title("Reserve ratio (assets / liabilities)")
+figures.plot_solvency(epochs, figures.margins_by_epoch(PUBDIR))
 plt.show()
 epochs"""),
     ("markdown", "## Distribution of user balances\n\nAmounts only (no wallet ids), at the balance-sheet cut-off, on a logarithmic scale."),
     ("code", """\
 distribution = figures.balance_distribution(store, definitions["customer-liabilities"], as_of)
-currencies = sorted(set(distribution["currency"]))
-fig, axes = plt.subplots(1, len(currencies), squeeze=False)
-for ax, currency in zip(axes[0], currencies):
-    bins = figures.log_histogram(distribution.loc[distribution["currency"] == currency, "amount"])
-    ax.bar(bins["low"], bins["count"], width=bins["high"] - bins["low"], align="edge", edgecolor="white")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"{currency} balance (minor units)")
-    ax.set_title(f"{currency} wallets")
+figures.plot_distribution(distribution)
 plt.show()
 figures.distribution_summary(distribution)"""),
     ("code", "store.close()"),

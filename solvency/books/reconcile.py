@@ -3,7 +3,8 @@ itemised.
 
 For each reserve definition of the layout (`BooksLayout.node_categories`) the ledger's balance
 as of the cut-off is compared with the snapshot categories (SPEC 8.3) that hold the same money.
-Each difference ``node - ledger`` is its own item with its likely cause:
+Each difference is the drift ``node - ledger`` of `solvency.books.measures.drift_sat` (the one
+definition the metrics and the notebooks use too) and is its own item with its likely cause:
 
 * channel escrow: *escrow drift* -- lnd's commitment fees follow the fee market, and the ledger's
   escrow account moves only when the bank books an escrow update (Galoy's ``escrow`` entries);
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from solvency.books import measures
 from solvency.books.layout import GALOY, BooksLayout
 from solvency.books.sheet import BalanceSheet
 from verifier.assets.rules import CATEGORIES, COUNTED
@@ -35,7 +37,8 @@ class Item:
 
     @property
     def difference(self) -> int:
-        return self.node - self.ledger
+        """The drift ``node - ledger`` (`solvency.books.measures.drift_sat`)."""
+        return measures.drift_sat(self.ledger, self.node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ class Reconciliation:
 
     @property
     def difference(self) -> int:
-        return self.node_total - self.ledger_total
+        return measures.drift_sat(self.ledger_total, self.node_total)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,8 +90,9 @@ def reconcile(sheet: BalanceSheet, totals: dict[str, int], layout: BooksLayout =
         entry = sheet.line(line)
         ledger = entry.amount("BTC") if entry is not None else 0
         figures.append((line, categories, ledger, sum(totals[c] for c in categories)))
-    escrow_drift = sum(node - ledger for line, _, ledger, node in figures if line == "channel-escrow")
-    items = tuple(Item(line, cats, ledger, node, _explain(line, node - ledger, escrow_drift)) for line, cats, ledger, node in figures)
+    escrow_drift = sum(measures.drift_sat(ledger, node) for line, _, ledger, node in figures if line == "channel-escrow")
+    items = tuple(Item(line, cats, ledger, node, _explain(line, measures.drift_sat(ledger, node), escrow_drift))
+                  for line, cats, ledger, node in figures)
     claimed = {c for cats in mapped.values() for c in cats}
     uncounted = tuple((name, totals[name]) for name, _ in CATEGORIES if name not in COUNTED or name not in claimed)
     unattested = tuple(

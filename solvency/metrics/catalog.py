@@ -69,7 +69,7 @@ _ENTRIES: list[MetricSpec] = [
     *_money("liabilities", (), "Customer liabilities: the liabilities balance definition's total"),
     *_money("equity", (), "The bank's own stake: the equity balance definition's total"),
     *_money("ledger_balance", ("definition",), "Total of a named balance definition at the scrape's ledger cut-off"),
-    *_spec("ledger_assets_sats", "gauge", "sats", ("source",), "Bitcoin the ledger books for an asset source (its mapped balance definition)"),
+    *_spec("ledger_assets_sats", "gauge", "sats", ("definition",), "Bitcoin the ledger books on a reserve definition that an asset source is mapped to"),
     *_spec("ledger_entries_total", "counter", "entries", (), "Journal entries in the ledger at the scrape's cut-off"),
     *_spec("ledger_as_of_timestamp_seconds", "gauge", "seconds", (), "The scrape's ledger cut-off: committed_at of the newest entry (0 for an empty ledger)"),
     # Node.
@@ -80,14 +80,14 @@ _ENTRIES: list[MetricSpec] = [
     *_spec("lnd_synced_to_chain", "gauge", "bool", (), "1 if lnd reported synced_to_chain in the snapshot"),
     # Derived.
     *_spec("surplus_sats", "gauge", "sats", (), "Total assets minus BTC customer liabilities; absent unless the ledger and every asset source are up"),
-    *_spec("reserve_ratio", "gauge", "ratio", (), "Total assets divided by BTC customer liabilities; absent when either is unknown or liabilities are 0"),
-    *_spec("reconciliation_difference_sats", "gauge", "sats", ("source",), "Ledger-booked minus node-reported bitcoin per asset source; absent unless both are up"),
+    *_spec("reserve_ratio_btc", "gauge", "ratio", (), "reserve_ratio_btc: total assets divided by BTC customer liabilities (USD left out); absent when either is unknown or liabilities are 0"),
+    *_spec("reconciliation_drift_sats", "gauge", "sats", ("definition",), "Drift node - ledger per reserve definition: node-reported bitcoin of the sources mapped to it minus what the ledger books; absent unless all are up"),
     # Declared price (optional price.json in the snapshot).
     *_spec("price_usd_cents_per_btc", "gauge", "usd_cents", (), "BTC/USD price the snapshot declares, in US cents per bitcoin"),
     *_spec("price_timestamp_seconds", "gauge", "seconds", (), "Time the declared price refers to"),
     *_spec("usd_liabilities_in_sats", "gauge", "sats", (), "USD customer liabilities converted at the declared price, rounded up (against the bank)"),
     *_spec("combined_surplus_sats", "gauge", "sats", (), "Total assets minus BTC liabilities minus USD liabilities at the declared price; absent unless all of them are known"),
-    *_spec("combined_reserve_ratio", "gauge", "ratio", (), "Total assets divided by BTC plus converted USD liabilities; absent when any input is unknown or the denominator is 0"),
+    *_spec("reserve_ratio_at_declared_price", "gauge", "ratio", (), "reserve_ratio_at_declared_price: total assets divided by BTC plus USD liabilities converted at the declared price; absent when any input is unknown or the denominator is 0"),
     # Publication.
     *_spec("publication_info", "gauge", "info", ("epoch",), "Always 1; the label names the latest published epoch"),
     *_spec("publication_as_of_timestamp_seconds", "gauge", "seconds", (), "Cut-off time (as_of) of the latest published commitment"),
@@ -101,6 +101,18 @@ _ENTRIES: list[MetricSpec] = [
 CATALOG: dict[str, MetricSpec] = {spec.name: spec for spec in _ENTRIES}
 if len(CATALOG) != len(_ENTRIES):  # pragma: no cover - a programming error caught at import
     raise RuntimeError("duplicate metric name in the catalog")
+
+
+#: Metrics renamed since they were first exported (old name -> new name), documented in
+#: docs/METRICS.md ("Renamed metrics"). The drift's sign changed with its name, so a dashboard or
+#: alert on the old name stops rather than silently reading the opposite sign.
+RENAMED: dict[str, str] = {
+    PREFIX + "reserve_ratio": PREFIX + "reserve_ratio_btc",
+    PREFIX + "combined_reserve_ratio": PREFIX + "reserve_ratio_at_declared_price",
+    PREFIX + "reconciliation_difference_sats": PREFIX + "reconciliation_drift_sats",
+}
+if set(RENAMED) & set(CATALOG) or not set(RENAMED.values()) <= set(CATALOG):  # pragma: no cover
+    raise RuntimeError("a renamed metric must be gone from the catalog and its new name in it")
 
 
 def money_metric(stem: str, code: str) -> str:

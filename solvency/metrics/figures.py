@@ -4,17 +4,21 @@ Rules (docs/METRICS.md, "Up and absence"):
 
 * every source gets ``solvency_source_up`` 1 or 0;
 * a failed source contributes *no* value sample, and every figure derived from it is absent too:
-  `total_assets_sats` needs every asset source, `surplus_sats` and `reserve_ratio` need the
-  ledger and every asset source, a reconciliation difference needs the ledger and that source;
-* amounts are ``int``; the reserve ratio is an exact `Fraction`. Conversion to float happens only
+  `total_assets_sats` needs every asset source, `surplus_sats` and `reserve_ratio_btc` need the
+  ledger and every asset source, a reconciliation drift needs the ledger and every source mapped
+  to that definition;
+* amounts are ``int``; the reserve ratios are exact `Fraction`s. Conversion to float happens only
   in the exposition layer (`solvency.metrics.collector`), where every amount below 2**53 (all of
   bitcoin's 2.1e15 sats) is still exact.
 
-``surplus_sats`` and ``reserve_ratio`` compare bitcoin with bitcoin only: USD liabilities are
-exported on their own (``solvency_liabilities_usd_cents``). Only when the snapshot declares a price
+The reserve ratios and the drift are computed by `solvency.books.measures`, the one definition
+the books, the auditor and the notebooks use too (docs/METRICS.md, "One set of figures"):
+``reserve_ratio_btc`` compares bitcoin with bitcoin only, and USD liabilities are exported on
+their own (``solvency_liabilities_usd_cents``); only when the snapshot declares a price
 (``price.json``) are they converted, into the separately named ``usd_liabilities_in_sats``,
-``combined_surplus_sats`` and ``combined_reserve_ratio``; the conversion rounds the liability up
-(against the bank), as the solvency statement of docs/SPEC.md section 8.7 does.
+``combined_surplus_sats`` and ``reserve_ratio_at_declared_price``. The drift is ``node - ledger``
+per reserve definition, the node side being every source mapped to it (by default the books'
+layout, `solvency.books.layout.GALOY`: pending and closing channels are lightning reserve).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from solvency.books import measures
+from solvency.books.layout import GALOY, BooksLayout
 from solvency.metrics.catalog import (
     ASSET_SOURCES,
     CATALOG,
@@ -40,16 +46,33 @@ from solvency.metrics.readings import (
     PriceReading,
     PublicationReading,
 )
-from verifier.assets.btc_json import usd_cents_to_sats_up
+from verifier.assets.rules import COUNTED
 
-#: Which balance definition of the packaged Galoy-style file books each asset source. Pending
-#: channel balances have no ledger account in that layout, so they are not reconciled.
-DEFAULT_SOURCE_DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("lightning_local", "lightning-reserve"),
-    ("channel_escrow", "channel-escrow"),
-    ("onchain_hot", "onchain-hot"),
-    ("cold_storage", "cold-storage"),
-)
+#: The attested categories (docs/SPEC.md 8.3) each asset source reads (`solvency.metrics.node`).
+SOURCE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "lightning_local": ("channel_local",),
+    "channel_escrow": ("channel_escrow",),
+    "pending": ("pending_open_local", "waiting_close", "force_close_limbo"),
+    "onchain_hot": ("onchain_confirmed",),
+    "cold_storage": ("cold_storage",),
+}
+if tuple(SOURCE_CATEGORIES) != ASSET_SOURCES or not {c for cs in SOURCE_CATEGORIES.values() for c in cs} <= COUNTED:
+    raise RuntimeError("SOURCE_CATEGORIES must name every asset source and only counted categories")  # pragma: no cover
+
+
+def source_definitions(layout: BooksLayout) -> tuple[tuple[str, str], ...]:
+    """(source, definition) for every asset source whose categories a reserve line of the books'
+    layout holds: the same mapping the books' reconciliation uses, so both compare the same money."""
+    out = []
+    for source in ASSET_SOURCES:
+        lines = [line for line, categories in layout.node_categories if set(SOURCE_CATEGORIES[source]) <= set(categories)]
+        if lines:
+            out.append((source, lines[0]))
+    return tuple(out)
+
+
+#: Which balance definition of the packaged Galoy-style file books each asset source.
+DEFAULT_SOURCE_DEFINITIONS: tuple[tuple[str, str], ...] = source_definitions(GALOY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +83,13 @@ class FigureConfig:
 
     def definition_for(self, source: str) -> str | None:
         return dict(self.source_definitions).get(source)
+
+    def reserve_definitions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(definition, the sources mapped to it), definitions in order of first mention."""
+        grouped: dict[str, list[str]] = {}
+        for source, definition in self.source_definitions:
+            grouped.setdefault(definition, []).append(source)
+        return tuple((definition, tuple(sources)) for definition, sources in grouped.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +127,14 @@ def ledger_samples(config: FigureConfig, ledger: LedgerReading) -> list[Sample]:
     for name, amounts in ledger.balances:
         for code, amount in amounts:
             out.append(Sample(money_metric("ledger_balance", code), (("definition", name),), amount))
-    for source in ASSET_SOURCES:
-        booked = booked_sats(config, ledger, source)
+    for definition, _ in config.reserve_definitions():
+        booked = booked_sats(ledger, definition)
         if booked is not None:
-            out.append(_s("ledger_assets_sats", booked, source=source))
+            out.append(_s("ledger_assets_sats", booked, definition=definition))
     return out
 
 
-def booked_sats(config: FigureConfig, ledger: LedgerReading, source: str) -> int | None:
-    definition = config.definition_for(source)
-    if definition is None:
-        return None
+def booked_sats(ledger: LedgerReading, definition: str) -> int | None:
     balance = ledger.balance(definition)
     return None if balance is None else balance.get("BTC")
 
@@ -140,26 +167,30 @@ def derived_samples(config: FigureConfig, ledger: LedgerReading | Failure, node:
         return []
     out = []
     by_source = {r.source: r for r in node.sources}
-    for source in ASSET_SOURCES:
-        reading = by_source.get(source)
-        booked = booked_sats(config, ledger, source)
-        if isinstance(reading, AssetReading) and booked is not None:
-            out.append(_s("reconciliation_difference_sats", booked - reading.amount, source=source))
+    for definition, sources in config.reserve_definitions():
+        held = [by_source.get(source) for source in sources]
+        booked = booked_sats(ledger, definition)
+        if booked is not None and all(isinstance(r, AssetReading) for r in held):
+            node_sat = sum(r.amount for r in held if isinstance(r, AssetReading))
+            out.append(_s("reconciliation_drift_sats", measures.drift_sat(booked, node_sat), definition=definition))
     liabilities = (ledger.balance(config.liabilities_definition) or {}).get("BTC")
     readings = [by_source.get(s) for s in ASSET_SOURCES]
     if liabilities is None or not all(isinstance(r, AssetReading) for r in readings):
         return out
     assets = sum(r.amount for r in readings if isinstance(r, AssetReading))
     out.append(_s("surplus_sats", assets - liabilities))
-    if liabilities > 0:
-        out.append(_s("reserve_ratio", Fraction(assets, liabilities)))
+    ratio = measures.reserve_ratio_btc(assets, liabilities)
+    if ratio is not None:
+        out.append(_s("reserve_ratio_btc", ratio))
     usd = (ledger.balance(config.liabilities_definition) or {}).get("USD")
     if isinstance(node.price, PriceReading) and usd is not None:
-        usd_in_sats = usd_cents_to_sats_up(usd, node.price.usd_cents_per_btc)
+        price = node.price.usd_cents_per_btc
+        usd_in_sats = measures.usd_liabilities_in_sat(usd, price)
         out.append(_s("usd_liabilities_in_sats", usd_in_sats))
         out.append(_s("combined_surplus_sats", assets - liabilities - usd_in_sats))
-        if liabilities + usd_in_sats > 0:
-            out.append(_s("combined_reserve_ratio", Fraction(assets, liabilities + usd_in_sats)))
+        at_price = measures.reserve_ratio_at_declared_price(assets, liabilities, usd, price)
+        if at_price is not None:
+            out.append(_s("reserve_ratio_at_declared_price", at_price))
     return out
 
 

@@ -86,8 +86,8 @@ def test_missing_ledger_is_refused_at_startup_and_not_created(tmp_path, snapshot
 def test_source_definition_none_disables_reconciliation(ledger_db, snapshot_dir):
     result = _write(["-", "--db", str(ledger_db), "--snapshots", str(snapshot_dir), "--source-definition", "cold_storage=none"])
     scrape = parse(result.stdout)
-    assert not scrape.has("solvency_reconciliation_difference_sats", source="cold_storage")
-    assert scrape.has("solvency_reconciliation_difference_sats", source="onchain_hot")
+    assert not scrape.has("solvency_reconciliation_drift_sats", definition="cold-storage")
+    assert scrape.has("solvency_reconciliation_drift_sats", definition="onchain-hot")
 
 
 def test_serve_runs_until_sigterm(tmp_path, ledger_db, snapshot_dir):

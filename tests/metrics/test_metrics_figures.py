@@ -36,7 +36,7 @@ def ledgers(draw):
         "customer-liabilities": (("BTC", draw(amounts)), ("USD", draw(amounts))),
         "bankowner-equity": (("BTC", draw(signed)), ("USD", draw(signed))),
     }
-    for _source, definition in CONFIG.source_definitions:
+    for definition, _sources in CONFIG.reserve_definitions():
         balances[definition] = (("BTC", draw(signed)),)
     return LedgerReading(draw(st.integers(0, 10**9)), "00" * 32, draw(st.integers(0, 2**62)), tuple(sorted(balances.items())))
 
@@ -69,8 +69,12 @@ def test_failed_sources_are_down_and_absent(ledger, node):
         assert up[reading.source] == (0 if failed else 1)
         if failed:
             for s in samples:
-                if s.name not in ("solvency_source_up", "solvency_ledger_assets_sats"):
+                if s.name != "solvency_source_up":
                     assert dict(s.labels).get("source") != reading.source
+            for definition, sources in CONFIG.reserve_definitions():
+                if reading.source in sources:  # a drift needs every source of its line
+                    assert not any(s.name == "solvency_reconciliation_drift_sats" and dict(s.labels)["definition"] == definition
+                                   for s in samples)
     all_up = all(isinstance(r, AssetReading) for r in node.sources)
     assert ("solvency_total_assets_sats" in by) == all_up
     assert ("solvency_surplus_sats" in by) == (all_up and isinstance(ledger, LedgerReading))
@@ -91,9 +95,9 @@ def test_money_is_integer_and_derived_figures_are_exact(ledger, node):
         assert by["solvency_total_assets_sats"][0].value == assets
         assert by["solvency_surplus_sats"][0].value == assets - liabilities
         if liabilities:
-            assert by["solvency_reserve_ratio"][0].value == Fraction(assets, liabilities)
+            assert by["solvency_reserve_ratio_btc"][0].value == Fraction(assets, liabilities)
         else:
-            assert "solvency_reserve_ratio" not in by
+            assert "solvency_reserve_ratio_btc" not in by
         if isinstance(node.price, PriceReading):
             usd = ledger.balance("customer-liabilities")["USD"]
             converted = by["solvency_usd_liabilities_in_sats"][0].value
@@ -101,13 +105,15 @@ def test_money_is_integer_and_derived_figures_are_exact(ledger, node):
             exact = Fraction(usd * 100_000_000, node.price.usd_cents_per_btc)
             assert exact <= converted < exact + 1
             assert by["solvency_combined_surplus_sats"][0].value == assets - liabilities - converted
+            if liabilities + converted:
+                assert by["solvency_reserve_ratio_at_declared_price"][0].value == Fraction(assets, liabilities + converted)
         else:
             assert "solvency_combined_surplus_sats" not in by
-    for s in by.get("solvency_reconciliation_difference_sats", []):
-        source = dict(s.labels)["source"]
-        reading = next(r for r in node.sources if r.source == source)
-        booked = ledger.balance(CONFIG.definition_for(source))["BTC"]
-        assert s.value == booked - reading.amount
+    for s in by.get("solvency_reconciliation_drift_sats", []):
+        definition = dict(s.labels)["definition"]
+        sources = dict(CONFIG.reserve_definitions())[definition]
+        held = sum(r.amount for r in node.sources if r.source in sources)
+        assert s.value == held - ledger.balance(definition)["BTC"]  # node - ledger
     families(samples)  # every sample is exposable
 
 

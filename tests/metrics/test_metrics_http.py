@@ -23,11 +23,11 @@ NODE_VALUES = {
     "onchain_hot": fx.ONCHAIN_CONFIRMED,
     "cold_storage": fx.COLD,
 }
-BOOKED = {
-    "lightning_local": fx.LEDGER_LIGHTNING,
-    "channel_escrow": fx.LEDGER_ESCROW,
-    "onchain_hot": fx.LEDGER_ONCHAIN,
-    "cold_storage": fx.LEDGER_COLD,
+BOOKED = {  # per reserve definition: what the ledger books, and the sources that hold it on the node
+    "lightning-reserve": (fx.LEDGER_LIGHTNING, ("lightning_local", "pending")),
+    "channel-escrow": (fx.LEDGER_ESCROW, ("channel_escrow",)),
+    "onchain-hot": (fx.LEDGER_ONCHAIN, ("onchain_hot",)),
+    "cold-storage": (fx.LEDGER_COLD, ("cold_storage",)),
 }
 
 
@@ -57,14 +57,16 @@ def test_scrape_matches_the_ledger_and_the_snapshot(start_exporter, ledger_db):
     for source, amount in NODE_VALUES.items():
         assert scrape.value("solvency_source_up", source=source) == 1
         assert scrape.value("solvency_assets_sats", source=source) == amount
-    for source, amount in BOOKED.items():
-        assert scrape.value("solvency_ledger_assets_sats", source=source) == amount
-        assert scrape.value("solvency_reconciliation_difference_sats", source=source) == amount - NODE_VALUES[source]
-    assert scrape.value("solvency_reconciliation_difference_sats", source="lightning_local") == -7480
-    assert not scrape.has("solvency_reconciliation_difference_sats", source="pending")  # not booked in the Galoy layout
+    for definition, (amount, sources) in BOOKED.items():
+        assert scrape.value("solvency_ledger_assets_sats", definition=definition) == amount
+        node = sum(NODE_VALUES[source] for source in sources)
+        assert scrape.value("solvency_reconciliation_drift_sats", definition=definition) == node - amount
+    # The drift is node - ledger (docs/METRICS.md), and the lightning reserve includes pending and
+    # closing channels as in the books' layout: 10,257,480 + 220,000 - 10,250,000.
+    assert scrape.value("solvency_reconciliation_drift_sats", definition="lightning-reserve") == 227_480
     assert scrape.value("solvency_total_assets_sats") == fx.TOTAL_ASSETS
     assert scrape.value("solvency_surplus_sats") == fx.TOTAL_ASSETS - fx.LEDGER_BTC_LIABILITIES
-    assert scrape.value("solvency_reserve_ratio") == pytest.approx(fx.TOTAL_ASSETS / fx.LEDGER_BTC_LIABILITIES, rel=1e-15)
+    assert scrape.value("solvency_reserve_ratio_btc") == pytest.approx(fx.TOTAL_ASSETS / fx.LEDGER_BTC_LIABILITIES, rel=1e-15)
     assert scrape.value("solvency_assets_uncounted_sats", source="onchain_hot", category="onchain_unconfirmed") == fx.ONCHAIN_UNCONFIRMED
     assert scrape.value("solvency_node_block_height", node="lnd") == fx.HEIGHT
     assert scrape.value("solvency_node_block_height", node="bitcoind") == fx.HEIGHT
@@ -99,15 +101,20 @@ def test_unreadable_snapshot_file_is_unknown_not_zero(start_exporter, snapshot_d
     for source in down:
         for name, series in scrape.samples.items():
             # The ledger's booked figure for the source comes from the ledger, which is up.
-            if name not in ("solvency_source_up", "solvency_source_errors_total", "solvency_ledger_assets_sats"):
+            if name not in ("solvency_source_up", "solvency_source_errors_total"):
                 assert not any(dict(labels).get("source") == source for labels in series), (name, source)
-        assert scrape.has("solvency_ledger_assets_sats", source=source)
+    # The ledger's booked figures come from the ledger, which is up; the drifts of the lines those
+    # sources hold are absent, not computed from a zero.
+    assert scrape.has("solvency_ledger_assets_sats", definition="lightning-reserve")
+    assert scrape.has("solvency_ledger_assets_sats", definition="channel-escrow")
+    assert not scrape.has("solvency_reconciliation_drift_sats", definition="lightning-reserve")
+    assert not scrape.has("solvency_reconciliation_drift_sats", definition="channel-escrow")
     # Figures that need every asset source are absent, not computed from a zero.
-    for name in ("solvency_total_assets_sats", "solvency_surplus_sats", "solvency_reserve_ratio"):
+    for name in ("solvency_total_assets_sats", "solvency_surplus_sats", "solvency_reserve_ratio_btc"):
         assert name not in scrape.samples
     # The sources that are up still report their values; the ledger is unaffected.
     assert scrape.value("solvency_assets_sats", source="cold_storage") == fx.COLD
-    assert scrape.value("solvency_reconciliation_difference_sats", source="cold_storage") == 0
+    assert scrape.value("solvency_reconciliation_drift_sats", definition="cold-storage") == 0
     assert scrape.value("solvency_liabilities_sats") == fx.LEDGER_BTC_LIABILITIES
     assert scrape.value("solvency_source_errors_total", source="lightning_local") == 1
     assert exporter.scrape().value("solvency_source_errors_total", source="lightning_local") == 2
@@ -175,9 +182,11 @@ def test_each_scrape_reads_the_ledger_afresh(start_exporter, ledger_db):
         store.post(transfer("Assets:Reserve:Lightning", "Liabilities:wallet-erin-btc", "BTC", 12345, "deposit"))
     after = exporter.scrape()
     assert after.value("solvency_liabilities_sats") == before.value("solvency_liabilities_sats") + 12345
-    assert after.value("solvency_reconciliation_difference_sats", source="lightning_local") == before.value(
-        "solvency_reconciliation_difference_sats", source="lightning_local"
-    ) + 12345
+    # The ledger books 12,345 more on the lightning reserve than the node holds: the drift (node -
+    # ledger) falls by as much.
+    assert after.value("solvency_reconciliation_drift_sats", definition="lightning-reserve") == before.value(
+        "solvency_reconciliation_drift_sats", definition="lightning-reserve"
+    ) - 12345
     assert after.value("solvency_surplus_sats") == before.value("solvency_surplus_sats") - 12345
     assert after.value("solvency_ledger_entries_total") == before.value("solvency_ledger_entries_total") + 1
 

@@ -38,7 +38,8 @@ def test_solvency_by_epoch_is_the_signed_statement(publication):
         assert row.margin_sat == int(combined["margin_sat"])
         assert row.margin_usd_cents == int(combined["margin_usd_cents"])
         assert row.btc_assets_sat - row.btc_liabilities_sat - row.usd_liabilities_sat == row.margin_sat
-        assert row.reserve_ratio == pytest.approx(row.btc_assets_sat / (row.btc_liabilities_sat + row.usd_liabilities_sat))
+        assert row.reserve_ratio_at_declared_price == pytest.approx(row.btc_assets_sat / (row.btc_liabilities_sat + row.usd_liabilities_sat))
+        assert row.reserve_ratio_btc == pytest.approx(row.btc_assets_sat / row.btc_liabilities_sat)
     assert str(frame["usd_liabilities_sat"].dtype) == "Int64"
 
 
@@ -144,15 +145,15 @@ def test_reconciliation_by_epoch_itemises_the_escrow_drift(books):
     store, definitions, pubdir = books
     frame = figures.reconciliation_by_epoch(store, definitions, pubdir)
     assert set(frame["epoch"]) == {"2026-11", "2026-12"}
-    assert (frame["difference_sat"] == frame["node_sat"] - frame["ledger_sat"]).all()
+    assert (frame["drift_sat"] == frame["node_sat"] - frame["ledger_sat"]).all()
     for epoch, group in frame.groupby("epoch"):
         totals = _epoch(pubdir, epoch).assets.totals.to_json()
         rows = group.set_index("line")
         assert rows.loc["cold-storage", "node_sat"] == totals["cold_storage"]
         assert rows.loc["channel-escrow", "node_sat"] == totals["channel_escrow"]
         # The test's snapshots hold what the ledger's reserves say; only the escrow follows lnd's fees.
-        assert rows.loc[["lightning-reserve", "onchain-hot", "cold-storage"], "difference_sat"].tolist() == [0, 0, 0]
-        assert rows.loc["channel-escrow", "difference_sat"] != 0
+        assert rows.loc[["lightning-reserve", "onchain-hot", "cold-storage"], "drift_sat"].tolist() == [0, 0, 0]
+        assert rows.loc["channel-escrow", "drift_sat"] != 0
         assert "escrow drift" in rows.loc["channel-escrow", "explanation"]
 
 
