@@ -17,12 +17,22 @@ accounts is internal and nets to zero.
 Check: the net result plus the capital moves equals the change of the owner's balances computed
 independently by the store (`Store.totals`) at both ends of the period. A negative result is an
 operating loss: equity consumed.
+
+Under the ``floor`` policy for fractional amounts (docs/MONGO.md 11.2) the entries carry each
+fractional leg floored while the store floors each balance, and the two differ (two legs of 0.5
+floor to 0 each, their balance of 1 does not): the difference is its own line, ``fractional
+adjustment (floor policy)``, computed from what was floored -- the fraction each owner leg of the
+period lost (and the whole owner postings of an entry that flooring left looking internal), less
+what the flooring of the owner's balances lost at the end and at the start
+(`Store.floored_balances`) -- and the check becomes net + capital + adjustment = change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ledger.accounts import AccountInfo
@@ -120,6 +130,7 @@ class ProfitAndLoss:
     capital: tuple[tuple[str, int], ...]
     change: tuple[tuple[str, int], ...]  # the store's own figure for the owner's change
     entries: int
+    adjustment: tuple[tuple[str, int], ...] = ()  # floor policy: per-leg versus per-balance flooring
 
     def _sum(self, lines: Lines, currency: str) -> int:
         return sum(dict(amounts).get(currency, 0) for _, amounts in lines)
@@ -133,7 +144,11 @@ class ProfitAndLoss:
         return self._sum(self.revenue, currency) - self._sum(self.expenses, currency)
 
     def reconciled(self, currency: str) -> bool:
-        return self.net(currency) + dict(self.capital).get(currency, 0) == dict(self.change).get(currency, 0)
+        return (self.net(currency) + dict(self.capital).get(currency, 0) + self.fractional_adjustment(currency)
+                == dict(self.change).get(currency, 0))
+
+    def fractional_adjustment(self, currency: str) -> int:
+        return dict(self.adjustment).get(currency, 0)
 
     def to_json(self) -> dict[str, Any]:
         def lines(items: Lines) -> dict[str, dict[str, str]]:
@@ -145,7 +160,8 @@ class ProfitAndLoss:
             "capital_moves": {c: str(v) for c, v in self.capital},
             "currencies": {c: {"revenue": str(self._sum(self.revenue, c)), "expenses": str(self._sum(self.expenses, c)),
                                "net": str(self.net(c)), "equity_consumed": str(max(0, -self.net(c))),
-                               "owner_change": str(dict(self.change).get(c, 0)), "reconciled": self.reconciled(c)}
+                               "owner_change": str(dict(self.change).get(c, 0)),
+                               "fractional_adjustment": str(self.fractional_adjustment(c)), "reconciled": self.reconciled(c)}
                            for c in self.currencies},
         }
 
@@ -157,12 +173,55 @@ def _owner_definitions(definitions: Mapping[str, BalanceDefinition], layout: Boo
     return found
 
 
-def _owner_change(store: Store, owners: list[BalanceDefinition], start: int | None, end: int) -> dict[str, int]:
-    """The owner's balance change by the store's SQL path: credit-normal accounts minus expenses."""
+def _owner_balances(owners: list[BalanceDefinition]) -> tuple[BalanceDefinition, BalanceDefinition]:
+    """The owner's credit-normal accounts (its definitions and revenue) and its expenses."""
     selectors = [s for d in owners for s in d.include]
     excludes = tuple(s for d in owners for s in d.exclude)
     credit = BalanceDefinition("owner-credit", "reporting", tuple(selectors) + (Selector(type="Revenue"),), excludes)
     debit = BalanceDefinition("owner-expenses", "reporting", (Selector(type="Expenses"),))
+    return credit, debit
+
+
+def _floor_adjustment(store: Store, owners: list[BalanceDefinition], is_owner: Callable[[str, str], bool],
+                      start: int | None, end: int) -> dict[str, int]:
+    """Under the floor policy: the change of the owner's floored balances minus the sum of its
+    floored legs in the period, from what was floored (see the module docstring)."""
+    if store.fractional != "floor":
+        return {}
+    legs = {leg: (account, currency) for leg, _, account, currency, _ in store.fractional_legs()}
+    if not legs:
+        return {}
+    sums: dict[str, Decimal] = {}
+    for posted in store.entries():
+        noted = dict(posted.entry.metadata).get("medici_fractional")
+        if not noted or (start is not None and posted.reporting_at <= start) or posted.reporting_at > end:
+            continue
+        postings = posted.entry.postings
+        touches = [p for p in postings if is_owner(p.account, p.currency)]
+        if not touches or len(touches) == len(postings):
+            # Not counted by the P&L (a leg floored to nothing can make an entry look internal):
+            # all of its owner legs' exact change is adjustment.
+            for p in touches:
+                sums[p.currency] = sums.get(p.currency, Decimal(0)) + (p.amount if p.side == "credit" else -p.amount)
+        for item in str(noted).split(";"):
+            leg, _, value = item.partition("=")
+            account, currency = legs.get(leg, ("", ""))
+            if account and is_owner(account, currency):
+                net = Decimal(value)  # the leg's exact credit - debit; its posting is the floor of it
+                sums[currency] = sums.get(currency, Decimal(0)) + net - math.floor(net)
+    credit, debit = _owner_balances(owners)
+    for sign, definition in ((-1, credit), (1, debit)):
+        for cut, direction in ((end, 1), (start, -1)):
+            for _, currency, exact, floored in ([] if cut is None else store.floored_balances(definition, cut)):
+                sums[currency] = sums.get(currency, Decimal(0)) + sign * direction * (exact - floored)
+    if any(v != math.floor(v) for v in sums.values()):
+        raise PnlError(f"the floor policy's adjustments do not sum to whole units ({sums}): the exact books do not balance")
+    return {c: int(v) for c, v in sorted(sums.items()) if v}
+
+
+def _owner_change(store: Store, owners: list[BalanceDefinition], start: int | None, end: int) -> dict[str, int]:
+    """The owner's balance change by the store's SQL path: credit-normal accounts minus expenses."""
+    credit, debit = _owner_balances(owners)
     out: dict[str, int] = {}
     for sign, definition in ((1, credit), (-1, debit)):
         for cut, direction in ((end, 1), (start, -1)):
@@ -234,5 +293,6 @@ def profit_and_loss(
         return tuple((name, tuple(sorted(v.items()))) for name, v in sorted(lines.items()))
 
     change = _owner_change(store, owners, start, end)
+    adjustment = _floor_adjustment(store, owners, is_owner, start, end)
     return ProfitAndLoss(start, end, freeze(revenue), freeze(expenses), tuple(sorted(capital.items())),
-                         tuple(sorted(change.items())), counted)
+                         tuple(sorted(change.items())), counted, tuple(adjustment.items()))

@@ -63,7 +63,11 @@ def print_pnl(result: ProfitAndLoss, start: str, end: str, echo: Echo = click.ec
         capital = dict(result.capital).get(currency, 0)
         if capital:
             echo(f"    {'':9} {'capital moves (not profit)':34} {money(capital, currency):>26}")
-        echo(f"    check: net + capital = change of the owner's balances: {'yes' if result.reconciled(currency) else 'NO'}")
+        adjustment = result.fractional_adjustment(currency)
+        if adjustment:
+            echo(f"    {'':9} {'fractional adjustment (floor policy)':34} {money(adjustment, currency):>26}")
+        terms = "net + capital" + (" + fractional adjustment" if adjustment else "")
+        echo(f"    check: {terms} = change of the owner's balances: {'yes' if result.reconciled(currency) else 'NO'}")
 
 
 def print_reconciliation(result: Reconciliation, as_of: str, snapshots: str, echo: Echo = click.echo) -> None:

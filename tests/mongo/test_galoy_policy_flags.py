@@ -9,13 +9,16 @@ liabilities-and-equity side: assets 554100 = liabilities 557877 + equity -3778 +
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+from bson import ObjectId
 from click.testing import CliRunner
 
 import ledger.mongo
 from ledger.definitions import load_definitions
 from ledger.mongo.store import MongoStore
+from solvency.books.pnl import profit_and_loss
 from solvency.books.sheet import ADJUSTMENT, balance_sheet
 from solvency.cli.main import cli
 from tests.mongo.conftest import add_legacy_fractional
@@ -23,6 +26,7 @@ from tests.publish.publish_helpers import make_snapshot, now_as_of
 
 URI = "mongodb://galoy-db/galoy"
 AS_OF = "2024-05-06T00:00:00Z"
+END_US = 1_714_953_600_000_000  # AS_OF in microseconds
 
 
 @pytest.fixture
@@ -118,3 +122,60 @@ def test_report_balance_sheet_prints_the_line_and_exits_0(legacy_uri):
     assert result.exit_code == 0, result.output
     assert ADJUSTMENT in result.output and "assets = liabilities + equity + fractional adjustment" in result.output
     assert "389.702 -> 389" in result.output
+
+
+def _legacy_receipt(galoy_db, galoy_docs, day: int) -> None:
+    """One more 2021 on-chain receipt of 1000 sats whose deposit fee was 0.5 sat: the owner's leg
+    floors to nothing, bob's 999.5 to 999."""
+    wallets = galoy_docs["wallets"]
+    when = datetime(2021, 3, day, 12, tzinfo=UTC)
+    prefix = f"{int(when.timestamp()):08x}"
+    journal = ObjectId(prefix + "67616c6f79" + "0000aa")
+    legs = [{"_id": ObjectId(prefix + "6d6f6e676f" + f"0000a{k}"), "_journal": journal, "accounts": account,
+             "account_path": account.split(":"), "book": "MainBook", "credit": credit, "debit": debit, "datetime": when,
+             "memo": "onchain receipt", "timestamp": when, "currency": "BTC", "type": "onchain_receipt", "pending": False}
+            for k, (account, credit, debit) in enumerate((("Assets:OnChain", 0.0, 1000.0), (f"Liabilities:{wallets['bankowner']}", 0.5, 0.0),
+                                                          (f"Liabilities:{wallets['bob_btc']}", 999.5, 0.0)))]
+    galoy_db["medici_transactions"].insert_many(legs)
+    galoy_db["medici_journals"].insert_one({"_id": journal, "datetime": when, "memo": "onchain receipt", "book": "MainBook",
+                                            "_transactions": [leg["_id"] for leg in legs]})
+
+
+def test_the_pnl_names_the_floor_adjustment_when_leg_and_balance_flooring_differ(legacy_uri, galoy_db, galoy_docs):
+    """The owner's legs: 3.702 -> 3, 0.5 -> 0, 0.5 -> 0 (3 in all); its balance 386 + 4.702 floors
+    to 390: the P&L's net (with the funder's -4167) misses 1 sat, shown as the adjustment line."""
+    _legacy_receipt(galoy_db, galoy_docs, 2)
+    _legacy_receipt(galoy_db, galoy_docs, 3)
+    store = MongoStore(galoy_db)
+    store.set_read_options(fractional="floor")
+    pnl = profit_and_loss(store, load_definitions(), None, END_US)
+    assert pnl.net("BTC") == 386 + 3 - 4167 and dict(pnl.change)["BTC"] == 390 - 4167
+    assert pnl.adjustment == (("BTC", 1),) and pnl.reconciled("BTC")
+    assert pnl.to_json()["currencies"]["BTC"]["fractional_adjustment"] == "1"
+    result = CliRunner().invoke(cli, ["report", "pnl", "--db", legacy_uri, "--as-of", AS_OF, "--fractional", "floor"])
+    assert result.exit_code == 0, result.output
+    assert "fractional adjustment (floor policy)" in result.output
+    assert "check: net + capital + fractional adjustment = change of the owner's balances: yes" in result.output
+    # A period without fractional legs has no such line.
+    later = profit_and_loss(store, load_definitions(), 1_700_000_000_000_000, END_US)
+    assert later.adjustment == () and later.reconciled("BTC")
+
+
+def test_a_leg_floored_to_nothing_does_not_break_the_pnl(galoy_db, galoy_docs):
+    """The owner bears 0.3 sat of dust against the on-chain wallet: the node's leg floors to
+    nothing, so the entry looks internal to the owner; its exact change is the adjustment."""
+    owner = f"Liabilities:{galoy_docs['wallets']['bankowner']}"
+    when = datetime(2021, 3, 4, 12, tzinfo=UTC)
+    prefix = f"{int(when.timestamp()):08x}"
+    journal = ObjectId(prefix + "67616c6f79" + "0000bb")
+    legs = [{"_id": ObjectId(prefix + "6d6f6e676f" + f"0000b{k}"), "_journal": journal, "accounts": account,
+             "account_path": account.split(":"), "book": "MainBook", "credit": credit, "debit": debit, "datetime": when,
+             "memo": "dust", "timestamp": when, "currency": "BTC", "type": "reconciliation", "pending": False}
+            for k, (account, credit, debit) in enumerate(((owner, 0.0, 0.3), ("Assets:OnChain", 0.3, 0.0)))]
+    galoy_db["medici_transactions"].insert_many(legs)
+    add_legacy_fractional(galoy_db, galoy_docs)
+    store = MongoStore(galoy_db)
+    store.set_read_options(fractional="floor")
+    pnl = profit_and_loss(store, load_definitions(), None, END_US)
+    # Owner: 386 + 3.702 - 0.3 = 389.402 -> 389; counted legs 386 + 3: no adjustment is needed.
+    assert dict(pnl.change)["BTC"] == 389 - 4167 and pnl.reconciled("BTC") and pnl.adjustment == ()
