@@ -7,16 +7,19 @@ measured in the same run, is 2N bare ECDSA verifications with coincurve (the sig
 2-of-2 witness needs at minimum), so the ratio shows the overhead of transactions, sighashes,
 address and descriptor checks and JSON around the curve operations.
 
-``python -m benchmarks assets [N]`` (default N = 300).
+``python -m benchmarks assets [--addresses N]`` (default N = 300).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import at_least
 
 
 def _builder():
@@ -51,7 +54,18 @@ def _scaled_snapshot(b, n: int, directory: Path, epoch: str, commitment: dict) -
     snap.write(directory, proofs={"proofs": proofs + lnd_proofs})
 
 
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks assets", description=__doc__.splitlines()[0])
+    parser.add_argument("--addresses", type=at_least(1), default=300,
+                        help="cold-storage 2-of-3 P2WSH addresses, one UTXO and one proof each (default 300)")
+    return parser
+
+
 def main(argv: list[str]) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     from coincurve import PrivateKey
 
     from solvency.keys import generate_key, sign
@@ -65,7 +79,7 @@ def main(argv: list[str]) -> int:
     from solvency.reserves.snapshot import load_snapshot
     from verifier.assets.attestation import verify_attestation
 
-    n = int(argv[0]) if argv else 300
+    n = args.addresses
     b = _builder()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -27,6 +27,7 @@ import sqlite3
 import tempfile
 import time
 
+from benchmarks import at_least
 from ledger.chain import GENESIS
 from ledger.definitions import load_definitions
 from ledger.entries import JournalEntry, Posting
@@ -151,12 +152,21 @@ def bench_frame(path: str) -> float:
     return elapsed
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_ledger", description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_LEDGER_USERS", 1_000_000)))
-    parser.add_argument("--postings", type=int, default=int(os.environ.get("BENCH_LEDGER_POSTINGS", 10_000_000)))
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks ledger", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=at_least(1), default=int(os.environ.get("BENCH_LEDGER_USERS", 1_000_000)),
+                        help="user accounts (default 1,000,000; $BENCH_LEDGER_USERS)")
+    parser.add_argument("--postings", type=at_least(2), default=int(os.environ.get("BENCH_LEDGER_POSTINGS", 10_000_000)),
+                        help="postings, in 2-posting entries (default 10,000,000; $BENCH_LEDGER_POSTINGS)")
     parser.add_argument("--dir", default=os.environ.get("BENCH_LEDGER_DIR"), help="Scratch directory (default: a temp dir).")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     print(f"ledger benchmark: {args.users:,} users, {args.postings:,} postings (2-posting entries, {BATCH_ENTRIES:,} entries per batch)", flush=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         raw = bench_raw_insert(os.path.join(scratch, "raw.db"), args.users, args.postings)

@@ -41,6 +41,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks import at_least
+
 
 def _rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -112,12 +114,20 @@ def _baselines(nodes: int, record: int, scratch: Path) -> tuple[float, float]:
     return hashing, io
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_publish")
-    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_PUBLISH_USERS", 1_000_000)))
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks publish", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=at_least(1), default=int(os.environ.get("BENCH_PUBLISH_USERS", 1_000_000)),
+                        help="users, each with a BTC and a USD wallet (default 1,000,000; $BENCH_PUBLISH_USERS)")
     parser.add_argument("--export", action="store_true", help="also export every user's proof bundle (JSON Lines)")
     parser.add_argument("--keep", help="keep the scratch directory here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
 
     from solvency.keys import generate_key
     from solvency.publish.bundle import bundle_for_user

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from benchmarks import at_least
 from benchmarks.bench_publish import _as_of_and_signer, _ledger, _scratch, _snapshot
 
 EPOCH = "bench"
@@ -137,16 +138,28 @@ def _cli(pub: Path, key: Path, users: list[str], runs: int) -> dict[str, float]:
             "rps": runs / elapsed, "count": runs}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks serve")
-    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SERVE_USERS", 1_000_000)))
-    parser.add_argument("--requests", type=int, default=20_000, help="timed proof requests to the service")
-    parser.add_argument("--concurrency", type=lambda text: [int(c) for c in text.split(",")], default=[4, 16],
+def _concurrency(text: str) -> list[int]:
+    return [at_least(1)(c) for c in text.split(",")]
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=at_least(1), default=int(os.environ.get("BENCH_SERVE_USERS", 1_000_000)),
+                        help="users, each with a BTC and a USD wallet (default 1,000,000; $BENCH_SERVE_USERS)")
+    parser.add_argument("--requests", type=at_least(1), default=20_000, help="timed proof requests to the service per row")
+    parser.add_argument("--concurrency", type=_concurrency, default=[4, 16],
                         help="concurrent clients (connections), comma-separated for several rows (default 4,16)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="service worker processes (default: CPUs)")
-    parser.add_argument("--cli-runs", type=int, default=20, help="`solvency publish proof` processes, one per request")
+    parser.add_argument("--workers", type=at_least(1), default=os.cpu_count() or 1, help="service worker processes (default: CPUs)")
+    parser.add_argument("--cli-runs", type=at_least(1), default=20, help="`solvency publish proof` processes, one per request")
     parser.add_argument("--keep", help="keep (and reuse) the scratch directory here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
 
     with _scratch(args.keep, "bench-serve-") as scratch:
         print(f"proof service vs CLI, {args.users} users x (BTC, USD); scratch {scratch}; {os.cpu_count()} CPUs", flush=True)

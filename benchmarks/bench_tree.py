@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+from benchmarks import at_least
+
 PEER = "@galoymoney/proof-of-sats@0.1.15"
 
 NODE_SCRIPT = r"""
@@ -95,16 +97,23 @@ def _peer(scratch: str, ids, btc, probe: str) -> dict | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_tree")
-    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_TREE_USERS", "1000000")))
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks tree", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=at_least(1), default=int(os.environ.get("BENCH_TREE_USERS", "1000000")),
+                        help="users, each with a BTC and a USD balance (default 1,000,000; $BENCH_TREE_USERS)")
     parser.add_argument("--no-peer", action="store_true", help="skip @galoymoney/proof-of-sats")
     parser.add_argument("--no-export", action="store_true", help="skip exporting every proof")
     parser.add_argument("--no-csv", action="store_true", help="skip timing the CSV input path")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=at_least(1), default=None, help="build and export workers (default: CPUs)")
     parser.add_argument("--no-python-backend", action="store_true", help="skip timing the pure-Python fallback build")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str]) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     import numpy as np
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
