@@ -41,7 +41,7 @@ hash chain, not prevented.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -57,7 +57,27 @@ from ledger.errors import BatchRejected, ChainBroken, EntryError, TrialBalanceNo
 AsOf = datetime | int | str | None
 _T = TypeVar("_T")
 
-__all__ = ["AsOf", "Head", "ReversalTarget", "Store", "StoredKey"]
+#: ``progress(phase, done, total)``: told how far long work is, now and then (every
+#: `PROGRESS_STEP` items and at the end of each phase); it must not raise. ``total`` is 0 when unknown.
+Progress = Callable[[str, int, int], None]
+PROGRESS_STEP = 5000
+
+__all__ = ["PROGRESS_STEP", "AsOf", "Head", "Progress", "ReversalTarget", "Store", "StoredKey", "with_progress"]
+
+
+def with_progress(items: Iterable[_T], progress: Progress | None, phase: str, total: int) -> Iterator[_T]:
+    """`items`, telling `progress` how many were consumed (every `PROGRESS_STEP` and at the end)."""
+    if progress is None:
+        yield from items
+        return
+    done = 0
+    progress(phase, 0, total)
+    for item in items:
+        yield item
+        done += 1
+        if done % PROGRESS_STEP == 0:
+            progress(phase, done, total)
+    progress(phase, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +119,28 @@ class Store(ABC):
 
     # Writing: the posting rules, over the storage primitives below.
 
-    def post_batch(self, entries: Sequence[JournalEntry]) -> tuple[PostedEntry, ...]:
+    def post_batch(self, entries: Sequence[JournalEntry], progress: Progress | None = None) -> tuple[PostedEntry, ...]:
         """Record `entries` atomically; return one `PostedEntry` per input entry, in order
-        (the original one for an idempotent replay). Raises `BatchRejected`."""
-        return self._run_batch(entries, write=True)
+        (the original one for an idempotent replay). Raises `BatchRejected`. `progress` hears
+        the phases ``checking entries`` and ``linking entries`` (then the one write)."""
+        return self._run_batch(entries, write=True, progress=progress)[0]
+
+    def post_batch_written(
+        self, entries: Sequence[JournalEntry], progress: Progress | None = None
+    ) -> tuple[tuple[PostedEntry, ...], tuple[bool, ...]]:
+        """`post_batch`, and for each input entry whether this call wrote it (False: an idempotent
+        replay, answered with the original, stored earlier or earlier in the batch). Decided inside
+        the write transaction, so two processes posting the same batch never both claim an entry."""
+        return self._run_batch(entries, write=True, progress=progress)
 
     def check_batch(self, entries: Sequence[JournalEntry]) -> None:
         """Run every check of `post_batch` (the stored ledger's included) and write nothing:
         raises `BatchRejected` listing every problem, or returns None if the batch would post."""
         self._run_batch(entries, write=False)
 
-    def _run_batch(self, entries: Sequence[JournalEntry], *, write: bool) -> tuple[PostedEntry, ...]:
+    def _run_batch(
+        self, entries: Sequence[JournalEntry], *, write: bool, progress: Progress | None = None
+    ) -> tuple[tuple[PostedEntry, ...], tuple[bool, ...]]:
         """The store-independent checks (every entry, so that the rejection lists every problem),
         then the ledger-dependent checks and the write inside one write transaction."""
         batch = list(entries)
@@ -118,18 +149,19 @@ class Store(ABC):
         errors: list[EntryError] = []
         bad: set[int] = set()
         known = self._known_accounts()
-        for index, entry in enumerate(batch):
+        for index, entry in enumerate(with_progress(batch, progress, "checking entries", len(batch))):
             if not certainly_valid(entry, known):
                 problems = entry_problems(entry, index)
                 if problems:
                     errors.extend(problems)
                     bad.add(index)
         hashes = [b"" if i in bad else content_hash(e) for i, e in enumerate(batch)]
-        return self._transaction(lambda tx: self._post_in(tx, batch, hashes, errors, bad, write))
+        return self._transaction(lambda tx: self._post_in(tx, batch, hashes, errors, bad, write, progress))
 
     def _post_in(
-        self, tx: Any, batch: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], write: bool
-    ) -> tuple[PostedEntry, ...]:
+        self, tx: Any, batch: list[JournalEntry], hashes: list[bytes], errors: list[EntryError], bad: set[int], write: bool,
+        progress: Progress | None = None,
+    ) -> tuple[tuple[PostedEntry, ...], tuple[bool, ...]]:
         head = self._head(tx)
         found = list(errors)
         replays = self._resolve_keys(tx, batch, hashes, bad, found)
@@ -138,8 +170,8 @@ class Store(ABC):
             found.sort(key=lambda e: e.index)
             raise BatchRejected(found)
         if not write:
-            return ()
-        return self._link(tx, head, batch, hashes, replays, targets)
+            return (), ()
+        return self._link(tx, head, batch, hashes, replays, targets, progress), tuple(i not in replays for i in range(len(batch)))
 
     def _resolve_keys(
         self, tx: Any, batch: list[JournalEntry], hashes: list[bytes], bad: set[int], errors: list[EntryError]
@@ -205,6 +237,7 @@ class Store(ABC):
         hashes: list[bytes],
         replays: Mapping[int, Any],
         targets: Mapping[str, ReversalTarget],
+        progress: Progress | None = None,
     ) -> tuple[PostedEntry, ...]:
         """Assign ``seq`` (gap-free), ``committed_at`` (``max(now, previous + 1)``: strictly
         increasing even if the wall clock steps back) and the chain link to every new entry,
@@ -214,7 +247,7 @@ class Store(ABC):
         posted: list[PostedEntry] = []
         links: list[tuple[bytes, bytes]] = []
         results: list[PostedEntry | None] = []
-        for i, entry in enumerate(batch):
+        for i, entry in enumerate(with_progress(batch, progress, "linking entries", len(batch))):
             if i in replays:
                 results.append(None)
                 continue
@@ -398,15 +431,17 @@ class Store(ABC):
             cache[definition] = self.bind_definitions({definition.name: definition})[definition.name]
         return cache[definition]
 
-    def unbalanced_journals(self, as_of: AsOf = None) -> list[tuple[str, str, str]]:
+    def unbalanced_journals(self, as_of: AsOf = None, progress: Progress | None = None) -> list[tuple[str, str, str]]:
         """``(entry, currency, credit - debit)`` for every entry committed at or before `as_of`
         whose legs do not balance in a currency. Stores that validate on posting have none; a
-        backend reading another program's data overrides this with an exact check."""
+        backend reading another program's data overrides this with an exact check. `progress`
+        hears the phase ``checking journals``."""
         from ledger.clock import as_time_us
 
         cut = as_time_us(as_of)
         out: list[tuple[str, str, str]] = []
-        for posted in self.entries():
+        total = self.digest().entry_count if progress is not None else 0
+        for posted in with_progress(self.entries(), progress, "checking journals", total):
             if cut is not None and posted.committed_at > cut:
                 break
             sums: dict[str, int] = {}
@@ -417,12 +452,14 @@ class Store(ABC):
 
     # Checks and lifecycle.
 
-    def verify(self) -> LedgerDigest:
+    def verify(self, progress: Progress | None = None) -> LedgerDigest:
         """Recompute the hash chain and check every currency's trial balance is zero.
 
-        Returns the head digest; raises `ChainBroken` or `TrialBalanceNotZero`.
+        Returns the head digest; raises `ChainBroken` or `TrialBalanceNotZero`. `progress` hears
+        the phase ``verifying the hash chain``.
         """
-        digest = verify_chain(self.entries())
+        total = self.digest().entry_count if progress is not None else 0
+        digest = verify_chain(with_progress(self.entries(), progress, "verifying the hash chain", total))
         stored = self.digest()
         if stored != digest:
             raise ChainBroken(digest.entry_count, f"stored head {stored} differs from recomputed {digest}")

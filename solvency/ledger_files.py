@@ -29,7 +29,7 @@ from ledger.errors import BatchRejected, ImportMismatch, LedgerError
 from ledger.frames import Rows, Totals, writer_for
 from ledger.jsonl import parse_lines
 from ledger.open import open_store
-from ledger.store import Store
+from ledger.store import Progress, Store
 from solvency.atomic import atomic_write, staged_file
 
 if TYPE_CHECKING:
@@ -62,19 +62,24 @@ class EntryFiles:
 
 @dataclass(frozen=True)
 class Posted:
-    """What `post_entry_files` posted (replays of earlier entries included) and the ledger after it."""
+    """What `post_entry_files` posted (replays of earlier entries included), whether this process
+    wrote each entry (`written`, False for an idempotent replay), and the ledger after it."""
 
     posted: tuple[PostedEntry, ...]
     new: int
     digest: LedgerDigest
+    written: tuple[bool, ...] = ()
 
 
-def read_entry_files(files: Sequence[str], stdin: BinaryIO | None = None) -> EntryFiles:
-    """Parse every file (``-``: `stdin`); `Refused` if one cannot be read or none holds an entry."""
+def read_entry_files(files: Sequence[str], stdin: BinaryIO | None = None, progress: Progress | None = None) -> EntryFiles:
+    """Parse every file (``-``: `stdin`); `Refused` if one cannot be read or none holds an entry.
+    `progress` hears the phase ``reading entries`` (entries so far) before and after each file."""
     entries: list[JournalEntry] = []
     where: list[tuple[str, int]] = []
     problems: list[str] = []
     for name in files:
+        if progress is not None:
+            progress("reading entries", len(entries), 0)
         try:
             if name == "-":
                 data = (stdin or sys.stdin.buffer).read()
@@ -87,26 +92,30 @@ def read_entry_files(files: Sequence[str], stdin: BinaryIO | None = None) -> Ent
         entries.extend(found)
         where.extend((name, n) for n in numbers)
         problems.extend(str(e) for e in errors)
+    if progress is not None:
+        progress("reading entries", len(entries), 0)
     if not entries and not problems:
         raise Refused("no entries in the input")
     return EntryFiles(tuple(entries), tuple(where), tuple(problems))
 
 
-def post_entry_files(store: Store, batch: EntryFiles) -> Posted:
+def post_entry_files(store: Store, batch: EntryFiles, progress: Progress | None = None) -> Posted:
     """Post `batch` as one all-or-nothing batch; `Refused`, naming every problem, if any line is bad.
+    `progress` is handed to `Store.post_batch_written`.
 
     A line that did not parse rejects the batch: the lines that did are only checked (so that one
-    run lists every problem), never posted.
+    run lists every problem), never posted. What was new is what this process wrote, as the store
+    decided inside its write transaction (a concurrent writer's entries are replays here).
     """
-    before = store.digest().entry_count
     problems = list(batch.problems)
     posted: tuple[PostedEntry, ...] = ()
+    written: tuple[bool, ...] = ()
     try:
         if problems:
             if batch.entries:
                 store.check_batch(list(batch.entries))
         else:
-            posted = tuple(store.post_batch(list(batch.entries)))
+            posted, written = store.post_batch_written(list(batch.entries), progress=progress)
     except BatchRejected as exc:
         for problem in exc.errors:
             name, number = batch.where[problem.index] if problem.index < len(batch.where) else ("?", 0)
@@ -114,7 +123,7 @@ def post_entry_files(store: Store, batch: EntryFiles) -> Posted:
         posted = ()
     if problems:
         raise Refused(f"rejected: {len(problems)} problem(s); nothing was written", tuple(problems))
-    return Posted(posted, len({p.seq for p in posted if p.seq > before}), store.digest())
+    return Posted(posted, sum(written), store.digest(), written)
 
 
 def write_balances(rows: Rows, path: str) -> Totals:
@@ -125,7 +134,8 @@ def write_balances(rows: Rows, path: str) -> Totals:
     return result
 
 
-def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, batch_size: int = 5000) -> ImportReport:
+def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, batch_size: int = 5000,
+                     progress: Progress | None = None) -> ImportReport:
     """Copy the medici ledger at `source_uri` into the new SQLite ledger `path` and check the copy.
 
     Raises `BadSourceUri` for a URI `ledger.open.open_store` refuses, FileExistsError if `path`
@@ -146,7 +156,7 @@ def import_to_sqlite(source_uri: str, path: str, *, as_of: int | None = None, ba
         with staged_file(path, overwrite=False, side_suffixes=SQLITE_SIDE_FILES, prefix=f".{os.path.basename(path)}.importing-") as temp:
             target = open_store(str(temp))
             try:
-                report = copy_ledger(source, target, as_of=as_of, batch_size=batch_size)
+                report = copy_ledger(source, target, as_of=as_of, batch_size=batch_size, progress=progress)
             finally:
                 target.close()
             _fold_wal(temp)

@@ -35,7 +35,7 @@ from ledger.entries import JournalEntry
 from ledger.errors import BatchRejected, ImportMismatch, LedgerError
 from ledger.mongo import pipelines
 from ledger.mongo.store import MongoStore
-from ledger.store import AsOf, Store
+from ledger.store import AsOf, Progress, Store, with_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +63,11 @@ def _source_entries(source: MongoStore, cut: int | None) -> Iterator[PostedEntry
         yield posted
 
 
-def copy_ledger(source: MongoStore, target: Store, *, as_of: AsOf = None, batch_size: int = 5000) -> ImportReport:
+def copy_ledger(source: MongoStore, target: Store, *, as_of: AsOf = None, batch_size: int = 5000,
+                progress: Progress | None = None) -> ImportReport:
     """Copy `source` (as of `as_of` on its committed axis) into the empty `target`; see the module
-    docstring. Raises `BatchRejected` (annotated with the source entries) or `ImportMismatch`."""
+    docstring. Raises `BatchRejected` (annotated with the source entries) or `ImportMismatch`.
+    `progress` hears the phase ``copying entries`` (total unknown: 0)."""
     if target.digest().entry_count != 0:
         raise LedgerError("the target ledger is not empty; import into a new ledger")
     cut = as_time_us(as_of)
@@ -89,7 +91,7 @@ def copy_ledger(source: MongoStore, target: Store, *, as_of: AsOf = None, batch_
         batch.clear()
         origin.clear()
 
-    for posted in _source_entries(source, cut):
+    for posted in with_progress(_source_entries(source, cut), progress, "copying entries", 0):
         entry = posted.entry
         if source.owned and entry.reverses is not None and any(o.entry_id == entry.reverses for o in origin):
             flush()  # the reversed entry is in this batch: post it first to learn its new id

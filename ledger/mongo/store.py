@@ -55,7 +55,7 @@ from ledger.errors import (
 )
 from ledger.money import CURRENCIES
 from ledger.mongo import layout, pipelines, roles
-from ledger.store import AsOf, Head, ReversalTarget, Store, StoredKey
+from ledger.store import AsOf, Head, Progress, ReversalTarget, Store, StoredKey
 
 _RETRIES = 8
 _T = TypeVar("_T")
@@ -466,12 +466,13 @@ class MongoStore(Store):
             pass
         return [(a, c, exact, rounded) for (a, c), (exact, rounded) in sorted(found.items())]
 
-    def unbalanced_journals(self, as_of: Any = None) -> list[tuple[str, str, str]]:
+    def unbalanced_journals(self, as_of: Any = None, progress: Progress | None = None) -> list[tuple[str, str, str]]:
         """Per medici journal and currency, the exact sum of ``credit - debit`` of its legs
         (fractional amounts included, read exactly); every journal whose sum is not zero, named
-        by its medici id. On an owned database, the base check over the chained entries."""
+        by its medici id (one server-side pipeline: `progress` is not told). On an owned
+        database, the base check over the chained entries."""
         if self.owned:
-            return super().unbalanced_journals(as_of)
+            return super().unbalanced_journals(as_of, progress)
         cut = as_time_us(as_of)
         match = pipelines.and_filters(pipelines.base_match(self.book, owned=False), pipelines.time_filter("committed", cut, owned=False))
         out: list[tuple[str, str, str]] = []

@@ -38,7 +38,7 @@ from ledger.entries import JournalEntry, Posting
 from ledger.errors import ChainBroken, LedgerError, UnknownEntry
 from ledger.sqlite.schema import FORMAT, SCHEMA, connect, meta, seq_of_entry_id
 from ledger.sqlite.select import SIGN_SQL, USER_ID_SQL, definition_condition, only_liabilities, register_functions
-from ledger.store import EMPTY_HEAD, AsOf, Head, ReversalTarget, Store, StoredKey
+from ledger.store import EMPTY_HEAD, AsOf, Head, Progress, ReversalTarget, Store, StoredKey
 
 __all__ = ["FORMAT", "SCHEMA", "SQLiteStore", "seq_of_entry_id"]
 
@@ -353,8 +353,8 @@ class SQLiteStore(Store):
             out[self._currency_codes[cid]] = total
         return out
 
-    def verify(self) -> LedgerDigest:
-        digest = super().verify()
+    def verify(self, progress: Progress | None = None) -> LedgerDigest:
+        digest = super().verify(progress)
         orphans = self._db.execute(
             "SELECT count(*) FROM postings WHERE entry_seq < 1 OR entry_seq > ?", (digest.entry_count,)
         ).fetchone()[0]

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from solvency.atomic import atomic_write
-from solvency.cli.common import Rejected, rejecting
+from solvency.cli.common import Rejected, emit_json, json_option, rejecting
 from solvency.keys import KeyFileError
 from solvency.reserves.attest import read_inputs
 from solvency.reserves.fields import SnapshotError
@@ -31,7 +31,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--commitment", "commitment_file", required=True, type=click.Path(dir_okay=False), help="This epoch's signed liabilities commitment.json.")(func)
     func = click.option("--epoch", required=True, help="The epoch id (must equal the commitment's).")(func)
     func = click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The snapshot directory.")(func)
-    return func
+    return json_option(func)
 
 
 # What the library refuses with (exit 1, the message names the file and field).
@@ -45,26 +45,32 @@ def assets() -> None:
 
 @assets.command()
 @_options
-def challenge(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> None:
+def challenge(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_json: bool) -> None:
     """Print the challenge that proofs of control must sign (no trailing newline in the signed text)."""
     with rejecting(*_REFUSALS):
         text = read_inputs(snapshots, epoch, commitment_file, key_file).challenge()
-    click.echo(text)
+    if as_json:
+        emit_json({"epoch": epoch, "challenge": text})
+    else:
+        click.echo(text)
 
 
 @assets.command()
 @_options
-def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str) -> None:
+def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_json: bool) -> None:
     """Print the message the lnd node must sign with `lncli signmessage --msg`."""
     with rejecting(*_REFUSALS):
         message = read_inputs(snapshots, epoch, commitment_file, key_file).draft().node_message()
-    click.echo(message)
+    if as_json:
+        emit_json({"epoch": epoch, "message": message})
+    else:
+        click.echo(message)
 
 
 @assets.command()
 @_options
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write assets.json.")
-def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, out: str) -> None:
+def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_json: bool, out: str) -> None:
     """Write the signed asset attestation (pos-assets/1) to --out."""
     with rejecting(*_REFUSALS):
         signed = read_inputs(snapshots, epoch, commitment_file, key_file).signed()
@@ -72,6 +78,11 @@ def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, out:
         atomic_write(out, signed.to_bytes())
     except OSError as exc:
         raise Rejected(f"cannot write {out}: {exc.strerror or exc}") from None
+    if as_json:
+        emit_json({"epoch": epoch, "out": out, "anchor": {"height": signed.anchor.height, "hash": signed.anchor.hash},
+                   "statement": signed.statement.to_json(), "proofs_of_control": len(signed.proofs),
+                   "channels": len(signed.channels), "cold_storage_sat": signed.totals.cold_storage})
+        return
     click.echo(f"wrote {out}: anchor {signed.anchor.height} {signed.anchor.hash}")
     for row in signed.statement.rows:
         click.echo(f"  {row.currency}: assets {row.held} {row.unit}, liabilities {row.liabilities}, margin {row.margin}")

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import click
 
-from solvency.cli.common import Rejected
+from solvency.cli.common import Rejected, emit_json, json_option
 from solvency.demo.ledger_day import post_ledger_day, print_ledger_day
 from solvency.demo.story import run_demo, summary_json
 
@@ -32,9 +32,9 @@ from solvency.demo.story import run_demo, summary_json
 @click.option("--users", default=None, type=click.IntRange(2, 10_000_000), help="Number of users [default: 10000; 1000 with --ledger-only].")
 @click.option("--seed", default=2026, show_default=True, type=int, help="Seed of the deterministic generator.")
 @click.option("--ledger-only", is_flag=True, help="Only post one day to DIR/ledger.db and print its balances.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--galoy", is_flag=True, help="Publish from a Galoy-shaped MongoDB database (medici, role collections) instead [users default 1000].")
 @click.option("--mongo", "mongo", default=None, help="With --galoy: write the book into this fresh MongoDB database (default: in-process mongomock).")
+@json_option
 def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json: bool, galoy: bool, mongo: str | None) -> None:
     """Run the demo: a bank, two published epochs, and every check a user and an auditor run."""
     if mongo is not None and not galoy:
@@ -47,7 +47,7 @@ def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json:
     if ledger_only:
         day = post_ledger_day(out_dir, 1000 if users is None else users, seed)
         if as_json:
-            click.echo(json.dumps(day.to_json(), sort_keys=True, indent=2))
+            emit_json(day.to_json())
         else:
             print_ledger_day(day, click.echo)
         if not day.balanced:
@@ -68,7 +68,7 @@ def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json:
     except FileExistsError as exc:
         raise Rejected(str(exc)) from None
     if as_json:
-        click.echo(summary_json(result))
+        emit_json(json.loads(summary_json(result)))
     failed = sorted(name for name, code in result.checks.items() if code != 0)
     if failed:
         raise Rejected(f"verifier check(s) failed: {', '.join(failed)}")

@@ -8,7 +8,6 @@ reason), 2 usage. ``--db`` defaults to ``$SOLVENCY_DB``, else ``./solvency.db``;
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from ledger.errors import (
 from ledger.open import open_store
 from ledger.sqlite.store import SQLiteStore
 from ledger.store import Store
-from solvency.cli.common import Rejected
+from solvency.cli.common import Rejected, Stopwatch, emit_json, json_option, phases
 from solvency.ledger_files import Refused, post_entry_files, read_entry_files, write_balances
 from verifier.lazyclick import LazyGroup
 
@@ -73,8 +72,7 @@ def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")(func)
+_json_option = json_option
 
 
 def _open(db: str, create: bool = False) -> Store:
@@ -101,7 +99,7 @@ def _definition(name: str, definitions_file: str | None) -> BalanceDefinition:
 
 def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
-        click.echo(json.dumps(payload, sort_keys=True, indent=2))
+        emit_json(payload)
     else:
         for line in lines:
             click.echo(line)
@@ -146,21 +144,25 @@ def post(files: tuple[str, ...], db: str, as_json: bool) -> None:
     is all-or-nothing: any bad line rejects everything, and every problem is reported as
     FILE:LINE: FIELD: REASON.
     """
+    clock = Stopwatch()
     try:
-        batch = read_entry_files(files)
-        with _open(db) as store:
-            result = post_entry_files(store, batch)
+        with phases(as_json) as progress:
+            batch = read_entry_files(files, progress=progress)
+            with _open(db) as store:
+                result = post_entry_files(store, batch, progress)
     except Refused as exc:
         for line in exc.details:
             click.echo(line, err=True)
         raise Rejected(str(exc)) from None
     posted, new, digest = result.posted, result.new, result.digest
     payload = {
-        "posted": [{"entry_id": p.entry_id, "seq": p.seq, "entry_hash": p.entry_hash} for p in posted],
+        "posted": [{"entry_id": p.entry_id, "seq": p.seq, "entry_hash": p.entry_hash, "new": fresh} for p, fresh in zip(posted, result.written)],
+        "new": new,
+        "replays": len(posted) - new,
         "entry_count": digest.entry_count,
         "head_hash": digest.head_hash,
     }
-    _emit(as_json, payload, [f"posted {len(posted)} entries ({new} new, {len(posted) - new} idempotent replays)",
+    _emit(as_json, payload, [f"posted {len(posted)} entries ({new} new, {len(posted) - new} idempotent replays) in {clock}",
                              f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}"])
 
 
@@ -289,18 +291,19 @@ def check(fractional: str | None, roles_file: str | None, db: str, as_json: bool
     """Verify the hash chain, that every journal balances per currency (naming the journal and
     currency that do not) and that every currency's trial balance is zero; print the bank roles
     in force, every fractional leg with the adjustment the floor policy makes, and the digest."""
-    with _open_reading(db, fractional, roles_file) as store:
-        unbalanced = store.unbalanced_journals()
+    clock = Stopwatch()
+    with _open_reading(db, fractional, roles_file) as store, phases(as_json) as progress:
+        unbalanced = store.unbalanced_journals(progress=progress)
         fractional_legs = store.fractional_legs()
         try:
             if fractional_legs and store.fractional == "refuse":
                 raise FractionalAmounts([(leg, "credit - debit", net) for leg, _, _, _, net in fractional_legs])
             if unbalanced:
                 raise UnbalancedJournals(unbalanced)
-            digest = store.verify()
+            digest = store.verify(progress)
         except (ChainBroken, TrialBalanceNotZero, UnbalancedJournals, FractionalAmounts) as exc:
             if as_json:
-                click.echo(json.dumps({"ok": False, "error": str(exc)}, sort_keys=True, indent=2))
+                emit_json({"ok": False, "error": str(exc)})
             raise Rejected(f"check failed: {exc}") from None
         trial = dict(store.trial_balance())
         roles = store.bank_roles(store.roles_file)
@@ -322,6 +325,7 @@ def check(fractional: str | None, roles_file: str | None, db: str, as_json: bool
         *(f"floored: {a} {c} {e} -> lowered by {d}" for a, c, e, d in adjustments),
         *([f"fractional policy floor: total adjustment {total}"] if fractional_legs else []),
         f"ledger digest: {digest.entry_count} entries, head {digest.head_hash}",
+        f"checked {digest.entry_count} entries in {clock}",
     ])
 
 
@@ -351,7 +355,7 @@ def accounts(db: str, as_json: bool) -> None:
             for a in store.accounts()
         ]
     if as_json:
-        click.echo(json.dumps({"accounts": rows}, sort_keys=True, indent=2))
+        emit_json({"accounts": rows})
     else:
         for row in rows:
             click.echo(f"{row['path']}\t{row['type']}\t{row['normal_side']}\t{row['legal_entity']}")

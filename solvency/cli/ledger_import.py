@@ -9,13 +9,12 @@ target already exists).
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
 
 from ledger.clock import format_time, parse_time
-from solvency.cli.common import Rejected
+from solvency.cli.common import Rejected, Stopwatch, emit_json, json_option, phases
 from solvency.ledger_files import BadSourceUri, Refused, import_to_sqlite
 
 
@@ -32,7 +31,7 @@ def _sqlite_path(target: str) -> str:
 @click.option("--to", "target", required=True, metavar="PATH", help="The new SQLite ledger: sqlite:///path or a plain path; must not exist.")
 @click.option("--as-of", "as_of", default=None, metavar="TIME", help="Copy only what was committed at or before TIME (RFC 3339).")
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000), help="Entries per target transaction.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
 def import_ledger(source_uri: str, target: str, as_of: str | None, batch_size: int, as_json: bool) -> None:
     """Copy a medici (MongoDB) ledger into a new SQLite ledger, checking counts and balances."""
     if not source_uri.startswith(("mongodb://", "mongodb+srv://")):
@@ -49,8 +48,10 @@ def import_ledger(source_uri: str, target: str, as_of: str | None, batch_size: i
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise click.UsageError(f"directory {directory!r} does not exist")
+    clock = Stopwatch()
     try:
-        report = import_to_sqlite(source_uri, path, as_of=cut, batch_size=batch_size)
+        with phases(as_json) as progress:
+            report = import_to_sqlite(source_uri, path, as_of=cut, batch_size=batch_size, progress=progress)
     except BadSourceUri as exc:
         raise click.UsageError(str(exc)) from None
     except FileExistsError:
@@ -70,9 +71,9 @@ def import_ledger(source_uri: str, target: str, as_of: str | None, batch_size: i
         "target": path,
     }
     if as_json:
-        click.echo(json.dumps(body, sort_keys=True))
+        emit_json(body)
     else:
-        click.echo(f"imported {report.entries} entries ({report.postings} postings) into {path}")
+        click.echo(f"imported {report.entries} entries ({report.postings} postings) into {path} in {clock}")
         click.echo(f"checked: entry and posting counts, {report.accounts_checked} (account, currency) balances, chain and trial balance")
         click.echo(f"source digest (medici journals, read-time chain): {report.source_digest}")
         click.echo(f"target digest: {report.target_digest}")

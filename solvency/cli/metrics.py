@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from solvency.cli.common import Rejected, rejecting
+from solvency.cli.common import Rejected, emit_json, json_option, rejecting
 from solvency.metrics.config import ConfigError, open_readers
 from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
 
@@ -131,17 +131,32 @@ def serve(port: int, addr: str, **data: Any) -> None:
 @metrics.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @_data_options
-def write(file: str, **data: Any) -> None:
+@json_option
+def write(file: str, as_json: bool, **data: Any) -> None:
     """Write one scrape to FILE for node_exporter's textfile collector (atomic; '-' prints it)."""
     from solvency.metrics.collector import make_registry
     from solvency.metrics.textfile import write_textfile
 
+    if as_json and file == "-":
+        raise click.UsageError("--json describes the file written; give a FILE, not '-'")
     _log_to_stderr()
     collector = _build_collector(**data)
     try:
         try:
-            write_textfile(file, make_registry(collector))
+            text = write_textfile(file, make_registry(collector))
         except OSError as exc:
             raise Rejected(f"cannot write {file}: {exc.strerror or exc}") from None
     finally:
         collector.close()
+    if as_json:
+        emit_json({"file": file, "bytes": len(text), "samples": _samples(text.decode())})
+
+
+def _samples(text: str) -> dict[str, str]:
+    """The text format's samples, ``name{labels}`` -> value as written (NaN and +Inf are not JSON numbers)."""
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = value
+    return samples

@@ -27,7 +27,15 @@ from pathlib import Path
 
 import click
 
-from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
+from solvency.cli.common import (
+    Rejected,
+    emit_json,
+    json_option,
+    load_signing_key,
+    parse_as_of,
+    progress_unless,
+    rejecting,
+)
 from solvency.publish.bundle import bundle_for_user
 from solvency.publish.control import SignerFailed
 from solvency.publish.epochs import PublishError, write_artifact
@@ -57,7 +65,19 @@ def _errors() -> Iterator[None]:
             raise Rejected(f"self-check failed, refusing to publish: {exc}") from None
 
 
-def _report(sealed: Sealed | None, epoch: str) -> None:
+def _sealed_json(sealed: Sealed | None, epoch: str) -> dict:
+    if sealed is None:
+        return {"epoch": epoch, "status": "already-published"}
+    return {"epoch": sealed.epoch.epoch, "status": "published", "sequence": sealed.epoch.sequence, "as_of": sealed.epoch.as_of,
+            "users": sealed.users, "log_size": sealed.log_head.log_size, "log_root": sealed.log_head.log_root.hex(),
+            "solvency": sealed.attestation.statement.to_json(), "public": f"{sealed.directory}/public/",
+            "private": f"{sealed.directory}/private/"}
+
+
+def _report(sealed: Sealed | None, epoch: str, as_json: bool = False) -> None:
+    if as_json:
+        emit_json(_sealed_json(sealed, epoch))
+        return
     if sealed is None:
         click.echo(f"epoch {epoch} was already published by an interrupted run; removed its working directory")
         return
@@ -134,9 +154,10 @@ def _need(**values) -> None:
 @click.option("--control-signer", "signer", help="Program that signs the challenge and the node digest (SPEC 11.5).")
 @click.option("--signer-timeout", default=600, show_default=True, type=click.IntRange(1, 86400), help="Seconds per signing step.")
 @click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl (bundles can still be served one by one).")
+@json_option
 @click.pass_context
 def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, fractional, roles_file, allow_unbalanced_journals,
-            split, min_leaves, exclude_negative, key_file, out, signer, signer_timeout, no_export_proofs) -> None:
+            split, min_leaves, exclude_negative, key_file, out, signer, signer_timeout, no_export_proofs, as_json) -> None:
     """Publish one epoch: liabilities tree, asset attestation, epoch commitment and log head.
 
     Without a subcommand all three phases run, with --control-signer signing in between.
@@ -156,9 +177,9 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, frac
             snapshots=snapshots, private_key=private_key, signer=signer, signer_timeout=signer_timeout,
             split=split, min_leaves=min_leaves, exclude_negative=exclude_negative,
             read_options=_read_options(fractional, roles_file, allow_unbalanced_journals),
-            export_proofs=not no_export_proofs, progress=progress, on_prepared=_announce,
+            export_proofs=not no_export_proofs, progress=progress_unless(as_json), on_prepared=_announce,
         )
-    _report(sealed, epoch)
+    _report(sealed, epoch, as_json)
 
 
 def _announce(prepared: Prepared) -> None:
@@ -173,8 +194,9 @@ def _announce(prepared: Prepared) -> None:
 @_with(_PRIVACY_OPTIONS)
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
+@json_option
 def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, fractional, roles_file, allow_unbalanced_journals,
-                    split, min_leaves, exclude_negative, key_file, out) -> None:
+                    split, min_leaves, exclude_negative, key_file, out, as_json) -> None:
     """Phase 1: build the tree into PUBDIR/.pending-EPOCH/ and print the challenge to sign."""
     _need(db=db, as_of=as_of, snapshots=snapshots)
     cut = parse_as_of(as_of)
@@ -185,10 +207,15 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, f
             out, db=db, definition=definition, definitions_file=definitions_file, as_of=cut, epoch=epoch,
             snapshots=snapshots, private_key=private_key, split=split, min_leaves=min_leaves,
             exclude_negative=exclude_negative, read_options=_read_options(fractional, roles_file, allow_unbalanced_journals),
-            progress=progress,
+            progress=progress_unless(as_json),
         )
     for note in prepared.notes:  # the bank roles used, waived journals and floored balances
         click.echo(note, err=True)
+    if as_json:
+        emit_json({"epoch": prepared.epoch, "as_of": prepared.as_of, "users": prepared.users, "pending": str(prepared.directory),
+                   "root_hash": prepared.commitment.root_hash.hex(), "challenge": prepared.challenge,
+                   "proofs_file": f"{prepared.directory}/snapshot/proofs.json"})
+        return
     click.echo(prepared.challenge)
     click.echo(f"\nsign the text above (no trailing newline) with every address holding funds and write the signatures "
                f"to {prepared.directory}/snapshot/proofs.json (SPEC 8.5); then run `solvency publish digest`", err=True)
@@ -198,12 +225,16 @@ def prepare_command(db, definition, definitions_file, as_of, snapshots, epoch, f
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The publication directory PUBDIR.")
 @click.option("--epoch", "epoch", required=True, help="The prepared epoch.")
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
-def digest_command(out, epoch, key_file) -> None:
+@json_option
+def digest_command(out, epoch, key_file, as_json) -> None:
     """Phase 2: print the message the lnd node must sign (needs proofs.json)."""
     private_key = load_signing_key(key_file)
     with _errors():
         prepared = load_prepared(out, epoch)
         message = node_message(prepared, private_key)
+    if as_json:
+        emit_json({"epoch": epoch, "message": message, "signature_file": f"{prepared.directory}/snapshot/lnd_signmessage.json"})
+        return
     click.echo(message)
     click.echo(f"\nrun: lncli signmessage --msg '{message}' > {prepared.directory}/snapshot/lnd_signmessage.json", err=True)
 
@@ -213,12 +244,13 @@ def digest_command(out, epoch, key_file) -> None:
 @click.option("--epoch", "epoch", required=True, help="The prepared epoch.")
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The bank's private signing key.")
 @click.option("--no-export-proofs", is_flag=True, help="Skip private/proofs.jsonl.")
-def seal_command(out, epoch, key_file, no_export_proofs) -> None:
+@json_option
+def seal_command(out, epoch, key_file, no_export_proofs, as_json) -> None:
     """Phase 3: attest, seal, self-check and publish PUBDIR/EPOCH/ atomically."""
     private_key = load_signing_key(key_file)
     with _errors():
-        sealed = seal_once(out, epoch, private_key, export_proofs=not no_export_proofs, progress=progress)
-    _report(sealed, epoch)
+        sealed = seal_once(out, epoch, private_key, export_proofs=not no_export_proofs, progress=progress_unless(as_json))
+    _report(sealed, epoch, as_json)
 
 
 @publish.command("proof")
@@ -227,7 +259,8 @@ def seal_command(out, epoch, key_file, no_export_proofs) -> None:
 @click.option("--user", "user", required=True, help="The user id (wallet id).")
 @click.option("--key", "key", required=True, help="The bank's public key (.pub) or private key file, to self-check the bundle.")
 @click.option("--to", "to", type=click.Path(dir_okay=False), help="Write the bundle here (default: stdout).")
-def proof_command(out, epoch, user, key, to) -> None:
+@json_option
+def proof_command(out, epoch, user, key, to, as_json) -> None:
     """Serve one user's proof bundle (SPEC 13): proof, epoch.json and the log head."""
     try:
         public_key = load_public_key(key)
@@ -245,5 +278,9 @@ def proof_command(out, epoch, user, key, to) -> None:
             raise Rejected(str(exc)) from None
     if to:
         write_artifact(Path(to), bundle)
+    if as_json:
+        emit_json({"epoch": epoch, "user": user, "out": to or None, "bundle": bundle.to_json()})
+    elif to:
+        click.echo(f"proof bundle of user {user!r} at epoch {epoch} written to {to}")
     else:
         sys.stdout.buffer.write(bundle.to_bytes())

@@ -13,7 +13,15 @@ import os
 import click
 
 from solvency.atomic import atomic_write
-from solvency.cli.common import Rejected, load_signing_key, parse_as_of, progress, rejecting
+from solvency.cli.common import (
+    Rejected,
+    emit_json,
+    json_option,
+    load_signing_key,
+    parse_as_of,
+    progress_unless,
+    rejecting,
+)
 from solvency.tree.balances import parse_currencies
 from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT, hashing_backend
 from solvency.tree.epoch import BuildRejected, Built, LedgerSource, build_epoch
@@ -48,8 +56,9 @@ def tree() -> None:
               help="With --db: amounts that are not whole minor units (medici) are refused (default) or floored, Galoy's rule; recorded in the definition hash.")
 @click.option("--roles", "roles_file", type=click.Path(dir_okay=False), help="With --db: bank-roles override file (default: read from the ledger).")
 @click.option("--allow-unbalanced-journals", is_flag=True, help="With --db: commit although a journal does not balance per currency (recorded in the definition hash).")
+@json_option
 def build(balances_file, db, definition, definitions_file, as_of, epoch, key_file, out, assets, split, min_leaves, exclude_negative, workers,
-          fractional, roles_file, allow_unbalanced_journals) -> None:
+          fractional, roles_file, allow_unbalanced_journals, as_json) -> None:
     """Build the tree, sign the commitment, write DIR/commitment.json and DIR/private/."""
     if (balances_file is None) == (db is None):
         raise click.UsageError("give exactly one of --balances FILE or --db DB")
@@ -69,9 +78,27 @@ def build(balances_file, db, definition, definitions_file, as_of, epoch, key_fil
     with rejecting(BuildRejected):
         built = build_epoch(
             source, out_dir=out, epoch=epoch, as_of=cut, private_key=private_key, currencies=currencies,
-            split=split, min_leaves=min_leaves, exclude_negative=exclude_negative, workers=workers, progress=progress,
+            split=split, min_leaves=min_leaves, exclude_negative=exclude_negative, workers=workers, progress=progress_unless(as_json),
         )
-    _report_build(built, epoch, cut, out)
+    if as_json:
+        emit_json(_build_json(built, epoch, cut, out))
+    else:
+        _report_build(built, epoch, cut, out)
+
+
+def _build_json(built: Built, epoch: str, cut: str, out: str) -> dict:
+    commitment, balances = built.commitment, built.balances
+    definition = commitment.balance_definition
+    privacy = commitment.privacy
+    return {
+        "epoch": epoch, "as_of": cut, "users": len(balances.user_ids), "leaf_count": commitment.leaf_count, "height": commitment.height,
+        "hashing": hashing_backend(), "root_hash": commitment.root_hash.hex(),
+        "root_sums": {code: total for code, total in zip(balances.currencies, commitment.root_sums)},
+        "definition": None if definition is None else {"name": definition.name, "content_hash": definition.content_hash.hex()},
+        "privacy": None if privacy is None else {"split": privacy.split, "min_leaves": privacy.min_leaves},
+        "negatives_committed_as_zero": len(balances.excluded_negative), "notes": list(built.notes),
+        "commitment": f"{out}/commitment.json", "private": f"{out}/private/",
+    }
 
 
 def _report_build(built: Built, epoch: str, cut: str, out: str) -> None:
@@ -102,8 +129,9 @@ def _open(directory: str) -> TreeStore:
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False), help="A directory written by `solvency tree build`.")
 @click.option("--user", "user", required=True, help="The user id.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the proof here instead of stdout.")
-def proof(directory: str, user: str, out: str | None) -> None:
-    """Print one user's inclusion proof (proof.json)."""
+@json_option
+def proof(directory: str, user: str, out: str | None, as_json: bool) -> None:
+    """Print one user's inclusion proof (proof.json), or write it to --out and say so."""
     with _open(directory) as store:
         try:
             doc = store.proof(user)
@@ -114,10 +142,14 @@ def proof(directory: str, user: str, out: str | None) -> None:
         except VerificationError as exc:
             raise Rejected(f"refusing to hand out a proof that does not verify: {exc}") from None
     data = doc.to_bytes()
-    if out is None:
+    if out is not None:
+        _atomic_write(out, lambda handle: handle.write(data))
+    if as_json:
+        emit_json({"user": user, "out": out, "proof": doc.to_json()})
+    elif out is None:
         click.echo(data.decode(), nl=False)
     else:
-        _atomic_write(out, lambda handle: handle.write(data))
+        click.echo(f"proof of user {user!r} ({len(data)} bytes, epoch {doc.epoch}) written to {out}")
 
 
 def _atomic_write(path: str, write) -> None:
@@ -133,25 +165,33 @@ def _atomic_write(path: str, write) -> None:
 @tree.command("export-proofs")
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="JSON Lines file, one canonical proof per line.")
-def export_proofs(directory: str, out: str) -> None:
+@json_option
+def export_proofs(directory: str, out: str, as_json: bool) -> None:
     """Write every user's proof as JSON Lines (for delivery to users)."""
     with _open(directory) as store:
         try:
             store.self_check_sample()
         except VerificationError as exc:
             raise Rejected(f"refusing to export: a sampled proof does not verify: {exc}") from None
-        with progress(store.meta["users"], "exporting proofs") as update:
+        with progress_unless(as_json)(store.meta["users"], "exporting proofs") as update:
             counter: dict[str, int] = {}
             _atomic_write(out, lambda handle: counter.setdefault("n", store.export_proofs(handle, update)))
-    click.echo(f"{counter['n']} proofs written to {out}")
+    if as_json:
+        emit_json({"proofs": counter["n"], "out": out})
+    else:
+        click.echo(f"{counter['n']} proofs written to {out}")
 
 
 @tree.command("export-leaves")
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="leaves.bin or leaves.parquet (by extension).")
-def export_leaves(directory: str, out: str) -> None:
+@json_option
+def export_leaves(directory: str, out: str, as_json: bool) -> None:
     """Auditor export: the padded leaf layer (hashes and values; no user ids, no salts)."""
     with _open(directory) as store:
         writer = write_leaves_parquet if out.endswith(".parquet") else write_leaves_bin
         _atomic_write(out, lambda handle: writer(store, handle))
-    click.echo(f"{store.meta['leaf_count']} leaves written to {out}")
+    if as_json:
+        emit_json({"leaves": store.meta["leaf_count"], "out": out, "encoding": "parquet" if out.endswith(".parquet") else "bin"})
+    else:
+        click.echo(f"{store.meta['leaf_count']} leaves written to {out}")

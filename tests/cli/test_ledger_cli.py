@@ -53,8 +53,10 @@ def test_init_post_check_balances(run, tmp_path):
     assert result.exit_code == 0, result.output
     posted = json.loads(result.output)
     assert posted["entry_count"] == 2 and len(posted["posted"]) == 2
+    assert [p["new"] for p in posted["posted"]] == [True, True] and (posted["new"], posted["replays"]) == (2, 0)
     replay = json.loads(run("ledger", "post", write_jsonl(tmp_path / "again.jsonl", DEPOSIT), "--json").output)
-    assert replay["posted"][0] == posted["posted"][0] and replay["entry_count"] == 2
+    assert replay["posted"][0] == {**posted["posted"][0], "new": False} and replay["entry_count"] == 2
+    assert (replay["new"], replay["replays"]) == (0, 1)
 
     check = run("ledger", "check", "--json")
     assert check.exit_code == 0
