@@ -37,7 +37,7 @@ from typing import Any
 
 from ledger.accounts import AccountInfo
 from ledger.definitions import BalanceDefinition, Selector
-from ledger.store import Store
+from ledger.store import Progress, Store, with_progress
 from solvency.books.layout import GALOY, BooksLayout
 
 ROUTING = "routing fees"
@@ -234,7 +234,10 @@ def _owner_change(store: Store, owners: list[BalanceDefinition], start: int | No
 
 def profit_and_loss(
     store: Store, definitions: Mapping[str, BalanceDefinition], start: int | None, end: int, layout: BooksLayout = GALOY,
+    progress: Progress | None = None,
 ) -> ProfitAndLoss:
+    """The owner's P&L over (start, end] on the reporting axis, from one pass over every entry
+    (`progress` hears the phase ``reading entries``)."""
     definitions = store.bind_definitions(definitions)  # the owner's wallets, as the ledger resolves its roles
     owners = _owner_definitions(definitions, layout)
     infos = {a.path: a for a in store.accounts()}
@@ -253,7 +256,8 @@ def profit_and_loss(
     capital: dict[str, int] = {}
     types: dict[str, str | None] = {}  # entry id or medici journal -> type, for reversals and voids
     counted = 0
-    for posted in store.entries():
+    total = store.digest().entry_count if progress is not None else 0
+    for posted in with_progress(store.entries(), progress, "reading entries", total):
         entry = posted.entry
         touches = [p for p in entry.postings if is_owner(p.account, p.currency)]
         if not touches:

@@ -11,7 +11,6 @@ itemised, with exit 0: it is information for the operator, not a failure of the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,14 +26,14 @@ from solvency.books.pnl import PnlError, profit_and_loss
 from solvency.books.reconcile import reconcile
 from solvency.books.sheet import BalanceSheet, BooksError, balance_sheet
 from solvency.books.text import print_balance_sheet, print_pnl, print_reconciliation
-from solvency.cli.common import Rejected
+from solvency.cli.common import Rejected, Stopwatch, emit_json, json_option, phases
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
 from verifier.errors import CannotVerify, VerificationError
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(func)
+    func = json_option(func)
     func = click.option("--fractional", type=click.Choice(["refuse", "floor"]), default=None,
                         help="Amounts that are not whole minor units (medici): refuse (default) or floor, Galoy's rule.")(func)
     func = click.option("--roles", "roles_file", default=None, type=click.Path(dir_okay=False),
@@ -86,7 +85,7 @@ def balance_sheet_command(db: str, as_of: str, definitions_file: str | None, as_
     with store:
         sheet = _sheet(store, definitions, as_of)
     if as_json:
-        click.echo(json.dumps(sheet.to_json(), indent=2, sort_keys=True))
+        emit_json(sheet.to_json())
     else:
         print_balance_sheet(sheet)
     if not sheet.balanced:
@@ -103,16 +102,18 @@ def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool
     begin = _time(start, "--from") if start else None
     if begin is not None and begin >= end:
         raise click.BadParameter("must be before --as-of", param_hint="--from")
+    clock = Stopwatch()
     store, definitions = _open(db, definitions_file, fractional, roles_file)
-    with store:
+    with store, phases(as_json) as progress:
         try:
-            result = profit_and_loss(store, definitions, begin, end)
+            result = profit_and_loss(store, definitions, begin, end, progress=progress)
         except PnlError as exc:
             raise Rejected(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        emit_json(result.to_json())
     else:
         print_pnl(result, start or "the beginning", as_of)
+        click.echo(f"{result.entries} entries in the period, computed in {clock}")
     if not all(result.reconciled(c) for c in result.currencies):
         raise Rejected("the P&L does not agree with the change of the owner's balances in the store")
 
@@ -132,6 +133,6 @@ def reconcile_command(db: str, as_of: str, definitions_file: str | None, as_json
     with store:
         result = reconcile(_sheet(store, definitions, as_of), totals)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        emit_json(result.to_json())
     else:
         print_reconciliation(result, as_of, snapshots)
