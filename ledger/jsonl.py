@@ -11,11 +11,18 @@ Only ``postings`` is required. Amounts are JSON integers in minor units (sats, c
 with a fraction or exponent (``1.5``, ``1e3``) is refused, not rounded. Unknown keys, duplicate
 keys, non-UTF-8 bytes and non-object lines are refused. Parsing collects every problem with its
 file, line and field; `ledger.entries.entry_problems` then applies the ledger's own rules.
+
+Bounds (docs/LEDGER.md, "Input limits"), so that no line can crash or stall the reader: a line is
+at most `MAX_LINE_BYTES` bytes; an integer has at most `MAX_INT_DIGITS` digits (checked before it
+is converted); nesting deeper than the parser's recursion limit is a line error (a valid entry
+nests 3 levels); a string holding a lone surrogate (``"\\ud800"``), which SQLite, the hash chain and
+the terminal could not encode, is refused naming its field.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -24,6 +31,9 @@ from ledger.entries import JournalEntry, MetadataValue, Posting
 
 ENTRY_KEYS = ("postings", "memo", "metadata", "reporting_at", "idempotency_key", "reverses")
 POSTING_KEYS = ("account", "currency", "side", "amount")
+MAX_LINE_BYTES = 1 << 20
+MAX_INT_DIGITS = 40
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,33 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer has {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _surrogate_field(value: object, path: str) -> str | None:
+    """The field of the first string (or key) in `value` holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "line"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _surrogate_field(key, f"{path} (a key)" if path else "a key") or _surrogate_field(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _surrogate_field(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
 def parse_line(text: str, source: str, line: int) -> tuple[JournalEntry | None, list[LineError]]:
     errors: list[LineError] = []
 
@@ -64,10 +101,18 @@ def parse_line(text: str, source: str, line: int) -> tuple[JournalEntry | None, 
         errors.append(LineError(source, line, field, reason))
 
     try:
-        raw = json.loads(text, object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Float)
+        raw = json.loads(text, object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Float, parse_int=_int)
     except ValueError as exc:
         err("line", f"not valid JSON: {exc}")
         return None, errors
+    except RecursionError:
+        err("line", "nested too deeply (an entry nests 3 levels)")
+        return None, errors
+    if _ESCAPED_SURROGATE.search(text):
+        where = _surrogate_field(raw, "")
+        if where is not None:
+            err(where, "string holds a lone surrogate (\\ud800-\\udfff escaped alone is not a Unicode character)")
+            return None, errors
     if not isinstance(raw, dict):
         err("line", f"must be a JSON object, not {type(raw).__name__}")
         return None, errors
@@ -130,6 +175,9 @@ def parse_lines(lines: Iterable[bytes], source: str) -> tuple[list[JournalEntry]
     numbers: list[int] = []
     errors: list[LineError] = []
     for number, data in enumerate(lines, start=1):
+        if len(data) > MAX_LINE_BYTES:
+            errors.append(LineError(source, number, "line", f"{len(data)} bytes; a line is at most {MAX_LINE_BYTES}"))
+            continue
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -54,14 +54,27 @@ class NonCanonical(VerificationError):
 
 def check_bounds(data: bytes) -> None:
     """Refuse input over the SPEC 2.2 size, nesting or number-length bounds, before parsing."""
-    if len(data) > MAX_INPUT_BYTES:
-        raise NonCanonical(f"input is {len(data)} bytes; at most {MAX_INPUT_BYTES}")
+    problem = bounds_problem(data)
+    if problem is not None:
+        raise NonCanonical(problem)
+
+
+def bounds_problem(
+    data: bytes, *, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_DEPTH, max_digits: int = MAX_NUMBER_DIGITS
+) -> str | None:
+    """Why `data` breaks the size, nesting or digit-run bounds (None if it does not), read on the
+    raw bytes in linear time, before any parser sees them. The other JSON readers of the verifier
+    (`verifier.assets.btc_json`) use it with their own digit bound."""
+    if len(data) > max_bytes:
+        return f"input is {len(data)} bytes; at most {max_bytes}"
     skeleton = _outside_strings(data)
-    if _LONG_NUMBER.search(skeleton):
-        raise NonCanonical(f"a number has more than {MAX_NUMBER_DIGITS} digits (outside the I-JSON safe range)")
+    long_number = _LONG_NUMBER if max_digits == MAX_NUMBER_DIGITS else re.compile(rb"[0-9]{%d,}" % (max_digits + 1))
+    if long_number.search(skeleton):
+        return f"a number has more than {max_digits} digits" + (" (outside the I-JSON safe range)" if max_digits == MAX_NUMBER_DIGITS else "")
     weights = skeleton.translate(_BRACKET_WEIGHT, _NOT_BRACKET)
-    if max(map(operator.sub, accumulate(weights), count(1)), default=0) > MAX_DEPTH:
-        raise NonCanonical(f"nesting deeper than {MAX_DEPTH} levels")
+    if max(map(operator.sub, accumulate(weights), count(1)), default=0) > max_depth:
+        return f"nesting deeper than {max_depth} levels"
+    return None
 
 
 def _outside_strings(data: bytes) -> bytes:

@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from types import MappingProxyType
@@ -53,23 +53,139 @@ ROLES_FORMAT = "pos-ledger-roles/1"
 _DEFINITION_KEYS = ("description", "time_axis", "include", "exclude")
 
 
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    out = []
+#: Glob bounds (docs/LEDGER.md, "Input limits"): a glob is at most as long as an account path and
+#: has at most `MAX_GLOB_STARS` unbounded wildcards once runs are collapsed (`glob_tokens`).
+MAX_GLOB_LENGTH = 256
+MAX_GLOB_STARS = 4
+_RUNS = re.compile(r"[*?]+|[^*?]+")
+
+#: A glob as a token list: ("lit", text); ("one", n): n characters other than ":"; ("seg", 0):
+#: any run of characters other than ":"; ("deep", 0): any string.
+GlobToken = tuple[str, str | int]
+
+
+def _run_tokens(run: str) -> list[GlobToken]:
+    """One run of ``*`` and ``?`` (read left to right as the glob is: ``**`` first, then ``*``)."""
+    pieces: list[list[str]] = [[]]  # the single wildcards between ``**``
     i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
+    while i < len(run):
+        if run.startswith("**", i):
+            pieces.append([])
             i += 2
-        elif pattern[i] == "*":
-            out.append("[^:]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^:]")
-            i += 1
         else:
-            out.append(re.escape(pattern[i]))
+            pieces[-1].append(run[i])
             i += 1
-    return re.compile("".join(out))
+    out: list[GlobToken] = []
+    for k, piece in enumerate(pieces):
+        if k:
+            out.append(("deep", 0))
+        ones = piece.count("?")
+        if ones:
+            out.append(("one", ones))
+        # A single ``*`` beside ``**`` adds nothing (``[^:]{n,}.*`` is ``[^:]{n}.*``); alone it is
+        # "at least n characters of one segment", whatever the order of its ``?``.
+        if "*" in piece and len(pieces) == 1:
+            out.append(("seg", 0))
+    merged: list[GlobToken] = []
+    for token in out:
+        if not (token == ("deep", 0) and merged and merged[-1] == ("deep", 0)):
+            merged.append(token)
+    return merged
+
+
+def glob_tokens(pattern: str) -> list[GlobToken]:
+    """`pattern` as tokens with no two adjacent unbounded ones.
+
+    In a run of wildcards the order of ``?`` and single ``*`` does not matter, a single ``*``
+    next to ``**`` adds nothing, and ``**`` next to ``**`` is one: collapsing runs so removes
+    every pair of adjacent quantifiers (``*****`` was many nested ways to split the same text,
+    catastrophic backtracking).
+    """
+    out: list[GlobToken] = []
+    for run in _RUNS.findall(pattern):
+        out.extend([("lit", run)] if run[0] not in "*?" else _run_tokens(run))
+    return out
+
+
+def glob_regex_body(pattern: str, escape: Callable[[str], str] = re.escape) -> str:
+    """The (unanchored) regular expression of a glob, valid in Python ``re`` and PCRE, with no
+    two adjacent quantifiers: its backtracking is polynomial of degree the number of unbounded
+    wildcards (`glob_tokens`), which the definitions parser bounds."""
+    parts = []
+    for token in glob_tokens(pattern):
+        kind = token[0]
+        if kind == "lit":
+            parts.append("".join(escape(c) for c in str(token[1])))
+        elif kind == "one":
+            parts.append("[^:]" if token[1] == 1 else f"[^:]{{{token[1]}}}")
+        else:
+            parts.append("[^:]*" if kind == "seg" else ".*")
+    return "".join(parts)
+
+
+def _stars(pattern: str) -> int:
+    return sum(1 for t in glob_tokens(pattern) if t[0] in ("seg", "deep"))
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """The glob as a Python regular expression (full match). For matching use `compile_glob`,
+    which does not backtrack on globs with more than two unbounded wildcards."""
+    return re.compile(glob_regex_body(pattern))
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` is outside the glob bounds ("is longer than ...", "has ..."), or None."""
+    if len(pattern) > MAX_GLOB_LENGTH:
+        return f"is longer than {MAX_GLOB_LENGTH} characters (an account path is at most {MAX_GLOB_LENGTH})"
+    stars = _stars(pattern)
+    if stars > MAX_GLOB_STARS:
+        return f"has {stars} unbounded wildcards (at most {MAX_GLOB_STARS}; a run of stars like '*****' counts as one)"
+    return None
+
+
+class GlobMatcher:
+    """Full-match of a glob by the set of reachable positions, linear in the text for each token:
+    no backtracking whatever the glob (used for globs with more than two unbounded wildcards)."""
+
+    __slots__ = ("pattern", "tokens")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.tokens = glob_tokens(pattern)
+
+    def fullmatch(self, text: str) -> bool:
+        n = len(text)
+        here = {0}
+        for token in self.tokens:
+            kind = token[0]
+            if kind == "lit":
+                lit = str(token[1])
+                here = {p + len(lit) for p in here if text.startswith(lit, p)}
+            elif kind == "one":
+                k = int(token[1])
+                here = {p + k for p in here if p + k <= n and ":" not in text[p:p + k]}
+            elif kind == "seg":
+                reach: set[int] = set()
+                for p in sorted(here):
+                    while p not in reach:
+                        reach.add(p)
+                        if p == n or text[p] == ":":
+                            break
+                        p += 1
+                here = reach
+            elif here:
+                here = set(range(min(here), n + 1))
+            if not here:
+                return False
+        return n in here
+
+
+def compile_glob(pattern: str) -> re.Pattern[str] | GlobMatcher:
+    """A matcher with ``fullmatch(text)`` for the glob: its regex when it has at most two unbounded
+    wildcards (quadratic at worst, and fastest), else a `GlobMatcher`."""
+    if _stars(pattern) <= 2:
+        return glob_to_regex(pattern)
+    return GlobMatcher(pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +262,13 @@ class BankRoles:
         return lines
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+_REGEX_CACHE: dict[str, re.Pattern[str] | GlobMatcher] = {}
 
 
-def _compiled(pattern: str) -> re.Pattern[str]:
+def _compiled(pattern: str) -> re.Pattern[str] | GlobMatcher:
     regex = _REGEX_CACHE.get(pattern)
     if regex is None:
-        regex = _REGEX_CACHE[pattern] = glob_to_regex(pattern)
+        regex = _REGEX_CACHE[pattern] = compile_glob(pattern)
     return regex
 
 
@@ -217,7 +333,11 @@ def _selector(raw: object, where: str) -> Selector:
         if key in raw:
             value = raw[key]
             if not isinstance(value, str) or not _GLOB_CHARS.fullmatch(value):
-                raise DefinitionError(f"{where}.{key}: not a valid glob over account paths: {value!r}")
+                shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:60] + "..."
+                raise DefinitionError(f"{where}.{key}: not a valid glob over account paths: {shown}")
+            problem = glob_problem(value)
+            if problem:
+                raise DefinitionError(f"{where}.{key}: glob {value[:60]!r} {problem}")
     if "type" in raw and raw["type"] not in ACCOUNT_TYPES:
         raise DefinitionError(f"{where}.type: {raw['type']!r} is not one of {', '.join(ACCOUNT_TYPES)}")
     if "legal_entity" in raw and (not isinstance(raw["legal_entity"], str) or not raw["legal_entity"]):
@@ -267,11 +387,27 @@ def _definition(name: str, raw: object, where: str) -> BalanceDefinition:
     )
 
 
-def parse_definitions(text: str, source: str = "<string>") -> Mapping[str, BalanceDefinition]:
+#: A definitions or roles file is at most this many bytes (the packaged one is 2 KB).
+MAX_TOML_BYTES = 1 << 20
+
+
+def _toml(text: str, source: str) -> dict[str, object]:
+    """Parse TOML within bounds: size, and the parser's own limits (a 5,000-digit integer, 5,000
+    nested arrays) reported as invalid TOML instead of ValueError or RecursionError."""
+    if len(text) > MAX_TOML_BYTES:
+        raise DefinitionError(f"{source}: larger than {MAX_TOML_BYTES} bytes")
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{source}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer over Python's 4,300-digit conversion limit
+        raise DefinitionError(f"{source}: not valid TOML: {str(exc)[:80]}") from None
+    except RecursionError:
+        raise DefinitionError(f"{source}: not valid TOML: nested too deeply") from None
+
+
+def parse_definitions(text: str, source: str = "<string>") -> Mapping[str, BalanceDefinition]:
+    raw = _toml(text, source)
     unknown = sorted(set(raw) - {"format", "definitions"})
     if unknown:
         raise DefinitionError(f"{source}: unknown top-level key(s) {', '.join(unknown)} (allowed: format, definitions)")
@@ -293,7 +429,7 @@ def load_definitions(path: str | None = None) -> Mapping[str, BalanceDefinition]
         source = str(path)
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_TOML_BYTES + 1)
         except OSError as exc:
             raise DefinitionError(f"{source}: cannot read: {exc.strerror}") from None
         try:
@@ -338,11 +474,13 @@ def load_roles(path: str) -> BankRoles:
     mapping each role to a list of account paths, e.g. ``dealer = ["Liabilities:<id>", ...]``."""
     try:
         with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+            data = handle.read(MAX_TOML_BYTES + 1)
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        raw = _toml(data.decode("utf-8"), path)
+    except UnicodeDecodeError:
+        raise DefinitionError(f"{path}: not UTF-8") from None
     if set(raw) - {"format", "roles"} or raw.get("format") != ROLES_FORMAT:
         raise DefinitionError(f"{path}: expected exactly format = {ROLES_FORMAT!r} and a [roles] table")
     table = raw.get("roles")
@@ -379,12 +517,11 @@ class CompiledDefinition:
         self._exclude = self._prepare(definition.exclude)
 
     def _prepare(self, selectors: tuple[Selector, ...]) -> _Prepared:
-        simple = [s.path for s in selectors if s.path is not None and s.canonical().keys() == {"path"}]
-        rest = tuple(
-            (s, frozenset(s.currency) if s.currency is not None else self._all)
-            for s in selectors
-            if not (s.path is not None and s.canonical().keys() == {"path"})
-        )
+        def plain(s: Selector) -> bool:  # a path-only selector whose glob is safe to merge
+            return s.path is not None and s.canonical().keys() == {"path"} and isinstance(compile_glob(s.path), re.Pattern)
+
+        simple = [s.path for s in selectors if s.path is not None and plain(s)]
+        rest = tuple((s, frozenset(s.currency) if s.currency is not None else self._all) for s in selectors if not plain(s))
         merged = re.compile("|".join(f"(?:{glob_to_regex(p).pattern})" for p in simple)) if simple else None
         return merged, rest
 

@@ -44,7 +44,7 @@ from typing import Any
 from bson import ObjectId
 
 from ledger.accounts import DEFAULT_LEGAL_ENTITY
-from ledger.definitions import BalanceDefinition, BankRoles, Selector
+from ledger.definitions import BalanceDefinition, BankRoles, Selector, glob_regex_body
 from ledger.errors import DefinitionError
 from ledger.money import MAX_SAFE_INT
 
@@ -53,27 +53,16 @@ _MATCH_NOTHING: Filter = {"accounts": {"$in": []}}
 _WILDCARDS = re.compile(r"[*?]")
 
 
+def _pcre_escape(char: str) -> str:
+    return char if char.isalnum() or char in "_:@" else "\\" + char
+
+
 def glob_to_pcre(pattern: str) -> str:
-    """A path glob as an anchored regular expression valid in both PCRE and Python ``re``."""
-    out = ["^"]
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        char = pattern[i]
-        if char == "*":
-            out.append("[^:]*")
-        elif char == "?":
-            out.append("[^:]")
-        elif char.isalnum() or char in "_:@":
-            out.append(char)
-        else:
-            out.append("\\" + char)
-        i += 1
-    out.append("$")
-    return "".join(out)
+    """A path glob as an anchored regular expression valid in both PCRE and Python ``re``: the
+    ledger's own translation (`ledger.definitions.glob_regex_body`), whose runs of wildcards are
+    collapsed to at most one quantifier each, so the server never backtracks through ``*****``;
+    the definitions parser bounds the number of ``*`` runs (`MAX_GLOB_STARS`)."""
+    return "^" + glob_regex_body(pattern, _pcre_escape) + "$"
 
 
 def selector_filter(selector: Selector, roles: BankRoles | None = None) -> Filter:

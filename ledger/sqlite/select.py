@@ -20,19 +20,19 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ledger.definitions import BalanceDefinition, BankRoles, Selector, glob_to_regex
+from ledger.definitions import BalanceDefinition, BankRoles, GlobMatcher, Selector, compile_glob
 from ledger.errors import DefinitionError
 
 _COLONS = "(length({col}) - length(replace({col}, ':', '')))"
 
 
 def register_functions(db: sqlite3.Connection) -> None:
-    cache: dict[str, re.Pattern[str]] = {}
+    cache: dict[str, re.Pattern[str] | GlobMatcher] = {}
 
     def pos_glob(pattern: str, text: str) -> int:
         regex = cache.get(pattern)
         if regex is None:
-            regex = cache[pattern] = glob_to_regex(pattern)
+            regex = cache[pattern] = compile_glob(pattern)
         return 1 if regex.fullmatch(text) else 0
 
     db.create_function("pos_glob", 2, pos_glob, deterministic=True)

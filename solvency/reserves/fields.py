@@ -43,9 +43,12 @@ def read_json(directory: Path, name: str, *, required: bool = True) -> Any:
             raise SnapshotError(name, None, f"file is missing from the snapshot directory {directory}")
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-        return btc_json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if path.stat().st_size > btc_json.MAX_INPUT_BYTES:
+            raise SnapshotError(name, None, f"file is larger than {btc_json.MAX_INPUT_BYTES} bytes")
+        return btc_json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:  # bounds, syntax, UTF-8 and surrogates are ValueErrors
+        if isinstance(exc, SnapshotError):
+            raise
         raise SnapshotError(name, None, f"not readable JSON ({exc})") from None
 
 
@@ -89,7 +92,8 @@ class Fields:
         if not isinstance(value, str):
             raise self.error(key, f"expected a string, got {_describe(value)}")
         if pattern is not None and not pattern.fullmatch(value):
-            raise self.error(key, f"{value!r} is not {what or 'well formed'}")
+            shown = repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
+            raise self.error(key, f"{shown} is not {what or 'well formed'}")
         return value
 
     def boolean(self, key: str) -> bool:
@@ -115,7 +119,9 @@ class Fields:
         if value.startswith("-"):
             raise self.error(key, f"negative value {value} is not allowed")
         if not _DIGITS.fullmatch(value):
-            raise self.error(key, f"{value!r} is not a decimal integer")
+            raise self.error(key, f"{value[:40]!r} is not a decimal integer")
+        if len(value) > 20:  # 2^64 has 20 digits; never convert a 5,000-digit string
+            raise self.error(key, f"a {len(value)}-digit number does not fit 64 bits")
         number = int(value)
         if amount and number > MAX_SAT:
             raise self.error(key, f"{number} sats exceeds the 21 million BTC supply")
@@ -153,7 +159,8 @@ def _describe(value: Any) -> str:
         return f"number {value}"
     if value is None:
         return "null"
-    return f"{type(value).__name__} {value!r}"[:80]
+    text = f"{type(value).__name__} {value!r}"
+    return text if len(text) <= 80 else text[:76] + "...'"
 
 
 def btc_to_sats(value: Any, error: Callable[[str, str], Exception], key: str) -> int:

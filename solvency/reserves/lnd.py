@@ -27,7 +27,7 @@ _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
 _OUTPOINT = re.compile(r"[0-9a-f]{64}:(0|[1-9][0-9]{0,9})")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _SCID_STR = re.compile(r"[0-9]+x[0-9]+x[0-9]+")
-_DIGITS = re.compile(r"0|[1-9][0-9]*")
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,19}")  # 2^64 has 20 digits: no longer string is converted
 
 
 @dataclass(frozen=True, slots=True)

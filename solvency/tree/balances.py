@@ -104,7 +104,7 @@ def from_rows(
         where = f"row {line}"
         problem = _user_id_problem(user_id)
         if problem or not isinstance(user_id, str):
-            errors.append(f"{where}: {problem} ({user_id!r})")
+            errors.append(f"{where}: {problem} ({user_id!r})" if len(repr(user_id)) <= 80 else f"{where}: {problem} ({repr(user_id)[:60]}...)")
             continue
         if currency not in asset_pos:
             errors.append(f"{where}: user {user_id!r}: unknown currency {currency!r} (committed assets: {','.join(currencies)})")
@@ -113,8 +113,9 @@ def from_rows(
             errors.append(f"{where}: user {user_id!r}: amount {raw!r} is not an integer in minor units (floats are rejected)")
             continue
         if isinstance(raw, str):
-            if not _INT_RE.fullmatch(raw):
-                errors.append(f"{where}: user {user_id!r}: amount {raw!r} is not an integer in minor units (floats are rejected)")
+            if not _INT_RE.fullmatch(raw) or len(raw) > 40:  # never convert a 5,000-digit string
+                shown = repr(raw) if len(raw) <= 40 else f"{raw[:20]!r}... ({len(raw)} characters)"
+                errors.append(f"{where}: user {user_id!r}: amount {shown} is not an integer in minor units below 2^64 (floats are rejected)")
                 continue
             raw = int(raw)
         if raw >= LEAF_VALUE_LIMIT:

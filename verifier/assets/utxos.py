@@ -131,7 +131,7 @@ class UtxoAudit:
 def load_utxo_audit(data: bytes) -> UtxoAudit:
     """Read the auditor's file (either shape); a malformed one is undecidable (``BAD_UTXO_FILE``)."""
     try:
-        doc = btc_json.loads(data.decode("utf-8"))
+        doc = btc_json.loads(data)  # bounded: size, nesting, digits, exponents, lone surrogates
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # RecursionError: nesting deeper than the parser's limit, a malformed file like any other.
         raise _bad_file(f"the UTXO file is not JSON: {type(exc).__name__}: {exc}") from None
