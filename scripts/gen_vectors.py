@@ -340,12 +340,14 @@ def anchor_vectors() -> dict:
 
 def attestation_pair_vectors(first: int) -> list[dict]:
     """SPEC 8.8 checks 6 and 15: the attested network against the pinned one (`WRONG_NETWORK`), and
-    the channel funding outpoints against the listed UTXO outpoints (`DOUBLE_COUNTED`). The verdict
+    the channel funding outpoints against the listed UTXO outpoints, and bria's UTXOs against the
+    cold and lnd ones (`DOUBLE_COUNTED`). The verdict
     is the verifier's own step (`check_network`, `check_double_counting`) run on a state holding a
     stand-in attestation with just the members the step reads."""
     from types import SimpleNamespace
 
-    from verifier.assets.attestation import AttestationState, check_double_counting, check_network
+    from verifier.assets.artifact import Bria, Utxo
+    from verifier.assets.attestation import AttestationState, check_bria_balance, check_double_counting, check_network
     from verifier.errors import VerificationError
 
     tests: list[dict] = []
@@ -370,22 +372,43 @@ def attestation_pair_vectors(first: int) -> list[dict]:
         return hashlib.sha256(b"attestation vectors: " + label.encode()).hexdigest()
 
     opened, pending, cold, lnd = f"{txid('funding 1')}:0", f"{txid('funding 2')}:1", f"{txid('cold')}:3", f"{txid('lnd')}:0"
-    for comment, channels, pendings, colds, lnds in (
-        ("every outpoint distinct", [opened], [["pending_open", pending]], [cold], [lnd]),
-        ("an open channel's funding outpoint listed as a cold UTXO", [opened], [], [cold, opened], None),
-        ("a pending-open channel's funding outpoint listed as a cold UTXO", [opened], [["pending_open", pending]], [pending], None),
-        ("a force-closing channel's funding outpoint listed as an lnd UTXO", [], [["force_close", pending]], [cold], [lnd, pending]),
-        ("an open channel's funding outpoint listed as an lnd UTXO", [opened], [], [], [opened]),
+    hot = f"{txid('bria')}:2"
+    for comment, channels, pendings, colds, lnds, brias in (
+        ("every outpoint distinct", [opened], [["pending_open", pending]], [cold], [lnd], None),
+        ("an open channel's funding outpoint listed as a cold UTXO", [opened], [], [cold, opened], None, None),
+        ("a pending-open channel's funding outpoint listed as a cold UTXO", [opened], [["pending_open", pending]], [pending], None, None),
+        ("a force-closing channel's funding outpoint listed as an lnd UTXO", [], [["force_close", pending]], [cold], [lnd, pending], None),
+        ("an open channel's funding outpoint listed as an lnd UTXO", [opened], [], [], [opened], None),
         ("another output of a funding transaction (its change) is not the funding outpoint", [opened], [],
-         [f"{txid('funding 1')}:1"], None),
+         [f"{txid('funding 1')}:1"], None, None),
+        ("bria, cold and lnd UTXOs all distinct", [opened], [], [cold], [lnd], [hot]),
+        ("a cold UTXO also listed by bria", [opened], [], [cold], None, [hot, cold]),
+        ("an lnd UTXO also listed by bria", [], [], [cold], [lnd], [lnd]),
+        ("a channel's funding outpoint listed by bria", [opened], [], [cold], None, [opened]),
     ):
-        listed = [("cold_utxos", op) for op in colds] + [("onchain_utxos", op) for op in lnds or ()]
+        listed = ([("cold_utxos", op) for op in colds] + [("onchain_utxos", op) for op in lnds or ()]
+                  + [("bria.utxos", op) for op in brias or ()])
         stand_in = SimpleNamespace(channels=[SimpleNamespace(channel_point=cp) for cp in channels],
                                    pending_channels=[SimpleNamespace(kind=k, channel_point=cp) for k, cp in pendings],
                                    utxos=lambda listed=listed: tuple((where, SimpleNamespace(outpoint=op)) for where, op in listed))
         result, reason = run(check_double_counting, stand_in)
         tests.append({"tcId": first + len(tests) + 1, "kind": "double_count", "comment": comment, "channels": channels,
-                      "pending_channels": pendings, "cold_utxos": colds, "onchain_utxos": lnds, "result": result, "reason": reason})
+                      "pending_channels": pendings, "cold_utxos": colds, "onchain_utxos": lnds, "bria_utxos": brias,
+                      "result": result, "reason": reason})
+    # SPEC 8.3 / 8.8 check 16: bria's utxo_settled + utxo_pending_incoming is the sum of its UTXOs,
+    # and utxo_settled is at most the confirmed ones (a UTXO with a height).
+    for comment, utxos, settled, pending_in in (
+        ("settled and pending add up, the pending one unconfirmed", [[70_000, 800], [5_000, None]], 70_000, 5_000),
+        ("a confirmed UTXO not yet settled (bria settles income after n confirmations)", [[70_000, 800], [5_000, 801]], 70_000, 5_000),
+        ("no bria UTXOs and zero balances", [], 0, 0),
+        ("the balances exceed the listed UTXOs by one sat", [[70_000, 800]], 70_001, 0),
+        ("the listed UTXOs exceed the balances (an output bria's ledger does not know)", [[70_000, 800], [1, 800]], 70_000, 0),
+        ("settled counts an unconfirmed UTXO", [[70_000, 800], [5_000, None]], 75_000, 0),
+    ):
+        records = tuple(Utxo(txid(f"bria {i}"), i, a, "00", "", None, h) for i, (a, h) in enumerate(utxos))
+        result, reason = run(check_bria_balance, SimpleNamespace(bria=Bria("w", settled, pending_in, records)))
+        tests.append({"tcId": first + len(tests) + 1, "kind": "bria_balance", "comment": comment, "utxos": utxos,
+                      "utxo_settled": settled, "utxo_pending_incoming": pending_in, "result": result, "reason": reason})
     return tests
 
 

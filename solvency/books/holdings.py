@@ -15,10 +15,13 @@ from verifier.assets.statement import tally
 def snapshot_totals(snapshot: Snapshot) -> dict[str, int]:
     """Category -> sats, in the order of SPEC 8.3 (raises `VerificationError` if a channel breaks
     the escrow identity, `CannotVerify` for an unknown commitment type)."""
-    wallet = snapshot.wallet
+    wallet, bria = snapshot.wallet, snapshot.bria_wallet
+    bria_amounts = (0, 0) if bria is None else (sum(u.value for u in bria.utxos if u.height is not None),
+                                                 sum(u.value for u in bria.utxos if u.height is None))
     return tally(
         snapshot.channels,
         ((p.kind, p.limbo) for p in snapshot.pending.channels),
         (wallet.confirmed, wallet.unconfirmed, wallet.locked),
         (u.amount for u in snapshot.cold),
+        bria_amounts,
     ).to_json()

@@ -89,12 +89,13 @@ def reconcile(sheet: BalanceSheet, totals: dict[str, int], layout: BooksLayout =
     for line, categories in layout.node_categories:
         entry = sheet.line(line)
         ledger = entry.amount("BTC") if entry is not None else 0
-        figures.append((line, categories, ledger, sum(totals[c] for c in categories)))
+        figures.append((line, categories, ledger, sum(totals.get(c, 0) for c in categories)))
     escrow_drift = sum(measures.drift_sat(ledger, node) for line, _, ledger, node in figures if line == "channel-escrow")
     items = tuple(Item(line, cats, ledger, node, _explain(line, measures.drift_sat(ledger, node), escrow_drift))
                   for line, cats, ledger, node in figures)
     claimed = {c for cats in mapped.values() for c in cats}
-    uncounted = tuple((name, totals[name]) for name, _ in CATEGORIES if name not in COUNTED or name not in claimed)
+    # A pos-assets/2 attestation's totals have no bria categories: they count 0.
+    uncounted = tuple((name, totals.get(name, 0)) for name, _ in CATEGORIES if name not in COUNTED or name not in claimed)
     unattested = tuple(
         (line.name, c, v) for line in sheet.lines if line.section == "assets" for c, v in line.amounts
         if v and (line.name not in mapped or c != "BTC")

@@ -30,14 +30,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from solvency import keys
 from solvency.keys import load_private_key
+from solvency.reserves import bria as bria_out
 from solvency.reserves import snapshot as snap
 from solvency.reserves.fields import Fields, SnapshotError, read_json
 from verifier import canonical
-from verifier.assets.address import descriptor_script, script_address
+from verifier.assets.address import address_script, descriptor_script, script_address
 from verifier.assets.anchor import check_anchor_time
 from verifier.assets.artifact import (
     PROOF_FORMATS,
     Attestation,
+    Bria,
     CommitmentCopy,
     NodeSignature,
     Price,
@@ -56,7 +58,7 @@ from verifier.errors import CannotVerify, VerificationError
 from verifier.schema import UtcTime
 
 # Placeholders of a draft: the totals and statement are computed from the draft's own lists.
-_EMPTY_TOTALS = Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+_EMPTY_TOTALS = Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def commitment_copy(commitment: Any, epoch: str, public_key: Ed25519PublicKey) -> CommitmentCopy:
@@ -134,6 +136,22 @@ def _lnd_utxos(s: snap.Snapshot) -> tuple[Utxo, ...] | None:
     return tuple(utxos)
 
 
+def _bria(s: snap.Snapshot) -> Bria | None:
+    """bria's wallet as the attestation lists it: every UTXO with the script of its address."""
+    wallet = s.bria_wallet
+    if wallet is None:
+        return None
+    utxos = []
+    for u in wallet.utxos:
+        assert u.address is not None  # bria.load_wallet fills in every change address
+        try:
+            script = address_script(u.address, s.node.network).hex()
+        except (VerificationError, CannotVerify) as exc:
+            raise SnapshotError(bria_out.LIST_UTXOS, u.outpoint, f"address {u.address}: {exc.message}") from None
+        utxos.append(_utxo(u.txid, u.vout, u.value, script, u.address, None, u.height, s.node.network, bria_out.LIST_UTXOS))
+    return Bria(wallet.wallet_id, wallet.balance["utxoSettled"], wallet.balance["utxoPendingIncoming"], tuple(utxos))
+
+
 def check_anchor_window(s: snap.Snapshot, as_of: str) -> str:
     """The anchor block's time must lie in SPEC 8.8's window around the cut-off; returns its age in words."""
     try:
@@ -142,13 +160,18 @@ def check_anchor_window(s: snap.Snapshot, as_of: str) -> str:
         raise SnapshotError(snap.BLOCKHEADER, "time", f"anchor block {s.anchor.height}: {exc.message} ({as_of})") from None
 
 
-def _check_double_counting(s: snap.Snapshot, cold: tuple[Utxo, ...], lnd: tuple[Utxo, ...]) -> None:
+def _check_double_counting(s: snap.Snapshot, cold: tuple[Utxo, ...], lnd: tuple[Utxo, ...], bria: tuple[Utxo, ...]) -> None:
     funding = {c.channel_point for c in s.channels} | {p.channel_point for p in s.pending.channels}
-    for file, utxos in ((s.cold_source, cold), (snap.LND_LISTUNSPENT, lnd)):
+    for file, utxos in ((s.cold_source, cold), (snap.LND_LISTUNSPENT, lnd), (bria_out.LIST_UTXOS, bria)):
         for u in utxos:
             if u.outpoint in funding:
                 raise SnapshotError(file, u.outpoint, "is a channel's funding outpoint: its coins are already counted "
                                     "in the channel (SPEC 8.8, DOUBLE_COUNTED)")
+    others = {u.outpoint: s.cold_source for u in cold} | {u.outpoint: snap.LND_LISTUNSPENT for u in lnd}
+    for u in bria:
+        if u.outpoint in others:
+            raise SnapshotError(f"{bria_out.LIST_UTXOS} / {others[u.outpoint]}", u.outpoint,
+                                "listed by bria and by another wallet: its coins would be counted twice (SPEC 8.8, DOUBLE_COUNTED)")
 
 
 def _check_proofs(proofs: tuple[ProofOfControl, ...], utxos: tuple[Utxo, ...], challenge: str, network: str) -> None:
@@ -173,16 +196,17 @@ def build_attestation(s: snap.Snapshot, epoch: str, commitment: CommitmentCopy,
         if ch.commitment_type not in COMMITMENT_TYPES:
             raise SnapshotError(snap.LISTCHANNELS, ch.channel_point, f"unknown commitment_type {ch.commitment_type!r}")
     check_anchor_window(s, commitment.as_of)
-    cold, lnd = _cold_utxos(s), _lnd_utxos(s)
-    _check_double_counting(s, cold, lnd or ())
+    cold, lnd, bria = _cold_utxos(s), _lnd_utxos(s), _bria(s)
+    bria_utxos = () if bria is None else bria.utxos
+    _check_double_counting(s, cold, lnd or (), bria_utxos)
     challenge = challenge_for(s, epoch, commitment)
-    _check_proofs(proofs, cold + (lnd or ()), challenge, s.node.network)
+    _check_proofs(proofs, cold + (lnd or ()) + bria_utxos, challenge, s.node.network)
     draft = Attestation(
         epoch=epoch, network=s.node.network, anchor=s.anchor, commitment=commitment,
         challenge=challenge, node_pubkey=s.node.identity_pubkey,
         channels=s.channels, pending_channels=s.pending.channels, onchain=s.wallet,
         onchain_utxos=lnd, cold_utxos=cold, proofs=proofs, totals=_EMPTY_TOTALS,
-        statement=Statement((), price, None),
+        statement=Statement((), price, None), bria=bria,
     )
     try:
         totals = attestation_totals(draft)

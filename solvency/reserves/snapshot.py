@@ -17,13 +17,18 @@ file                            required  produced by
 ``proofs.json``                 attest    proofs of control over the challenge (SPEC 8.5)
 ``lnd_signmessage.json``        attest    ``lncli signmessage <digest message>`` (SPEC 8.6)
 ``price.json``                  no        the declared BTC/USD price (SPEC 8.7)
+``bria_list_utxos.json``        both or   ``bria list-utxos --wallet NAME`` (bria's on-chain wallet)
+``bria_wallet_balance.json``    neither   ``bria wallet-balance --wallet NAME``
+``bria_change_addresses.json``  no        ``{"TXID:VOUT": "ADDRESS"}`` for bria's change outputs
 =============================== ========= ===========================================================
 
 Invariant: every file describes the same block, and that block's header (from
 ``getblockheader``) hashes to its hash and meets its proof-of-work target on lnd's network
 (SPEC 8.8; the mainnet difficulty floor included). lnd's ``getinfo`` (``block_height``,
 ``block_hash``), the anchor ``getblockheader`` (``height``, ``hash``) and ``scantxoutset``
-(``height``, ``bestblock``) must agree, else the snapshot is refused naming the files.
+(``height``, ``bestblock``) must agree, else the snapshot is refused naming the files. bria's
+output carries no tip, only each UTXO's confirmation height: one above the anchor is refused
+(`solvency.reserves.bria`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from solvency.reserves import bitcoind, lnd
+from solvency.reserves import bitcoind, bria, lnd
 from solvency.reserves.fields import SnapshotError, read_json
 from verifier.assets.artifact import Anchor, Channel, Onchain
 
@@ -61,6 +66,7 @@ class Snapshot:
     lnd_utxos: tuple[lnd.LndUtxo, ...] | None
     cold_source: str  # the file the cold UTXOs came from
     cold: tuple[bitcoind.Utxo, ...]
+    bria_wallet: bria.BriaWallet | None = None
 
 
 def load_snapshot(directory: str | Path) -> Snapshot:
@@ -105,6 +111,11 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     balance = lnd.parse_channelbalance(read_json(d, CHANNELBALANCE))
     _check_channel_balance(channels, balance)
     lnd_utxos_raw = read_json(d, LND_LISTUNSPENT, required=False)
+    bria_utxos_raw, bria_balance_raw = read_json(d, bria.LIST_UTXOS, required=False), read_json(d, bria.WALLET_BALANCE, required=False)
+    if (bria_utxos_raw is None) != (bria_balance_raw is None):
+        raise SnapshotError(str(d), None, f"{bria.LIST_UTXOS} and {bria.WALLET_BALANCE} come together: give both or neither")
+    wallet = None if bria_utxos_raw is None else bria.load_wallet(
+        bria_utxos_raw, bria_balance_raw, read_json(d, bria.CHANGE_ADDRESSES, required=False), anchor.height)
     return Snapshot(
         directory=d,
         anchor=anchor,
@@ -116,6 +127,7 @@ def load_snapshot(directory: str | Path) -> Snapshot:
         lnd_utxos=None if lnd_utxos_raw is None else lnd.parse_listunspent(lnd_utxos_raw),
         cold_source=cold_source,
         cold=scan.utxos,
+        bria_wallet=wallet,
     )
 
 

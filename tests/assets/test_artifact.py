@@ -9,6 +9,7 @@ or non-canonical decimal is refused with a reason, never a crash.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from verifier.assets.artifact import (
     PROOF_FORMATS,
     Anchor,
     Attestation,
+    Bria,
     Channel,
     CommitmentCopy,
     NodeSignature,
@@ -89,7 +91,8 @@ STATEMENTS = st.builds(
     st.none() | PRICES,
     st.none() | st.builds(CombinedView, DECIMAL, DECIMAL, DECIMAL),
 )
-TOTALS = st.builds(Totals, *[st.integers(0, 2**53 - 1)] * 10)
+TOTALS = st.builds(Totals, *[st.integers(0, 2**53 - 1)] * 12)
+BRIAS = st.builds(Bria, TEXT, SAT, SAT, st.lists(UTXOS, max_size=3).map(lambda us: _distinct(us, lambda u: u.outpoint)))
 
 
 def _distinct(items: list, key) -> tuple:
@@ -108,7 +111,12 @@ def attestations(draw: st.DrawFn) -> Attestation:
     split = draw(st.integers(0, len(utxos)))
     proofs = _distinct(draw(st.lists(st.builds(ProofOfControl, TEXT, st.sampled_from(PROOF_FORMATS), TEXT), max_size=4)),
                        lambda p: p.address)
+    fmt = draw(st.sampled_from(["pos-assets/2", "pos-assets/3"]))
+    totals = draw(TOTALS)
+    if fmt == "pos-assets/2":  # a /2 attestation has neither bria nor its categories
+        totals = dataclasses.replace(totals, bria_confirmed=0, bria_unconfirmed=0)
     return Attestation(
+        format=fmt, bria=None if fmt == "pos-assets/2" else draw(st.none() | BRIAS),
         epoch=draw(EPOCHS), network=draw(st.sampled_from(sorted(NETWORK_NAMES))),
         anchor=Anchor(draw(st.integers(0, 2**32 - 1)), draw(HEX64), draw(HEADERS)), commitment=draw(commitment_copies()),
         challenge=draw(TEXT), node_pubkey=draw(PUBKEY),
@@ -116,7 +124,7 @@ def attestations(draw: st.DrawFn) -> Attestation:
         pending_channels=tuple(c for c in points if isinstance(c, PendingChannel)),
         onchain=draw(st.builds(Onchain, SAT, SAT, SAT, SAT)),
         onchain_utxos=draw(st.none() | st.just(utxos[split:])), cold_utxos=utxos[:split], proofs=proofs,
-        totals=draw(TOTALS), statement=draw(STATEMENTS),
+        totals=totals, statement=draw(STATEMENTS),
         node_signature=NodeSignature(draw(TEXT), draw(TEXT)),
         signature=Signature(draw(st.binary(min_size=16, max_size=16)).hex(), draw(st.binary(min_size=64, max_size=64))),
     )
@@ -196,7 +204,9 @@ def test_unknown_and_missing_members_are_refused(published):
         (lambda d: d["cold_utxos"].append(d["cold_utxos"][0]), Reason.SCHEMA),
         (lambda d: d["pending_channels"][0].update(limbo=10**9), Reason.ESCROW_MISMATCH),
         (lambda d: d["signature"].update(value="00"), Reason.BAD_SIGNATURE),
-        (lambda d: d.update(format="pos-assets/3"), Reason.UNSUPPORTED_VERSION),
+        (lambda d: d.update(format="pos-assets/4"), Reason.UNSUPPORTED_VERSION),
+        (lambda d: d.update(format="pos-assets/2"), Reason.SCHEMA),
+        (lambda d: d.pop("bria"), Reason.SCHEMA),
         (lambda d: d.update(format="pos-assets/1"), Reason.UNSUPPORTED_VERSION),
         (lambda d: d["anchor"]["header"].update(bits="1d00ffff0"), Reason.SCHEMA),
         (lambda d: d["anchor"]["header"].update(version=2**31), Reason.SCHEMA),
@@ -206,7 +216,7 @@ def test_unknown_and_missing_members_are_refused(published):
         (lambda d: d["proofs"][0].update(format="bip322-full"), Reason.UNSUPPORTED_PROOF),
     ],
     ids=["bool-int", "float", "leading-zero", "minus-zero", "negative", "duplicate-utxo", "limbo", "signature",
-         "version", "version-1", "bits-length", "header-version-range", "no-header", "as-of", "network", "proof-format"],
+         "version", "v2-with-bria", "v3-without-bria", "version-1", "bits-length", "header-version-range", "no-header", "as-of", "network", "proof-format"],
 )
 def test_strict_parse_reasons(published, edit, reason):
     doc = copy.deepcopy(published)
@@ -239,12 +249,23 @@ GOLDEN = Path(__file__).parent / "vectors" / "assets-golden.json"
 
 
 def test_published_bytes_equal_the_golden_vector(tmp_path):
-    """The prover's bytes for the builder's snapshot and a fixed bank key, frozen before the typed
-    rewrite (tests/assets/vectors/README.md): the published artifact must not change by one byte."""
+    """The golden file is a pos-assets/2 attestation, published before bria's wallet could be
+    attested (tests/assets/vectors/README.md): it still parses, round-trips byte for byte and
+    verifies; today's prover writes the same content as pos-assets/3, and the same attestation
+    written as /2 (no ``bria`` member, no bria categories) and re-signed is exactly those bytes."""
+    from solvency.demo.wallets import lnd_node_sign
+    from solvency.keys import sign
+    from verifier.assets.attestation import verify_attestation
+
     private = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"pos-test golden bank key").digest())
     commitment = b.commitment(private, "2026-11")
     directory = b.Snapshot("2026-11", commitment).write(tmp_path / "snap")
     copy_ = commitment_copy(commitment, "2026-11", private.public_key())
     typed = attest(load_snapshot(directory), "2026-11", copy_, private)
-    assert typed.to_bytes() == GOLDEN.read_bytes()
-    assert Attestation.from_bytes(GOLDEN.read_bytes()) == typed
+    golden = Attestation.from_bytes(GOLDEN.read_bytes())
+    assert golden.format == "pos-assets/2" and golden.to_bytes() == GOLDEN.read_bytes()
+    verify_attestation(golden.to_json(), private.public_key(), commitment=commitment, expected_network="regtest")
+    assert typed.format == "pos-assets/3" and typed.to_json()["bria"] is None
+    as_v2 = dataclasses.replace(typed, format="pos-assets/2", node_signature=None, signature=None)
+    as_v2 = sign(as_v2.with_node_signature(NodeSignature(as_v2.node_message(), lnd_node_sign(b.NODE, as_v2.node_message()))), private)
+    assert as_v2.to_bytes() == GOLDEN.read_bytes()

@@ -61,7 +61,7 @@ def test_plain_output_states_what_is_proven(attested, bank):
 def test_attestation_is_canonical_and_signed(attested, bank):
     raw = attested.read_bytes()
     doc = canonical.loads(raw)
-    assert doc["format"] == "pos-assets/2" and doc["signature"]["alg"] == "ed25519"
+    assert doc["format"] == "pos-assets/3" and doc["signature"]["alg"] == "ed25519"
     assert doc["challenge"] == challenge_message(EPOCH, b.ANCHOR_HEIGHT, b.ANCHOR_HASH, commitment_hash(bank["commitment"]))
 
 
@@ -150,7 +150,7 @@ def test_another_commitment_is_refused(attested, bank, tmp_path):
 
 def test_unknown_format_is_inconclusive(attested, bank, tmp_path):
     doc = load(attested)
-    doc["format"] = "pos-assets/3"
+    doc["format"] = "pos-assets/4"
     code, out = verify(write(tmp_path, doc), bank)
     assert (code, out["verdict"], out["reason"]) == (3, "inconclusive", "UNSUPPORTED_VERSION")
 

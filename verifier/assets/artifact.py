@@ -1,10 +1,13 @@
-"""The asset attestation ``assets.json`` (``pos-assets/2``) as frozen typed values (SPEC 8.6, 8.7).
+"""The asset attestation ``assets.json`` (``pos-assets/3``) as frozen typed values (SPEC 8.6, 8.7).
 
 `Attestation.parse` is the exact schema of SPEC 8.6: it refuses missing and unknown members,
 wrong types, out-of-range integers, non-canonical decimal strings, duplicate outpoints, channel
 points and proof addresses (``SCHEMA``), a balance above its channel's capacity
 (``ESCROW_MISMATCH``), an unknown format version (``pos-assets/1`` included: it carried no anchor
 header and no cut-off, so its anchor cannot be checked), network or proof format (`CannotVerify`).
+A ``pos-assets/2`` attestation (published before bria's wallet could be attested) is read as the
+same artifact without the ``bria`` member and the bria categories of its totals; `format` keeps
+which one it is, so `to_json` gives back exactly the bytes that were signed.
 `Attestation.to_json` gives back the JSON object and `to_bytes` the canonical file bytes (SPEC 2.2)
 that the prover publishes; for every attestation `a`, ``Attestation.parse(a.to_json()) == a``.
 
@@ -29,9 +32,9 @@ from typing import Any, ClassVar, TypeVar
 from verifier import canonical
 from verifier.assets.address import network_params
 from verifier.assets.anchor import BlockHeader
-from verifier.assets.challenge import FORMAT, UNSIGNED_MEMBERS, node_message
+from verifier.assets.challenge import FORMAT, FORMATS, UNSIGNED_MEMBERS, node_message
 from verifier.assets.errors import CannotVerify, InvalidAttestation, Reason
-from verifier.assets.rules import CATEGORY_NAMES, MAX_SAT
+from verifier.assets.rules import CATEGORY_NAMES, CATEGORY_NAMES_V2, MAX_SAT
 from verifier.encoding import ASSET_RE
 from verifier.schema import (
     HEX64,
@@ -288,6 +291,33 @@ class Utxo(_Record):
 
 
 @dataclass(frozen=True, slots=True)
+class Bria:
+    """bria's on-chain wallet (SPEC 8.3, 8.6): its UTXOs and the two balances of its ledger that
+    must add up to them. A UTXO without a height is unconfirmed (not counted)."""
+
+    wallet_id: str
+    utxo_settled: int
+    utxo_pending_incoming: int
+    utxos: tuple[Utxo, ...]
+
+    @classmethod
+    def parse(cls, value: JSON, where: str = "bria") -> Bria:
+        obj = _object(value, ("wallet_id", "utxo_settled", "utxo_pending_incoming", "utxos"), where)
+        utxos = _items(obj["utxos"], f"{where}.utxos", Utxo.parse)
+        _unique([u.outpoint for u in utxos], f"{where}.utxos: a UTXO is listed twice")
+        return cls(_text(obj["wallet_id"], f"{where}.wallet_id"), _uint(obj["utxo_settled"], f"{where}.utxo_settled"),
+                   _uint(obj["utxo_pending_incoming"], f"{where}.utxo_pending_incoming"), utxos)
+
+    def to_json(self) -> JSONObject:
+        return {"wallet_id": self.wallet_id, "utxo_settled": self.utxo_settled,
+                "utxo_pending_incoming": self.utxo_pending_incoming, "utxos": [u.to_json() for u in self.utxos]}
+
+    def amounts(self, confirmed: bool) -> int:
+        """The sum of the confirmed (created at a known height) or of the unconfirmed UTXOs."""
+        return sum(u.amount for u in self.utxos if (u.height is not None) == confirmed)
+
+
+@dataclass(frozen=True, slots=True)
 class ProofOfControl(_Record):
     """One entry of ``proofs.json``: a signature by `address` over the challenge (SPEC 8.5)."""
 
@@ -315,17 +345,20 @@ class Totals:
     force_close_limbo: int
     onchain_confirmed: int
     cold_storage: int
+    bria_confirmed: int
     onchain_unconfirmed: int
     onchain_locked: int
     channel_unsettled: int
+    bria_unconfirmed: int
 
     @classmethod
-    def parse(cls, value: JSON, where: str = "totals") -> Totals:
-        obj = _object(value, CATEGORY_NAMES, where)
-        return cls(**{name: _uint(obj[name], f"{where}.{name}", MAX_JSON_INT) for name in CATEGORY_NAMES})
+    def parse(cls, value: JSON, where: str = "totals", names: tuple[str, ...] = CATEGORY_NAMES) -> Totals:
+        """Exactly the categories `names` (a pos-assets/2 attestation has no bria ones: they are 0)."""
+        obj = _object(value, names, where)
+        return cls(**dict.fromkeys(CATEGORY_NAMES, 0) | {name: _uint(obj[name], f"{where}.{name}", MAX_JSON_INT) for name in names})
 
-    def to_json(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in CATEGORY_NAMES}
+    def to_json(self, names: tuple[str, ...] = CATEGORY_NAMES) -> dict[str, int]:
+        return {name: getattr(self, name) for name in names}
 
 
 assert tuple(f.name for f in dataclasses.fields(Totals)) == CATEGORY_NAMES, "Totals must follow rules.CATEGORIES"
@@ -436,18 +469,20 @@ class NodeSignature(_Record):
 
 # --- the attestation ---------------------------------------------------------------------------
 
-MEMBERS = frozenset(
+MEMBERS_V2 = frozenset(
     {"format", "type", "epoch", "network", "anchor", "commitment", "challenge", "node", "channels",
      "pending_channels", "onchain", "onchain_utxos", "cold_utxos", "proofs", "totals", "statement",
      "node_signature", "signature"}
 )
+MEMBERS = MEMBERS_V2 | {"bria"}
 
 
 def check_header(doc: JSON) -> JSONObject:
-    """SPEC 8.8 #2: a JSON object of format ``pos-assets/2`` (else `CannotVerify`) and our type."""
+    """SPEC 8.8 #2: a JSON object of format ``pos-assets/3`` or ``/2`` (else `CannotVerify`) and our type."""
     if not isinstance(doc, dict):
         raise _E("an asset attestation is a JSON object")
-    return check_format(doc, FORMAT, TYPE, _E)
+    fmt = doc.get("format")
+    return check_format(doc, fmt if fmt in FORMATS else FORMAT, TYPE, _E)
 
 
 def _network(value: JSON) -> str:
@@ -485,6 +520,8 @@ class Attestation(SignedArtifact):
     statement: Statement
     node_signature: NodeSignature | None = None
     signature: Signature | None = None
+    bria: Bria | None = None
+    format: str = FORMAT
 
     FORMAT = FORMAT
     TYPE = TYPE
@@ -492,7 +529,8 @@ class Attestation(SignedArtifact):
     @classmethod
     def parse(cls, doc: JSON) -> Attestation:
         """The exact schema of SPEC 8.6 (format first); see the module docstring for the reasons."""
-        obj = _object(check_header(doc), sorted(MEMBERS), "attestation")
+        fmt = check_header(doc)["format"]
+        obj = _object(doc, sorted(MEMBERS if fmt == FORMAT else MEMBERS_V2), "attestation")
         head = (epoch_id(obj["epoch"], "epoch", _E), _network(obj["network"]), Anchor.parse(obj["anchor"]),
                 CommitmentCopy.parse(obj["commitment"]), _text(obj["challenge"], "challenge"), _node(obj["node"]))
         channels = _items(obj["channels"], "channels", Channel.parse)
@@ -504,9 +542,11 @@ class Attestation(SignedArtifact):
         _unique([(u.txid, u.vout) for u in cold + (lnd or ())], "a UTXO is listed twice")
         proofs = _items(obj["proofs"], "proofs", ProofOfControl.parse)
         _unique([p.address for p in proofs], "an address has two proofs")
-        return cls(*head, channels, pending, onchain, lnd, cold, proofs, Totals.parse(obj["totals"]),
+        bria = optional(obj.get("bria"), Bria.parse)
+        totals = Totals.parse(obj["totals"], names=CATEGORY_NAMES if fmt == FORMAT else CATEGORY_NAMES_V2)
+        return cls(*head, channels, pending, onchain, lnd, cold, proofs, totals,
                    Statement.parse(obj["statement"]), NodeSignature.parse(obj["node_signature"]),
-                   Signature.parse(obj["signature"], "signature", _E))
+                   Signature.parse(obj["signature"], "signature", _E), bria, fmt)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Attestation:
@@ -515,8 +555,8 @@ class Attestation(SignedArtifact):
 
     def node_body(self) -> JSONObject:
         """The members the lnd node signs: all but ``node_signature`` and ``signature`` (SPEC 8.6)."""
-        return {
-            "format": FORMAT, "type": TYPE, "epoch": self.epoch, "network": self.network,
+        body: JSONObject = {
+            "format": self.format, "type": TYPE, "epoch": self.epoch, "network": self.network,
             "anchor": self.anchor.to_json(), "commitment": self.commitment.to_json(), "challenge": self.challenge,
             "node": {"identity_pubkey": self.node_pubkey},
             "channels": [c.to_json() for c in self.channels],
@@ -525,8 +565,12 @@ class Attestation(SignedArtifact):
             "onchain_utxos": None if self.onchain_utxos is None else [u.to_json() for u in self.onchain_utxos],
             "cold_utxos": [u.to_json() for u in self.cold_utxos],
             "proofs": [p.to_json() for p in self.proofs],
-            "totals": self.totals.to_json(), "statement": self.statement.to_json(),
+            "totals": self.totals.to_json(CATEGORY_NAMES if self.format == FORMAT else CATEGORY_NAMES_V2),
+            "statement": self.statement.to_json(),
         }
+        if self.format == FORMAT:
+            body["bria"] = None if self.bria is None else self.bria.to_json()
+        return body
 
     def body_json(self) -> JSONObject:
         """What the bank signs: the node body and, once the node signed, its signature."""
@@ -543,8 +587,9 @@ class Attestation(SignedArtifact):
         return dataclasses.replace(self, node_signature=node_signature, signature=None)
 
     def utxos(self) -> tuple[tuple[str, Utxo], ...]:
-        """Every listed UTXO with the list it is in: cold storage first, then lnd's."""
-        return tuple(("cold_utxos", u) for u in self.cold_utxos) + tuple(("onchain_utxos", u) for u in self.onchain_utxos or ())
+        """Every listed UTXO with the list it is in: cold storage first, then lnd's, then bria's."""
+        return (tuple(("cold_utxos", u) for u in self.cold_utxos) + tuple(("onchain_utxos", u) for u in self.onchain_utxos or ())
+                + tuple(("bria.utxos", u) for u in (self.bria.utxos if self.bria is not None else ())))
 
 
 assert set(UNSIGNED_MEMBERS) <= MEMBERS

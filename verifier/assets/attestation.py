@@ -99,7 +99,7 @@ def check_format(state: AttestationState) -> None:
 
 def check_schema(state: AttestationState) -> None:
     state.parsed = Attestation.parse(state.document)
-    state.checked.append(f"format {FORMAT} and schema")
+    state.checked.append(f"format {state.parsed.format} and schema")
 
 
 def check_bank_signature(state: AttestationState) -> None:
@@ -227,7 +227,14 @@ def check_double_counting(state: AttestationState) -> None:
         if u.outpoint in funding:
             raise InvalidAttestation(f"{where} {u.outpoint} is the funding outpoint of {funding[u.outpoint]}: "
                                      "the same coins would be counted twice", reason=Reason.DOUBLE_COUNTED)
-    state.checked.append("no channel funding outpoint is also listed as a UTXO (no coins counted twice)")
+    others: dict[str, str] = {}
+    for where, u in a.utxos():  # cold and lnd UTXOs come first, then bria's
+        if where == "bria.utxos" and u.outpoint in others:
+            raise InvalidAttestation(f"bria.utxos {u.outpoint} is also listed in {others[u.outpoint]}: "
+                                     "the same coins would be counted twice", reason=Reason.DOUBLE_COUNTED)
+        others.setdefault(u.outpoint, where)
+    state.checked.append("no channel funding outpoint is also listed as a UTXO, no bria UTXO is also a cold or lnd one "
+                         "(no coins counted twice)")
 
 
 def check_totals(state: AttestationState) -> None:
@@ -241,6 +248,21 @@ def check_totals(state: AttestationState) -> None:
         bad = ", ".join(k for k in recomputed if recomputed[k] != listed[k])
         raise InvalidAttestation(f"category totals do not match their lists: {bad}", reason=Reason.TOTAL_MISMATCH)
     state.checked.append("every category total recomputed from its list")
+
+
+def check_bria_balance(state: AttestationState) -> None:
+    """SPEC 8.3: bria's settled and pending-income balances add up to its UTXOs, the settled part confirmed."""
+    bria = state.attestation.bria
+    if bria is None:
+        return
+    listed = sum(u.amount for u in bria.utxos)
+    if bria.utxo_settled + bria.utxo_pending_incoming != listed:
+        raise InvalidAttestation(f"bria's utxo_settled {bria.utxo_settled} + utxo_pending_incoming {bria.utxo_pending_incoming} "
+                                 f"is not the sum of its listed UTXOs {listed}", reason=Reason.TOTAL_MISMATCH)
+    if bria.utxo_settled > bria.amounts(True):
+        raise InvalidAttestation(f"bria's utxo_settled {bria.utxo_settled} exceeds its confirmed UTXOs {bria.amounts(True)}",
+                                 reason=Reason.TOTAL_MISMATCH)
+    state.checked.append(f"bria's settled and pending-income balances add up to its {len(bria.utxos)} listed UTXOs")
 
 
 def check_statement(state: AttestationState) -> None:
@@ -272,6 +294,7 @@ STEPS: tuple[Step[AttestationState], ...] = (
     Step("utxo addresses", check_utxo_addresses),
     Step("proofs of control", check_proofs_of_control),
     Step("no double counting", check_double_counting),
+    Step("bria balance", check_bria_balance),
     Step("escrow and totals", check_totals),
     Step("statement", check_statement),
     Step("utxo set", check_utxo_set),
@@ -312,6 +335,9 @@ def _caveats(a: Attestation) -> list[str]:
     ]
     if a.onchain_utxos is None:
         caveats.append("lnd's on-chain balance is not itemised (no lnd_listunspent.json): it is the operator's word")
+    if a.bria is not None:
+        caveats.append("bria's settled and pending-income balances are its ledger's word; its UTXOs are proven by their "
+                       "addresses' proofs of control (and, with --utxos, by your node)")
     caveats.append("a proof of control shows the keys signed this epoch's challenge; it cannot show that no one else also holds them")
     return caveats
 

@@ -13,7 +13,8 @@ epoch, another anchor block or another bank's commitment is over different bytes
 
 The lnd node signs the attestation digest: SHA-256 of the canonical JSON (SPEC 2.2) of the
 attestation without its ``node_signature`` and ``signature`` members, as the message
-``pos-assets/2 attestation digest: <64 lower-case hex>``.
+``pos-assets/2 attestation digest: <64 lower-case hex>``. Both texts keep the ``pos-assets/2``
+prefix in format ``pos-assets/3`` (`DOMAIN`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from typing import Any
 from verifier import canonical
 from verifier.encoding import EPOCH_RE
 
-FORMAT = "pos-assets/2"
+FORMAT = "pos-assets/3"
+# Attestation formats this verifier reads: /2 is /3 without the ``bria`` member (SPEC 8.6).
+FORMATS = ("pos-assets/2", FORMAT)
+# The prefix of the challenge and node-digest texts, unchanged since /2: the challenge binds the
+# epoch, anchor and commitment, the digest the whole body (its ``format`` included).
+DOMAIN = "pos-assets/2"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 UNSIGNED_MEMBERS = ("node_signature", "signature")
 
@@ -41,7 +47,7 @@ def challenge_message(epoch: str, anchor_height: int, anchor_hash: str, commitme
         if not isinstance(value, str) or not _HEX64.fullmatch(value):
             raise ValueError(f"{name} {value!r} is not 64 lower-case hex digits")
     return (
-        f"{FORMAT} proof of control\n"
+        f"{DOMAIN} proof of control\n"
         f"epoch: {epoch}\n"
         f"anchor: {anchor_height} {anchor_hash}\n"
         f"commitment: {commitment_hex}"
@@ -56,4 +62,4 @@ def attestation_digest(attestation: dict[str, Any]) -> bytes:
 
 def node_message(attestation: dict[str, Any]) -> str:
     """The message the lnd node signs with ``lncli signmessage``."""
-    return f"{FORMAT} attestation digest: {attestation_digest(attestation).hex()}"
+    return f"{DOMAIN} attestation digest: {attestation_digest(attestation).hex()}"

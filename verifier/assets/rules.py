@@ -48,12 +48,18 @@ CATEGORIES: tuple[tuple[str, bool], ...] = (
     ("force_close_limbo", True),
     ("onchain_confirmed", True),
     ("cold_storage", True),
+    ("bria_confirmed", True),
     ("onchain_unconfirmed", False),
     ("onchain_locked", False),
     ("channel_unsettled", False),
+    ("bria_unconfirmed", False),
 )
 COUNTED = frozenset(name for name, counted in CATEGORIES if counted)
 CATEGORY_NAMES = tuple(name for name, _ in CATEGORIES)
+# The categories of bria's on-chain wallet (SPEC 8.3), new in format pos-assets/3: a pos-assets/2
+# attestation's totals have every other category and none of these.
+BRIA_CATEGORIES = ("bria_confirmed", "bria_unconfirmed")
+CATEGORY_NAMES_V2 = tuple(name for name in CATEGORY_NAMES if name not in BRIA_CATEGORIES)
 
 
 def _escrow_mismatch(message: str) -> InvalidAttestation:

@@ -28,9 +28,11 @@ def tally(
     pending: Iterable[tuple[str, int]],
     wallet: tuple[int, int, int],
     cold_amounts: Iterable[int],
+    bria: tuple[int, int] = (0, 0),
 ) -> Totals:
     """Totals per category from open channels, (kind, limbo) of pending channels, lnd's
-    (confirmed, unconfirmed, locked) balance and the cold UTXOs' amounts; checks every escrow."""
+    (confirmed, unconfirmed, locked) balance, the cold UTXOs' amounts and bria's (confirmed,
+    unconfirmed) UTXO sums; checks every escrow."""
     sums = dict.fromkeys(CATEGORY_NAMES, 0)
     for ch in channels:
         sums["channel_local"] += ch.local
@@ -40,6 +42,7 @@ def tally(
         sums[_PENDING_CATEGORY[kind]] += limbo
     sums["onchain_confirmed"], sums["onchain_unconfirmed"], sums["onchain_locked"] = wallet
     sums["cold_storage"] = sum(cold_amounts)
+    sums["bria_confirmed"], sums["bria_unconfirmed"] = bria
     return Totals(**sums)
 
 
@@ -51,6 +54,7 @@ def attestation_totals(attestation: Attestation) -> Totals:
         ((p.kind, p.limbo) for p in attestation.pending_channels),
         (onchain.confirmed, onchain.unconfirmed, onchain.locked),
         (u.amount for u in attestation.cold_utxos),
+        (0, 0) if attestation.bria is None else (attestation.bria.amounts(True), attestation.bria.amounts(False)),
     )
 
 
