@@ -10,6 +10,7 @@ import system refuses the prover's modules.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -89,7 +90,8 @@ def test_blocked_prover_modules_give_one_line_and_exit_2(tmp_path):
     script.write_text(BLOCKER.format(blocked=sorted(PROVER_MODULES)))
 
     def run(args):
-        return subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the venv has installed
+        return subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
     check_install(run, tmp_path)
 
