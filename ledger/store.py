@@ -77,7 +77,8 @@ def with_progress(items: Iterable[_T], progress: Progress | None, phase: str, to
         done += 1
         if done % PROGRESS_STEP == 0:
             progress(phase, done, total)
-    progress(phase, done, total)
+    if done % PROGRESS_STEP:
+        progress(phase, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ class Store(ABC):
     def post_batch(self, entries: Sequence[JournalEntry], progress: Progress | None = None) -> tuple[PostedEntry, ...]:
         """Record `entries` atomically; return one `PostedEntry` per input entry, in order
         (the original one for an idempotent replay). Raises `BatchRejected`. `progress` hears
-        the phases ``checking entries`` and ``linking entries`` (then the one write)."""
+        the phases ``checking entries``, ``linking entries`` and ``writing entries`` (one write)."""
         return self._run_batch(entries, write=True, progress=progress)[0]
 
     def post_batch_written(
@@ -259,7 +260,11 @@ class Store(ABC):
             results.append(item)
             prev = link
         if posted:
+            if progress is not None:
+                progress("writing entries", 0, len(posted))
             self._append(tx, head, posted, links, {target: stored.ref for target, stored in targets.items()})
+            if progress is not None:
+                progress("writing entries", len(posted), len(posted))
         for i, ref in replays.items():
             results[i] = self._stored_entry(tx, ref.ref) if isinstance(ref, StoredKey) else results[ref]
         return tuple(cast(list[PostedEntry], results))

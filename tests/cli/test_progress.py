@@ -73,6 +73,7 @@ def test_post_batch_verify_and_journal_check_report_progress(store):
     store.post_batch([deposit(i) for i in range(N)], progress=heard)
     for phase in ("checking entries", "linking entries"):
         assert heard.counts(phase) == [0, PROGRESS_STEP, N] and heard.last(phase) == (N, N)
+    assert heard.counts("writing entries") == [0, N]
     heard = Heard()
     store.unbalanced_journals(progress=heard)
     store.verify(heard)
