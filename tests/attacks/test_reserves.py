@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE.parent / "assets"))  # the asset tests' snapshot bui
 sys.path.insert(0, str(HERE.parent / "publish"))  # the publication tests' builders
 
 import assets_builder as b  # noqa: E402
+import bria_builder as bb  # noqa: E402
 from publish_helpers import SIGNER, make_ledger, make_snapshot, now_as_of  # noqa: E402
 
 from solvency.demo.nodes import regtest_header  # noqa: E402
@@ -68,11 +69,12 @@ def honest(bank, tmp_path_factory) -> Attestation:
     return attest(load_snapshot(directory), EPOCH, copy_, bank["private"])
 
 
-def resign(a: Attestation, private, **changes) -> Attestation:
-    """What a bank holding every key can publish: `a` changed, then every signature made anew."""
+def resign(a: Attestation, private, proofs_for=b.proofs_for, **changes) -> Attestation:
+    """What a bank holding every key can publish: `a` changed, then every signature made anew
+    (the proofs of control by `proofs_for(challenge)`)."""
     a = dataclasses.replace(a, **changes, node_signature=None, signature=None)
     a = dataclasses.replace(a, challenge=challenge_message(a.epoch, a.anchor.height, a.anchor.hash, a.commitment.hash))
-    a = dataclasses.replace(a, proofs=tuple(ProofOfControl(**p) for p in b.proofs_for(a.challenge)["proofs"]))
+    a = dataclasses.replace(a, proofs=tuple(ProofOfControl(**p) for p in proofs_for(a.challenge)["proofs"]))
     totals = attestation_totals(a)
     a = dataclasses.replace(a, totals=totals)
     a = dataclasses.replace(a, statement=attestation_statement(a, totals))
@@ -286,6 +288,136 @@ def test_the_prover_refuses_a_snapshot_that_counts_a_funding_outpoint_twice(bank
     copy_ = commitment_copy(bank["commitment"], EPOCH, bank["private"].public_key())
     with pytest.raises(SnapshotError, match="DOUBLE_COUNTED"):
         attest(load_snapshot(directory), EPOCH, copy_, bank["private"])
+
+
+# --- bria's hot wallet (SPEC 8.2, 8.3, 8.8 checks 13, 15, 16) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_bria(bank, tmp_path_factory) -> Attestation:
+    """The honest attestation of the builder's snapshot with bria's wallet (bria_builder)."""
+    snapshot = bb.add_bria(b.Snapshot(EPOCH, bank["commitment"]))
+    directory = bb.write(snapshot, tmp_path_factory.mktemp("reserves-bria") / "snap")
+    copy_ = commitment_copy(bank["commitment"], EPOCH, bank["private"].public_key())
+    return attest(load_snapshot(directory), EPOCH, copy_, bank["private"])
+
+
+def bria_resign(a: Attestation, private, **changes) -> Attestation:
+    return resign(a, private, proofs_for=bb.all_proofs, **changes)
+
+
+def _bria_prover(bank, tmp_path, edit, proofs=None) -> SnapshotError:
+    snapshot = bb.add_bria(b.Snapshot(EPOCH, bank["commitment"]))
+    edit(snapshot.files)
+    directory = snapshot.write(tmp_path / "snap", node_sign=False,
+                               proofs=proofs if proofs is not None else bb.all_proofs(snapshot.challenge))
+    copy_ = commitment_copy(bank["commitment"], EPOCH, bank["private"].public_key())
+    with pytest.raises(SnapshotError) as info:
+        attest(load_snapshot(directory), EPOCH, copy_, bank["private"])
+    return info.value
+
+
+def test_the_honest_bria_attestation_verifies_and_resigning_changes_nothing(with_bria, bank):
+    assert bria_resign(with_bria, bank["private"]).to_bytes() == with_bria.to_bytes()
+    verify_attestation(with_bria.to_json(), pinned(bank), commitment=bank["commitment"], expected_network="regtest")
+
+
+def test_a_cold_utxo_also_listed_by_bria_is_refused(with_bria, bank):
+    """Vault A's first UTXO listed again as a bria UTXO, bria's settled balance raised to match:
+    every sum adds up and every signature is valid, the coins are counted twice."""
+    vault = with_bria.cold_utxos[0]
+    bria = dataclasses.replace(with_bria.bria, utxos=with_bria.bria.utxos + (vault,),
+                               utxo_settled=with_bria.bria.utxo_settled + vault.amount)
+    forged = bria_resign(with_bria, bank["private"], bria=bria)
+    assert forged.totals.bria_confirmed == with_bria.totals.bria_confirmed + vault.amount
+    assert refused(forged, bank).reason == Reason.DOUBLE_COUNTED
+
+
+def test_an_lnd_utxo_also_listed_by_bria_is_refused(with_bria, bank):
+    mine = with_bria.onchain_utxos[0]
+    bria = dataclasses.replace(with_bria.bria, utxos=with_bria.bria.utxos + (mine,),
+                               utxo_settled=with_bria.bria.utxo_settled + mine.amount)
+    assert refused(bria_resign(with_bria, bank["private"], bria=bria), bank).reason == Reason.DOUBLE_COUNTED
+
+
+def test_the_prover_refuses_a_bria_utxo_that_is_a_cold_one(bank, tmp_path):
+    scan = json.loads(b.snapshot_files()["bitcoind_scantxoutset.json"])
+    cold = scan["unspents"][0]
+
+    def edit(files):
+        utxos = json.loads(files["bria_list_utxos.json"])
+        utxos["keychains"][0]["utxos"].append({"outpoint": f"{cold['txid']}:{cold['vout']}", "addressIdx": 7, "value": 150_000_000,
+                                               "address": bb.address(bb.RECEIVE[0]), "changeOutput": False, "blockHeight": 800_000})
+        files["bria_list_utxos.json"] = json.dumps(utxos)
+        balance = json.loads(files["bria_wallet_balance.json"])
+        balance["utxoSettled"] += 150_000_000
+        files["bria_wallet_balance.json"] = json.dumps(balance)
+
+    assert "DOUBLE_COUNTED" in str(_bria_prover(bank, tmp_path, edit))
+
+
+def test_bria_balances_that_do_not_match_its_utxos_are_refused(with_bria, bank):
+    """bria's ledger says more than its UTXOs hold, or settles an unconfirmed output."""
+    more = dataclasses.replace(with_bria.bria, utxo_settled=with_bria.bria.utxo_settled + 1_000)
+    assert refused(bria_resign(with_bria, bank["private"], bria=more), bank).reason == Reason.TOTAL_MISMATCH
+    unconfirmed = with_bria.bria.utxo_pending_incoming
+    early = dataclasses.replace(with_bria.bria, utxo_settled=with_bria.bria.utxo_settled + unconfirmed, utxo_pending_incoming=0)
+    assert refused(bria_resign(with_bria, bank["private"], bria=early), bank).reason == Reason.TOTAL_MISMATCH
+
+
+def test_a_bria_utxo_without_a_proof_of_control_is_refused(with_bria, bank):
+    """The change output's address has no proof: keys the bank may not hold."""
+    def without_change(challenge):
+        proofs = bb.all_proofs(challenge)["proofs"]
+        return {"proofs": [p for p in proofs if p["address"] != bb.address(bb.CHANGE)]}
+
+    forged = resign(with_bria, bank["private"], proofs_for=without_change)
+    assert refused(forged, bank).reason == Reason.MISSING_PROOF
+
+
+def test_a_bria_proof_by_another_key_is_refused(with_bria, bank):
+    """A proof for the change address signed by a key that does not control it."""
+    def stolen(challenge):
+        proofs = bb.all_proofs(challenge)["proofs"]
+        other = bb.proofs(challenge, keys=(b.key("someone else"),))[0]["signature"]
+        return {"proofs": [dict(p, signature=other) if p["address"] == bb.address(bb.CHANGE) else p for p in proofs]}
+
+    assert refused(resign(with_bria, bank["private"], proofs_for=stolen), bank).reason == Reason.BAD_PROOF_OF_CONTROL
+
+
+def test_the_prover_refuses_bria_utxos_without_proofs(bank, tmp_path):
+    snapshot = b.Snapshot(EPOCH, bank["commitment"])
+    error = _bria_prover(bank, tmp_path, lambda files: None, proofs=b.proofs_for(snapshot.challenge))
+    assert error.file == "proofs.json" and "no proof of control" in error.reason
+
+
+def test_a_stale_bria_utxo_confirmed_after_the_anchor_is_refused(with_bria, bank, tmp_path):
+    """bria's output taken some blocks after the anchor: a UTXO confirmed above the anchor height."""
+    late = dataclasses.replace(with_bria.bria.utxos[0], height=b.ANCHOR_HEIGHT + 2)
+    bria = dataclasses.replace(with_bria.bria, utxos=(late,) + with_bria.bria.utxos[1:])
+    assert refused(bria_resign(with_bria, bank["private"], bria=bria), bank).reason == Reason.ANCHOR_MISMATCH
+
+    def edit(files):
+        utxos = json.loads(files["bria_list_utxos.json"])
+        utxos["keychains"][0]["utxos"][2]["blockHeight"] = b.ANCHOR_HEIGHT + 2
+        files["bria_list_utxos.json"] = json.dumps(utxos)
+
+    assert "after the anchor block" in str(_bria_prover(bank, tmp_path, edit))
+
+
+def test_a_bria_attestation_relabelled_pos_assets_2_is_refused(with_bria, bank):
+    """Downgrading the format marker of a signed /3 attestation: /2 has no bria member, and the
+    signatures cover the marker."""
+    doc = with_bria.to_json()
+    doc["format"] = "pos-assets/2"
+    assert refused(doc, bank).reason == Reason.SCHEMA
+    doc.pop("bria")
+    doc["totals"] = {k: v for k, v in doc["totals"].items() if not k.startswith("bria_")}
+    from verifier.errors import VerificationError
+
+    with pytest.raises(VerificationError) as info:
+        verify_attestation(doc, pinned(bank), commitment=bank["commitment"], expected_network="regtest")
+    assert info.value.reason == Reason.BAD_SIGNATURE
 
 
 # --- one snapshot for two epochs (ANCHOR_NOT_ADVANCING) ----------------------------------------------
