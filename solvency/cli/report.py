@@ -2,7 +2,7 @@
 
     solvency report balance-sheet --db DB --as-of T [--json]
     solvency report pnl --db DB --as-of T [--from T0] [--json]
-    solvency report reconcile --db DB --as-of T --snapshots DIR [--json]
+    solvency report reconcile --db DB --as-of T --snapshots DIR [--layout galoy-lnd|galoy-bria|FILE] [--json]
 
 Exit codes: 0 ok; 1 the books do not balance (balance sheet), the P&L does not agree with the
 store's own totals, or the input is rejected; 2 usage. A reconciliation difference is reported,
@@ -22,6 +22,7 @@ from ledger.errors import DefinitionError, LedgerError
 from ledger.open import open_store
 from ledger.store import Store
 from solvency.books.holdings import snapshot_totals
+from solvency.books.layout import GALOY, BooksLayout, LayoutError, load_layout
 from solvency.books.pnl import PnlError, profit_and_loss
 from solvency.books.reconcile import reconcile
 from solvency.books.sheet import BalanceSheet, BooksError, balance_sheet
@@ -63,9 +64,9 @@ def _time(text: str, option: str) -> int:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def _sheet(store: Store, definitions: Mapping[str, BalanceDefinition], as_of: str) -> BalanceSheet:
+def _sheet(store: Store, definitions: Mapping[str, BalanceDefinition], as_of: str, layout: BooksLayout = GALOY) -> BalanceSheet:
     try:
-        return balance_sheet(store, definitions, as_of)
+        return balance_sheet(store, definitions, as_of, layout)
     except (BooksError, LedgerError, ValueError) as exc:
         raise Rejected(str(exc)) from None
 
@@ -121,17 +122,24 @@ def pnl_command(db: str, as_of: str, definitions_file: str | None, as_json: bool
 @report.command("reconcile")
 @_common
 @click.option("--snapshots", "snapshots", required=True, type=click.Path(file_okay=False), help="The node snapshot directory.")
+@click.option("--layout", "layout_spec", default=None, metavar="NAME|FILE",
+              help="Which snapshot categories each reserve line is compared with: galoy-lnd (default; Galoy before bria), "
+                   "galoy-bria (Assets:OnChain is bria's wallet, lnd's on-chain wallet is in the lightning reserve) or a layout file.")
 def reconcile_command(db: str, as_of: str, definitions_file: str | None, as_json: bool, snapshots: str, fractional: str | None,
-                      roles_file: str | None) -> None:
+                      roles_file: str | None, layout_spec: str | None) -> None:
     """Ledger reserve accounts against the node snapshot, every difference itemised."""
     _time(as_of, "--as-of")
+    try:
+        layout = load_layout(layout_spec)
+    except LayoutError as exc:
+        raise Rejected(f"--layout {exc}") from None
     try:
         totals = snapshot_totals(load_snapshot(snapshots))
     except (SnapshotError, VerificationError, CannotVerify) as exc:
         raise Rejected(f"snapshot {snapshots}: {exc}") from None
     store, definitions = _open(db, definitions_file, fractional, roles_file)
     with store:
-        result = reconcile(_sheet(store, definitions, as_of), totals)
+        result = reconcile(_sheet(store, definitions, as_of, layout), totals, layout)
     if as_json:
         emit_json(result.to_json())
     else:
