@@ -46,7 +46,6 @@ class Reconciliation:
     items: tuple[Item, ...]
     uncounted: tuple[tuple[str, int], ...]
     unattested: tuple[tuple[str, str, int], ...]  # (line, currency, amount) of ledger assets no node covers
-    layout: str = "galoy-lnd"  # the books layout (preset name or file) that mapped lines to categories
 
     @property
     def ledger_total(self) -> int:
@@ -68,7 +67,6 @@ class Reconciliation:
             "difference_sat": str(self.difference),
             "not_counted": {name: str(v) for name, v in self.uncounted},
             "not_attested_by_a_node": [{"line": n, "currency": c, "amount": str(v)} for n, c, v in self.unattested],
-            "layout": self.layout,
         }
 
 
@@ -102,4 +100,4 @@ def reconcile(sheet: BalanceSheet, totals: dict[str, int], layout: BooksLayout =
         (line.name, c, v) for line in sheet.lines if line.section == "assets" for c, v in line.amounts
         if v and (line.name not in mapped or c != "BTC")
     )
-    return Reconciliation(items, uncounted, unattested, layout.name)
+    return Reconciliation(items, uncounted, unattested)
