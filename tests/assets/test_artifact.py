@@ -264,7 +264,8 @@ def test_published_bytes_equal_the_golden_vector(tmp_path):
     typed = attest(load_snapshot(directory), "2026-11", copy_, private)
     golden = Attestation.from_bytes(GOLDEN.read_bytes())
     assert golden.format == "pos-assets/2" and golden.to_bytes() == GOLDEN.read_bytes()
-    verify_attestation(golden.to_json(), private.public_key(), commitment=commitment, expected_network="regtest")
+    facts = verify_attestation(golden.to_json(), private.public_key(), commitment=commitment, expected_network="regtest")
+    assert "format pos-assets/2 and schema" in facts.checked and "bria_confirmed" not in facts.facts["totals_sat"]
     assert typed.format == "pos-assets/3" and typed.to_json()["bria"] is None
     as_v2 = dataclasses.replace(typed, format="pos-assets/2", node_signature=None, signature=None)
     as_v2 = sign(as_v2.with_node_signature(NodeSignature(as_v2.node_message(), lnd_node_sign(b.NODE, as_v2.node_message()))), private)

@@ -565,12 +565,16 @@ class Attestation(SignedArtifact):
             "onchain_utxos": None if self.onchain_utxos is None else [u.to_json() for u in self.onchain_utxos],
             "cold_utxos": [u.to_json() for u in self.cold_utxos],
             "proofs": [p.to_json() for p in self.proofs],
-            "totals": self.totals.to_json(CATEGORY_NAMES if self.format == FORMAT else CATEGORY_NAMES_V2),
+            "totals": self.totals.to_json(self.category_names()),
             "statement": self.statement.to_json(),
         }
         if self.format == FORMAT:
             body["bria"] = None if self.bria is None else self.bria.to_json()
         return body
+
+    def category_names(self) -> tuple[str, ...]:
+        """The categories of this attestation's `totals`: a pos-assets/2 one has no bria categories."""
+        return CATEGORY_NAMES if self.format == FORMAT else CATEGORY_NAMES_V2
 
     def body_json(self) -> JSONObject:
         """What the bank signs: the node body and, once the node signed, its signature."""

@@ -353,7 +353,7 @@ def _facts(a: Attestation) -> dict[str, Any]:
         "anchor_age_seconds": int(a.commitment.as_of.to_datetime().timestamp()) - a.anchor.header.time,
         "anchor_age": anchor_rules.anchor_age(a.anchor.header.time, int(a.commitment.as_of.to_datetime().timestamp())),
         "node": a.node_pubkey,
-        "totals_sat": a.totals.to_json(),
+        "totals_sat": a.totals.to_json(a.category_names()),
         "btc_assets_sat": str(a.statement.row("BTC").held),
         "statement": a.statement.to_json(),
         "proofs_verified": len(a.proofs),
