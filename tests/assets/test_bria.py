@@ -9,7 +9,10 @@ import assets_builder as b
 import bria_builder as bb
 import pytest
 from assets_cli import EPOCH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from solvency.reserves import bria as bria_out
 from solvency.reserves.attest import attest, commitment_copy
 from solvency.reserves.fields import SnapshotError
 from solvency.reserves.snapshot import load_snapshot
@@ -109,3 +112,26 @@ def test_a_bria_address_on_another_network_is_refused(bank, tmp_path):
 
     with pytest.raises(SnapshotError, match=f"bria_list_utxos.json: {bb.outpoint('bria deposit 1', 4)}: address {mainnet}"):
         build_attestation(load_snapshot(directory), EPOCH, copy_, load_proofs(directory), load_price(directory))
+
+_UTXOS = st.lists(st.tuples(st.integers(0, 10**12), st.none() | st.integers(0, b.ANCHOR_HEIGHT)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_UTXOS, st.data())
+def test_bria_balances_must_be_exactly_the_utxos(utxos, data):
+    """Any wallet whose settled part is confirmed and whose two balances add up to its UTXOs is
+    read with its sums intact; moving one sat off either balance is refused."""
+    confirmed = sum(v for v, h in utxos if h is not None)
+    settled = data.draw(st.integers(0, confirmed))
+    pending = sum(v for v, _ in utxos) - settled
+    listed = {"walletId": "w", "keychains": [{"keychainId": "k", "utxos": [
+        {"outpoint": f"{b.txid(str(i))}:{i}", "addressIdx": i, "value": v, "address": bb.address(bb.CHANGE),
+         "changeOutput": False, "blockHeight": h} for i, (v, h) in enumerate(utxos)]}]}
+    balance = dict(bb.wallet_balance(), utxoSettled=settled, utxoPendingIncoming=pending)
+    wallet = bria_out.load_wallet(listed, balance, None, b.ANCHOR_HEIGHT)
+    assert sum(u.value for u in wallet.utxos if u.height is not None) == confirmed
+    for field, delta in (("utxoSettled", 1), ("utxoPendingIncoming", 1), ("utxoPendingIncoming", -1)):
+        if balance[field] + delta < 0:
+            continue
+        with pytest.raises(SnapshotError, match="bria_wallet_balance.json / bria_list_utxos.json"):
+            bria_out.load_wallet(listed, dict(balance, **{field: balance[field] + delta}), None, b.ANCHOR_HEIGHT)
