@@ -54,8 +54,14 @@ def json_option(func: _F) -> _F:
 
 
 def command_name() -> str:
-    """The running command's path without the program name, e.g. ``"tree build"``."""
-    return " ".join(click.get_current_context().command_path.split()[1:])
+    """The running command's path without the program name, e.g. ``"tree build"`` (the program
+    name may itself have spaces: ``python -m solvency``)."""
+    ctx: click.Context | None = click.get_current_context()
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
 
 
 def json_document(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from solvency.cli.common import rejecting
+from solvency.cli.common import json_document, rejecting
 
 
 @click.command("serve")
@@ -19,10 +19,10 @@ from solvency.cli.common import rejecting
               help="Processes accepting on the one socket (one per CPU core for the most proofs/s).")
 @click.option("--verify-each", is_flag=True,
               help="Also run the verifier's proof check list on every proof before it leaves (about 3x the CPU per request).")
-@click.option("--json", "json_output", is_flag=True, help="Print the listening address as one JSON line.")
+@click.option("--json", "json_output", is_flag=True, help="Print the listening address as one JSON line (docs/CLI.md).")
 def serve(pubdir: str, token_file: str, host: str, port: int, workers: int, verify_each: bool, json_output: bool) -> None:
     """Serve proof bundles (with the token) and the public files of PUBDIR over HTTP."""
     from solvency.serve.server import ServeError, run
 
     with rejecting(ServeError):
-        run(pubdir, token_file, host, port, json_output=json_output, verify_each=verify_each, workers=workers)
+        run(pubdir, token_file, host, port, json_output=json_output, verify_each=verify_each, workers=workers, json_marker=json_document({}))

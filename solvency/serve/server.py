@@ -159,9 +159,12 @@ def _fork_workers(pubdir: Path, token: str, sock: socket.socket, verify_each: bo
 
 
 def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", port: int = 8080, *, json_output: bool = False,
-        verify_each: bool = False, workers: int = 1) -> None:
-    """Serve until SIGINT or SIGTERM. Prints one line when listening (JSON with ``--json``).
+        verify_each: bool = False, workers: int = 1, json_marker: dict[str, str] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM. Prints one line when listening (JSON with ``--json``, with
+    the members of `json_marker` too: the CLI's version marker, docs/CLI.md).
     With `workers` > 1, that many forked processes share the listening socket (one per core)."""
+    import aiohttp  # noqa: F401 -- without the prover extra, fail before announcing an address
+
     directory = check_pubdir(pubdir)
     token = read_token(token_file)
     if workers < 1:
@@ -170,7 +173,8 @@ def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", por
     sock = _bind(host, port)
     bound = sock.getsockname()
     service = Service(str(bound[0]), int(bound[1]), threading.Event())
-    line = (json.dumps({"url": service.url, "host": service.host, "port": service.port, "pubdir": str(directory), "workers": workers})
+    line = (json.dumps({**(json_marker or {}), "url": service.url, "host": service.host, "port": service.port, "pubdir": str(directory),
+                        "workers": workers})
             if json_output else f"serving {directory} on {service.url} with {workers} worker(s) (proofs need the bearer token; Ctrl-C stops)")
     with sock:
         if workers == 1:

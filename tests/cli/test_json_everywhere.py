@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -182,6 +184,7 @@ def world(tmp_path_factory):
     out["report pnl"] = run("report", "pnl", *books, "--json")
     out["report reconcile"] = run("report", "reconcile", *books, "--snapshots", snap2, "--json")
     out["metrics write"] = run("metrics", "write", base / "solvency.prom", "--db", db, "--snapshots", snap2, "--json")
+    out["_pubdir"] = pub  # for `serve`, which runs until stopped
     return out
 
 
@@ -202,6 +205,21 @@ def test_json_document_has_the_marker_and_the_documented_keys(world, path):
     doc = document(world[path])
     assert doc["format"] == CLI_FORMAT and doc["command"] == path
     assert set(doc) - {"format", "command"} == documented_keys()[path], f"docs/CLI.md and `solvency {path} --json` disagree"
+
+
+@pytest.mark.timeout(120)
+def test_serve_announces_itself_in_one_json_line_with_the_marker(world, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("t" * 40 + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "solvency", "serve", "--pubdir", str(world["_pubdir"]), "--token-file", str(token),
+                             "--port", "0", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = json.loads(proc.stdout.readline())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert (line["format"], line["command"]) == (CLI_FORMAT, "serve")
+    assert set(line) - {"format", "command"} == documented_keys()["serve"]
 
 
 def test_the_demo_ledger_only_document(world):
