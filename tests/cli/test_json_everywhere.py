@@ -185,6 +185,7 @@ def world(tmp_path_factory):
     out["report reconcile"] = run("report", "reconcile", *books, "--snapshots", snap2, "--json")
     out["metrics write"] = run("metrics", "write", base / "solvency.prom", "--db", db, "--snapshots", snap2, "--json")
     out["_pubdir"] = pub  # for `serve`, which runs until stopped
+    out["_tree"], out["_user"] = tree, user
     return out
 
 
@@ -220,6 +221,18 @@ def test_serve_announces_itself_in_one_json_line_with_the_marker(world, tmp_path
         proc.communicate(timeout=30)
     assert (line["format"], line["command"]) == (CLI_FORMAT, "serve")
     assert set(line) - {"format", "command"} == documented_keys()["serve"]
+
+
+def test_tree_proof_says_what_it_wrote(world, tmp_path):
+    """Text mode: to stdout, the proof itself; with --out, one line naming the user and the file."""
+    tree, user = world["_tree"], world["_user"]
+    printed = run("tree", "proof", "--dir", tree, "--user", user)
+    assert json.loads(printed.stdout)["user_id"] == user
+    written = run("tree", "proof", "--dir", tree, "--user", user, "--out", tmp_path / "p.json")
+    assert written.exit_code == 0 and written.stdout.startswith(f"proof of user {user!r} (")
+    assert written.stdout.rstrip().endswith(f"written to {tmp_path / 'p.json'}") and (tmp_path / "p.json").read_bytes() == printed.stdout.encode()
+    as_json = document(run("tree", "proof", "--dir", tree, "--user", user, "--out", tmp_path / "q.json", "--json"))
+    assert as_json["out"] == str(tmp_path / "q.json") and as_json["proof"] == json.loads(printed.stdout)
 
 
 def test_the_demo_ledger_only_document(world):

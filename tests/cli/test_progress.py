@@ -174,3 +174,20 @@ def test_pnl_draws_progress_and_ends_with_a_summary(big, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"reading entries: {N:,}/{N:,}" in result.stderr
     assert " entries in the period, computed in " in result.stdout.splitlines()[-1]
+
+
+def test_import_draws_progress_and_ends_with_a_summary(tmp_path, monkeypatch):
+    import ledger.mongo
+
+    docs = json_util.loads((ROOT / "tests" / "mongo" / "fixtures" / "galoy_medici.json").read_text(),
+                           json_options=JSONOptions(tz_aware=True))
+    client = mongomock.MongoClient(tz_aware=True)
+    for collection in ("medici_transactions", "medici_journals"):
+        client["galoy"][collection].insert_many([dict(d) for d in docs[collection]])
+    monkeypatch.setattr(ledger.mongo, "connect", lambda uri: client)
+    monkeypatch.setattr(solvency.cli.common, "stderr_is_terminal", lambda: True)
+    result = CliRunner().invoke(cli, ["ledger", "import", "--from", "mongodb://bank.example/galoy", "--to", str(tmp_path / "copy.db")])
+    assert result.exit_code == 0, result.output
+    entries = SQLiteStore(str(tmp_path / "copy.db")).digest().entry_count
+    assert f"copying entries: {entries:,}" in result.stderr
+    assert result.stdout.startswith(f"imported {entries} entries (") and " in " in result.stdout.splitlines()[0]
