@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,3 +131,44 @@ def test_two_processes_post_the_same_keys_concurrently(tmp_path):
         keyed = [p for p in store.entries() if p.entry.idempotency_key]
         assert len(keyed) == 200 == len({p.entry.idempotency_key for p in keyed})
         assert store.verify().entry_count == 200 + 2 * 20
+
+
+CLI_POSTER = textwrap.dedent(
+    """
+    import sys, time
+    from solvency.cli.main import cli
+
+    start = float(sys.argv[1])
+    while time.time() < start:
+        time.sleep(0.001)
+    cli(sys.argv[2:])
+    """
+)
+
+
+def test_two_processes_posting_one_idempotent_batch_report_what_each_wrote(tmp_path):
+    # Issue 16: both processes used to report "5000 new" (the count was read before the write
+    # lock). Each must report the entries it wrote, so the two counts add up to the batch size.
+    path = str(tmp_path / "ledger.db")
+    SQLiteStore(path, create=True).close()
+    size = 5000
+    lines = [json.dumps({"postings": [
+        {"account": "Assets:Reserve:Lightning", "currency": "BTC", "side": "debit", "amount": 1 + k},
+        {"account": f"Liabilities:w{k}", "currency": "BTC", "side": "credit", "amount": 1 + k}],
+        "idempotency_key": f"batch-{k}"}) for k in range(size)]
+    (tmp_path / "batch.jsonl").write_text("\n".join(lines) + "\n")
+    start = time.time() + 1.5
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    procs = [subprocess.Popen([sys.executable, "-c", CLI_POSTER, str(start), "ledger", "post", str(tmp_path / "batch.jsonl"), "--db", path],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    new = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        found = re.search(r"posted (\d+) entries \((\d+) new, (\d+) idempotent replays\)", out)
+        assert found, out
+        assert int(found.group(1)) == size and int(found.group(2)) + int(found.group(3)) == size
+        new.append(int(found.group(2)))
+    assert sum(new) == size, new
+    with SQLiteStore(path) as store:
+        assert store.verify().entry_count == size
