@@ -368,7 +368,8 @@ def plot_reserves(reserves: pd.DataFrame) -> Figure:
     # area (the channel escrow, say) is still read off exactly.
     labels = [f"{line}: {format_minor_units(int(wide[line].iloc[-1]), CURRENCIES['BTC'])} BTC" for line in wide.columns]
     ax.stackplot(range(len(wide)), *[_units(wide[line], "BTC") for line in wide.columns], labels=labels)
-    ax.set_xticks(range(len(wide)), [t.replace("T", "\n") for t in wide.index], fontsize=7)
+    ax.set_xticks(range(len(wide)), [t[:16].replace("T", " ") for t in wide.index], fontsize=8, rotation=35, ha="right",
+                  rotation_mode="anchor")
     ax.set_xlim(0, len(wide) - 1)
     _plain_axis(ax)
     ax.set_ylabel("BTC")
