@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from solvency.tree.build import STORE_FORMAT, level_offsets
+from solvency.tree.build import STORE_FORMAT, level_offsets, record_size
 from verifier import canonical
 from verifier.commitment import Commitment
 from verifier.encoding import context_hash, derive_salt, leaf_hash, user_commitment
@@ -61,6 +61,25 @@ class UnknownUser(KeyError):
     """No leaf of this tree belongs to the user."""
 
 
+def _meta_problem(meta: dict[str, Any], commitment: Commitment) -> str | None:
+    """Why the store's own description disagrees with its signed commitment or is mistyped (a
+    corrupted or edited tree.json must be refused, not crash a reader), or None."""
+    for key in ("epoch", "assets", "height", "leaf_count"):
+        if key not in meta:
+            return f"{key} is missing"
+    if (meta["epoch"], meta["assets"], meta["height"], meta["leaf_count"]) != (
+            commitment.epoch, list(commitment.assets), commitment.height, commitment.leaf_count):
+        return "epoch, assets, height or leaf_count differ from the tree's commitment.json"
+    if meta.get("record_size") != record_size(len(commitment.assets)):
+        return f"record_size {meta.get('record_size')!r} is not {record_size(len(commitment.assets))}"
+    split, key = meta.get("split"), meta.get("public_key")
+    if type(split) is not int or not 1 <= split <= meta["leaf_count"]:
+        return f"split {split!r} is not a positive integer"
+    if not isinstance(key, str) or len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        return "public_key is not 64 hex digits"
+    return None
+
+
 class TreeStore:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         import numpy as np
@@ -75,10 +94,14 @@ class TreeStore:
             self._keys = np.load(private / "users.key.npy", mmap_mode="r")
             self._ord = np.load(private / "users.ord.npy", mmap_mode="r")
             self._file = open(private / "nodes.bin", "rb")
-        except (OSError, ValueError, VerificationError) as exc:
+        except (OSError, ValueError, RecursionError, VerificationError) as exc:  # RecursionError: a deeply nested tree.json
             raise TreeStoreError(f"{self.directory} is not a complete tree directory: {exc}") from None
-        if self.meta.get("format") != STORE_FORMAT:
-            raise TreeStoreError(f"{self.directory}: unknown store format {self.meta.get('format')!r}")
+        fmt = self.meta.get("format") if isinstance(self.meta, dict) else None
+        if fmt != STORE_FORMAT:
+            raise TreeStoreError(f"{self.directory}: unknown store format {fmt!r}")
+        problem = _meta_problem(self.meta, self.commitment)
+        if problem:
+            raise TreeStoreError(f"{self.directory}/private/tree.json: {problem}")
         self._nodes = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         self.epoch = self.meta["epoch"]
         self.currencies = tuple(self.meta["assets"])

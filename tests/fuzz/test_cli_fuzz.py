@@ -114,8 +114,9 @@ def targets(scratch) -> list[Target]:
     hist = work / "pubdir"
     shutil.copytree(p["pubdir"], hist, ignore=shutil.ignore_patterns("private", "*.lock"))
     runner = CliRunner()
+    first_user = _first_user(p["epoch"])
     r = runner.invoke(cli, ["receipt", "--tree", str(p["epoch"]), "--key", str(p["key"]), "--out", str(work / "receipt.json"),
-                            "--user", _first_user(p["epoch"])], catch_exceptions=False)
+                            "--user", first_user], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     (work / "entries.jsonl").write_text(
         '{"postings": [{"account": "Assets:Reserve:Lightning", "currency": "BTC", "side": "debit", "amount": 1000}, '
@@ -184,6 +185,10 @@ def targets(scratch) -> list[Target]:
     for name in ("epoch.json", "log-head.json", "definition.json", "commitment.json", "assets.json"):
         out.append(Target(f"verify history ({name})", "verify", hist / EPOCH / "public" / name, "json",
                           lambda i: ["history", str(hist), "--key", pub], 1))
+    tree = work / "tree"
+    shutil.copytree(p["epoch"] / "private" / "tree", tree)
+    out.append(Target("receipt --tree (tree.json)", "solvency", tree / "private" / "tree.json", "json",
+                      lambda i: ["receipt", "--tree", str(tree), "--key", key, "--user", first_user, "--out", fresh(i)], 2, after=clean))
     # `publish prepare` reads the same snapshot through the same reader; a few runs check the wiring.
     out.append(Target("publish prepare (snapshot)", "solvency", snap / "bitcoind_scantxoutset.json", "json",
                       lambda i: ["publish", "prepare", "--db", db, "--as-of", p["as_of"], "--epoch", f"f{i}", "--snapshots", str(snap),
