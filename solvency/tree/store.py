@@ -72,10 +72,10 @@ def _meta_problem(meta: dict[str, Any], commitment: Commitment) -> str | None:
         return "epoch, assets, height or leaf_count differ from the tree's commitment.json"
     if meta.get("record_size") != record_size(len(commitment.assets)):
         return f"record_size {meta.get('record_size')!r} is not {record_size(len(commitment.assets))}"
-    split, key = meta.get("split"), meta.get("public_key")
+    split, public_key = meta.get("split"), meta.get("public_key")
     if type(split) is not int or not 1 <= split <= meta["leaf_count"]:
         return f"split {split!r} is not a positive integer"
-    if not isinstance(key, str) or len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+    if not isinstance(public_key, str) or len(public_key) != 64 or any(c not in "0123456789abcdef" for c in public_key):
         return "public_key is not 64 hex digits"
     return None
 
