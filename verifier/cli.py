@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 import click
 
+from verifier.canonical import MAX_INPUT_BYTES
 from verifier.errors import CannotVerify, Reason, VerificationError
 from verifier.lazyclick import LazyGroup
 
@@ -29,10 +30,12 @@ EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
 
 
 def read_input(path: str, what: str) -> bytes:
-    """The bytes of an input file; an unreadable file is undecidable (exit 3), not invalid."""
+    """The bytes of an input file; an unreadable file is undecidable (exit 3), not invalid. At most
+    one byte over the readers' size bound is read (SPEC 2.2, 8.2): a larger file is refused by
+    that bound without being loaded whole."""
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise CannotVerify(f"cannot read {what} {path}: {exc.strerror or exc}", reason=Reason.UNREADABLE) from None
 
