@@ -139,4 +139,6 @@ def load_layout(spec: str | Path | None) -> BooksLayout:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LayoutError(f"{path}: not a readable TOML layout file ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # the parser's own limits: a 5,000-digit integer, deep nesting
+        raise LayoutError(f"{path}: not a readable TOML layout file ({type(exc).__name__}: {str(exc)[:80]})") from None
     return layout_from_dict(raw, str(path))

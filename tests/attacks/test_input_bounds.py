@@ -250,3 +250,12 @@ def test_collapsed_globs_mean_what_the_glob_says(pattern, path):
     assert GlobMatcher(pattern).fullmatch(path) == expected
     assert bool(compile_glob(pattern).fullmatch(path)) == expected
     assert bool(re.fullmatch(glob_to_pcre(pattern)[1:-1], path)) == expected
+
+
+@pytest.mark.parametrize("value", ["[" * 5000 + "]" * 5000, "9" * 5000])
+def test_hostile_books_layout_is_one_line(tmp_path, value):
+    from solvency.books.layout import LayoutError, load_layout
+
+    (tmp_path / "layout.toml").write_text(f'format = "pos-books-layout/1"\nx = {value}\n')
+    with pytest.raises(LayoutError, match="layout.toml: not a readable TOML layout file"):
+        load_layout(tmp_path / "layout.toml")

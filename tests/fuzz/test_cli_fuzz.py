@@ -185,6 +185,10 @@ def targets(scratch) -> list[Target]:
     for name in ("epoch.json", "log-head.json", "definition.json", "commitment.json", "assets.json"):
         out.append(Target(f"verify history ({name})", "verify", hist / EPOCH / "public" / name, "json",
                           lambda i: ["history", str(hist), "--key", pub], 1))
+    (work / "layout.toml").write_text('format = "pos-books-layout/1"\npreset = "galoy-lnd"\n')
+    out.append(Target("report reconcile --layout", "solvency", work / "layout.toml", "toml",
+                      lambda i: ["report", "reconcile", "--db", db, "--as-of", "2099-01-01T00:00:00Z", "--snapshots", str(snap),
+                                 "--layout", str(work / "layout.toml")], 1, SLOW_HANG_SECONDS))
     tree = work / "tree"
     shutil.copytree(p["epoch"] / "private" / "tree", tree)
     out.append(Target("receipt --tree (tree.json)", "solvency", tree / "private" / "tree.json", "json",
