@@ -110,7 +110,7 @@ def _check_strings(value: Any, path: str) -> None:
             raise ValueError(f"{path}: string holds a lone surrogate (not a Unicode scalar value)") from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(key, f"{path} key")
+            _check_strings(key, f"{path} (a key)" if path else "a key")
             _check_strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
