@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solvency.reserves.fields import Fields, SnapshotError
+from verifier.assets.artifact import WALLET_ID
 from verifier.assets.btc_json import MAX_SAT
 
 LIST_UTXOS = "bria_list_utxos.json"
@@ -82,7 +83,9 @@ def _utxo(u: Fields) -> BriaUtxo:
 def parse_list_utxos(data: Any, file: str = LIST_UTXOS) -> tuple[str, tuple[BriaUtxo, ...]]:
     """``bria list-utxos --wallet NAME``: the wallet id and its unspent outputs over all keychains."""
     f = Fields(data, file)
-    wallet_id = f.string("walletId")
+    wallet_id = f.string("walletId", pattern=WALLET_ID, what="a wallet id (1-100 characters of 0-9 A-Z a-z _ . : -)")
+    if len(f.objects("keychains")) > MAX_UTXOS:
+        raise f.error("keychains", f"more than {MAX_UTXOS} keychains")
     utxos: list[BriaUtxo] = []
     seen: set[str] = set()
     for keychain in f.objects("keychains"):
@@ -110,6 +113,8 @@ def parse_wallet_balance(data: Any, file: str = WALLET_BALANCE) -> dict[str, int
 def parse_change_addresses(data: Any, file: str = CHANGE_ADDRESSES) -> dict[str, str]:
     """The operator's ``{"TXID:VOUT": "ADDRESS"}`` for bria's change outputs."""
     f = Fields(data, file)
+    if len(f.data) > MAX_UTXOS:
+        raise f.error(None, f"more than {MAX_UTXOS} addresses")
     addresses = {}
     for key in f.data:
         if not _OUTPOINT.fullmatch(key):

@@ -114,8 +114,10 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     bria_utxos_raw, bria_balance_raw = read_json(d, bria.LIST_UTXOS, required=False), read_json(d, bria.WALLET_BALANCE, required=False)
     if (bria_utxos_raw is None) != (bria_balance_raw is None):
         raise SnapshotError(str(d), None, f"{bria.LIST_UTXOS} and {bria.WALLET_BALANCE} come together: give both or neither")
-    wallet = None if bria_utxos_raw is None else bria.load_wallet(
-        bria_utxos_raw, bria_balance_raw, read_json(d, bria.CHANGE_ADDRESSES, required=False), anchor.height)
+    change_raw = read_json(d, bria.CHANGE_ADDRESSES, required=False)
+    if change_raw is not None and bria_utxos_raw is None:
+        raise SnapshotError(bria.CHANGE_ADDRESSES, None, f"bria's change addresses without {bria.LIST_UTXOS}")
+    wallet = None if bria_utxos_raw is None else bria.load_wallet(bria_utxos_raw, bria_balance_raw, change_raw, anchor.height)
     return Snapshot(
         directory=d,
         anchor=anchor,

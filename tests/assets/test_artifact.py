@@ -92,7 +92,7 @@ STATEMENTS = st.builds(
     st.none() | st.builds(CombinedView, DECIMAL, DECIMAL, DECIMAL),
 )
 TOTALS = st.builds(Totals, *[st.integers(0, 2**53 - 1)] * 12)
-BRIAS = st.builds(Bria, TEXT, SAT, SAT, st.lists(UTXOS, max_size=3).map(lambda us: _distinct(us, lambda u: u.outpoint)))
+BRIAS = st.builds(Bria, st.from_regex(r"[0-9A-Za-z_.:-]{1,100}", fullmatch=True), SAT, SAT, st.lists(UTXOS, max_size=3).map(lambda us: _distinct(us, lambda u: u.outpoint)))
 
 
 def _distinct(items: list, key) -> tuple:

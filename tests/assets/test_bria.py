@@ -88,6 +88,9 @@ def _raw(text_edit):
     (_edit_balance(utxoSettled=460_001), "bria_wallet_balance.json / bria_list_utxos.json", "add up to 485000"),
     (_edit_balance(utxoSettled=485_000, utxoPendingIncoming=0), "utxoSettled", "only 460000 sats"),
     (lambda f: f.pop("bria_wallet_balance.json"), "bria_wallet_balance.json", "give both or neither"),
+    (_raw(lambda t: t.replace(bb.WALLET_ID, "hot wallet")), "bria_list_utxos.json: walletId", "is not a wallet id"),
+    (lambda f: [f.pop("bria_wallet_balance.json"), f.pop("bria_list_utxos.json")], "bria_change_addresses.json",
+     "without bria_list_utxos.json"),
     (lambda f: f.pop("bria_change_addresses.json"), "bria_list_utxos.json", "bria_change_addresses.json"),
     (lambda f: f["bria_change_addresses.json"].update({bb.outpoint("elsewhere", 0): bb.address(bb.CHANGE)}),
      "bria_change_addresses.json", "is not one of the UTXOs"),
@@ -135,3 +138,14 @@ def test_bria_balances_must_be_exactly_the_utxos(utxos, data):
             continue
         with pytest.raises(SnapshotError, match="bria_wallet_balance.json / bria_list_utxos.json"):
             bria_out.load_wallet(listed, dict(balance, **{field: balance[field] + delta}), None, b.ANCHOR_HEIGHT)
+
+
+def test_the_attestation_schema_bounds_bria_s_wallet_id(bank, tmp_path):
+    from verifier.assets.artifact import Attestation
+    from verifier.assets.errors import InvalidAttestation, Reason
+
+    doc = _attest(bank, bb.write(_snapshot(bank), tmp_path / "s")).to_json()
+    doc["bria"]["wallet_id"] = "x" * 101
+    with pytest.raises(InvalidAttestation) as info:
+        Attestation.parse(doc)
+    assert info.value.reason == Reason.SCHEMA and "bria.wallet_id" in str(info.value)

@@ -62,6 +62,7 @@ _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _PUBKEY = re.compile(r"0[23][0-9a-f]{64}")
 _OUTPOINT = re.compile(r"[0-9a-f]{64}:(0|[1-9][0-9]{0,9})")
 _SCID = re.compile(r"0|[1-9][0-9]{0,19}")
+WALLET_ID = re.compile(r"[0-9A-Za-z_.:-]{1,100}")  # bria prints a UUID
 
 T = TypeVar("T")
 _E = InvalidAttestation
@@ -305,7 +306,7 @@ class Bria:
         obj = _object(value, ("wallet_id", "utxo_settled", "utxo_pending_incoming", "utxos"), where)
         utxos = _items(obj["utxos"], f"{where}.utxos", Utxo.parse)
         _unique([u.outpoint for u in utxos], f"{where}.utxos: a UTXO is listed twice")
-        return cls(_text(obj["wallet_id"], f"{where}.wallet_id"), _uint(obj["utxo_settled"], f"{where}.utxo_settled"),
+        return cls(_text(obj["wallet_id"], f"{where}.wallet_id", WALLET_ID), _uint(obj["utxo_settled"], f"{where}.utxo_settled"),
                    _uint(obj["utxo_pending_incoming"], f"{where}.utxo_pending_incoming"), utxos)
 
     def to_json(self) -> JSONObject:
