@@ -149,3 +149,17 @@ def test_the_attestation_schema_bounds_bria_s_wallet_id(bank, tmp_path):
     with pytest.raises(InvalidAttestation) as info:
         Attestation.parse(doc)
     assert info.value.reason == Reason.SCHEMA and "bria.wallet_id" in str(info.value)
+
+
+def test_the_two_command_lines_attest_and_verify_bria(bank, attest):
+    """`solvency assets attest` over a snapshot with bria's files, then `solvency-verify assets`."""
+    from assets_cli import run_verify
+
+    snapshot = _snapshot(bank)
+    result, out = attest(snapshot, proofs=bb.all_proofs(snapshot.challenge))
+    assert result.exit_code == 0, result.output
+    verdict = run_verify("assets", out, "--key", bank["pub"], "--commitment", bank["commitment_file"], "--network", "regtest",
+                         "--json")
+    doc = json.loads(verdict.output)
+    assert verdict.exit_code == 0 and doc["verdict"] == "valid", verdict.output
+    assert doc["facts"]["totals_sat"]["bria_confirmed"] == 460_000
