@@ -86,7 +86,7 @@ def _galoy(out_dir: str, users: int, seed: int, mongo: str | None, as_json: bool
     except (GaloyDemoError, ValueError) as exc:
         raise Rejected(str(exc)) from None
     if as_json:
-        click.echo(summary_json(result))
+        emit_json(json.loads(summary_json(result)))
     failed = sorted(name for name, code in result.checks.items() if code != 0)
     if failed:
         raise Rejected(f"verifier check(s) failed: {', '.join(failed)}")

@@ -120,6 +120,7 @@ def world(tmp_path_factory):
 
     # The demo's one-day ledger, then a small ledger written entry by entry.
     out["demo --ledger-only"] = run("demo", "--ledger-only", "--out", base / "day", "--users", 40, "--json")
+    out["demo --galoy"] = run("demo", "--galoy", "--out", base / "galoy", "--users", 16, "--json")
     db = base / "day" / "ledger.db"
     small = base / "small.db"
     out["ledger init"] = run("ledger", "init", "--db", small, "--json")
@@ -235,6 +236,8 @@ def test_tree_proof_says_what_it_wrote(world, tmp_path):
     assert as_json["out"] == str(tmp_path / "q.json") and as_json["proof"] == json.loads(printed.stdout)
 
 
-def test_the_demo_ledger_only_document(world):
-    doc = document(world["demo --ledger-only"])
-    assert doc["command"] == "demo" and doc["users"] == 40 and doc["entries"] > 0
+@pytest.mark.parametrize("variant", ["demo --ledger-only", "demo --galoy"])
+def test_the_demo_variants_documents(world, variant):
+    doc = document(world[variant])
+    assert doc["format"] == CLI_FORMAT and doc["command"] == "demo"
+    assert set(doc) - {"format", "command"} == documented_keys()[variant], f"docs/CLI.md and `solvency {variant} --json` disagree"
