@@ -115,7 +115,7 @@ def layout_from_dict(raw: dict[str, Any], source: str) -> BooksLayout:
     if raw.get("format") != LAYOUT_FORMAT:
         raise LayoutError(f"{source}: format: expected {LAYOUT_FORMAT!r}, got {raw.get('format')!r}")
     preset = raw.get("preset", "galoy-lnd")
-    if preset not in PRESETS:
+    if not isinstance(preset, str) or preset not in PRESETS:
         raise LayoutError(f"{source}: preset: {preset!r} is not one of {', '.join(PRESETS)}")
     changes: dict[str, Any] = {k: _names(raw[k], f"{source}: {k}") for k in ("asset_lines", "liability_lines", "equity_lines") if k in raw}
     if "node_categories" in raw:
