@@ -18,7 +18,10 @@ pair is in a definition when some ``include`` selector matches and no ``exclude`
 
 Loading is strict: an unknown format marker, unknown keys, empty selectors or selector lists,
 unknown currencies or types, bad globs and bad axes raise `DefinitionError` naming the file and
-the key. The result is a mapping of frozen `BalanceDefinition` objects, each with a
+the key; so do a file over 1 MiB, TOML beyond the parser's limits and a glob over its bounds
+(`MAX_GLOB_LENGTH` characters, `MAX_GLOB_STARS` unbounded wildcards once runs like ``*****`` are
+collapsed). Threat: a glob must not make matching backtrack for minutes (`glob_tokens`,
+`compile_glob`). The result is a mapping of frozen `BalanceDefinition` objects, each with a
 ``content_hash``: SHA-256 (hex) of its canonical JSON form (name, axis, selectors; not the
 description), which a proof publishes so that auditors know exactly which number was proven.
 """
