@@ -10,15 +10,19 @@ Steps (all under the output directory):
 2. the ledger read through `ledger.mongo` exactly as a bank would point the toolkit at Galoy's
    database: the shipped definitions with no edits, the bank roles resolved from the
    collections, the per-journal check, and the fractional legs listed;
-3. a node snapshot matching the books (`solvency.demo.nodes`, regtest), and one epoch published
-   by the same path as `solvency publish` (`prepare`, the demo signer, `seal`) with the explicit,
-   recorded ``--fractional floor`` policy;
+3. a node snapshot matching the books as Galoy keeps them since mid-2023 (`solvency.demo.nodes`,
+   regtest): bria's wallet holds ``Assets:OnChain`` (``bria list-utxos``/``wallet-balance``, its
+   keys the demo signer's), lnd's channels and on-chain wallet ``Assets:Reserve:Lightning``; and
+   one epoch published by the same path as `solvency publish` (`prepare`, the demo signer, `seal`)
+   with the explicit, recorded ``--fractional floor`` policy: a ``pos-assets/3`` attestation with
+   bria's UTXOs;
 4. every check run as a user and an auditor would: ``solvency-verify proof``, ``assets`` and
    ``history`` (as the SQLite demo runs them), and the auditor's check list with read access to
    the database (`solvency.auditor.checks.audit_epoch`, sampled proofs, ledger sums and leaves);
 5. the balance sheet (owner equity and the dealer position from the role wallets, the fractional
    adjustment as its own line), the P&L of the last day by Galoy's entry types, the
-   reconciliation with the node and the solvency statement.
+   reconciliation with the node under the ``galoy-bria`` books layout (`LAYOUT`) and the solvency
+   statement.
 
 The in-process client is reached through ``ledger.mongo.connect``, which this module replaces for
 the duration of the run only (`in_process`); nothing else in the process should open a MongoDB
@@ -42,6 +46,7 @@ from ledger.definitions import load_definitions
 from ledger.open import open_store
 from ledger.store import Store
 from solvency.books.holdings import snapshot_totals
+from solvency.books.layout import GALOY_BRIA
 from solvency.books.pnl import profit_and_loss
 from solvency.books.reconcile import reconcile
 from solvency.books.sheet import balance_sheet
@@ -62,11 +67,13 @@ from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key
 from solvency.publish.pipeline import prepare, seal, sign_with
 from solvency.reserves.snapshot import load_snapshot
+from verifier.history import read_artifact
 
 IN_PROCESS_URI = "mongodb://in-process-mongomock/galoy"
 DUMP = "galoy-db.json"
 POLICY = {"fractional": "floor"}  # Galoy's own rule, explicit and recorded in the definition hash
 GALOY_FILES = DEMO_FILES | {DUMP}
+LAYOUT = GALOY_BRIA  # Galoy since mid-2023: Assets:OnChain is bria's wallet (docs/MONGO.md 12)
 
 
 class GaloyDemoError(Exception):
@@ -213,10 +220,19 @@ def _publish(result: DemoResult, out: Path, uri: str, book: GaloyDatabase, seed:
             return dict(store.totals(bound[name])).get("BTC", 0)
 
         rng = random.Random(seed)  # the escrow entry of the book was booked for book.commit_fees
-        plan = NodePlan.from_ledger(label="galoy", height=871_000, time=int(time.time()), lightning=reserve("lightning-reserve"),
-                                    commit_fees=book.commit_fees, onchain=reserve("onchain-hot"), cold=reserve("cold-storage"), rng=rng,
-                                    usd_cents_per_btc=PRICE_CENTS_PER_BTC, price_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        # Galoy with bria: Assets:OnChain is bria's wallet; Assets:Reserve:Lightning holds lnd's
+        # channels and lnd's on-chain wallet (LAYOUT, solvency.books.layout.GALOY_BRIA).
+        lightning = reserve("lightning-reserve")
+        plan = NodePlan.from_ledger(label="galoy", height=871_000, time=int(time.time()), lightning=lightning - book.lnd_onchain,
+                                    commit_fees=book.commit_fees, onchain=book.lnd_onchain, cold=reserve("cold-storage"), rng=rng,
+                                    usd_cents_per_btc=PRICE_CENTS_PER_BTC, price_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                    bria=reserve("onchain-hot"))
     snapshot = write_snapshot(out / "snapshots" / "galoy", plan, DemoWallets(seed))
+    echo("\n== The node snapshot (regtest): lnd, bitcoind and bria, as their CLIs print them ==")
+    echo(f"   bria wallet (Assets:OnChain): {len(plan.bria_utxos)} confirmed UTXOs, {sum(plan.bria_utxos)} sat "
+         f"(one a change output, its address in bria_change_addresses.json); one unconfirmed deposit of {plan.bria_unconfirmed} sat")
+    echo(f"   lnd (Assets:Reserve:Lightning): {plan.channel_local} sat in {len(plan.channels)} channels "
+         f"+ {sum(plan.lnd_utxos)} sat in its on-chain wallet; cold storage {sum(plan.cold_utxos)} sat")
     key = generate_key(out / "bank.key")
     as_of = _utc_second_after_now()
     epoch = f"galoy-{as_of[:10]}"
@@ -231,6 +247,10 @@ def _publish(result: DemoResult, out: Path, uri: str, book: GaloyDatabase, seed:
         echo(f"   {note}")
     sign_with(prepared, signer, key)
     sealed = seal(pubdir, epoch, key, progress=progress)
+    attested = read_artifact(pubdir / epoch / "public" / "assets.json")
+    bria = attested.get("bria") or {}
+    echo(f"   assets.json: {attested.get('format')}, {len(bria.get('utxos', []))} bria UTXOs; "
+         f"bria_confirmed {attested['totals'].get('bria_confirmed')} sat, bria_unconfirmed {attested['totals'].get('bria_unconfirmed')} sat (not counted)")
     definition = sealed.commitment.balance_definition
     echo(f"   {sealed.users} customer wallets committed (the bank's role wallets are not customers); "
          f"definition {definition.name if definition else '?'} {definition.content_hash.hex()[:16] if definition else ''}...; "
@@ -258,7 +278,7 @@ def _books(result: DemoResult, uri: str, book: GaloyDatabase, snapshot: Path, ec
     as_of = result.as_of[-1]
     start = int(book.pnl_day.timestamp()) * 1_000_000
     with _open(uri) as store:
-        sheet = balance_sheet(store, definitions, as_of)
+        sheet = balance_sheet(store, definitions, as_of, LAYOUT)
         pnl = profit_and_loss(store, definitions, start, start + 86_400_000_000)
     echo("")
     print_balance_sheet(sheet, echo=echo)
@@ -271,7 +291,9 @@ def _books(result: DemoResult, uri: str, book: GaloyDatabase, snapshot: Path, ec
     day = book.pnl_day.strftime("%Y-%m-%dT%H:%M:%SZ")
     print_pnl(pnl, day, (book.pnl_day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), echo=echo)
     echo("")
-    recon = reconcile(sheet, snapshot_totals(load_snapshot(snapshot)))
+    recon = reconcile(sheet, snapshot_totals(load_snapshot(snapshot)), LAYOUT)
+    echo(f"Books layout {LAYOUT.name} (solvency report reconcile --layout {LAYOUT.name}): "
+         + "; ".join(f"{line} = {' + '.join(categories)}" for line, categories in LAYOUT.node_categories))
     print_reconciliation(recon, as_of, str(snapshot), echo=echo)
     def amounts(name: str) -> dict[str, int]:
         line = sheet.line(name)
@@ -281,7 +303,7 @@ def _books(result: DemoResult, uri: str, book: GaloyDatabase, snapshot: Path, ec
         balanced=sheet.balanced, fractional_adjustment=dict(sheet.adjustment), owner_equity=amounts("bankowner-equity"),
         dealer_position=amounts("dealer-position"), customer_liabilities=amounts("customer-liabilities"),
         pnl_reconciled=all(pnl.reconciled(c) for c in pnl.currencies),
-        net_result=dict((c, pnl.net(c)) for c in pnl.currencies), reconciliation=recon.to_json())
+        net_result=dict((c, pnl.net(c)) for c in pnl.currencies), reconciliation=recon.to_json(), layout=LAYOUT.name)
     if not sheet.balanced:
         result.checks["balance sheet"] = 1
 
@@ -292,7 +314,7 @@ def _where(result: DemoResult, echo: Echo) -> None:
     for path, what in (
         (DUMP, "the Galoy-shaped database the demo wrote (MongoDB Extended JSON, one array per collection)"),
         ("bank.key.pub", "the bank's public key: users pin it (bank.key is the secret signing key)"),
-        ("snapshots/galoy/", "lncli/bitcoind snapshot the attestation was made from"),
+        ("snapshots/galoy/", "lncli/bitcoind/bria snapshot the attestation was made from"),
         (f"publication/{result.epochs[-1]}/public/", "what the bank publishes (definition.json names the bank's role wallets)"),
         (f"for-users/{result.sample_user}.bundle.json", "one user's proof bundle"),
     ):

@@ -16,6 +16,9 @@ read Galoy's production database (docs/MONGO.md sections 1 and 11):
 * Galoy's ``accounts`` (``role`` user/bankowner/dealer/funder, ``defaultWalletId``) and
   ``wallets`` (UUID ``id``, ``accountId``, ``currency``), from which the toolkit resolves the
   bank's own wallets (``services/mongodb/index.ts``);
+* the reserves as Galoy books them since bria (mid-2023): ``Assets:OnChain`` is bria's wallet
+  (on-chain receipts and sends), ``Assets:Reserve:Lightning`` lnd's channels *and* its on-chain
+  wallet, which the cold-storage transfers move (``services/ledger/admin.ts``);
 * every wallet, the bank's included, is ``Liabilities:<walletId>``; the bank owner is credited
   the bank fees and routing revenue; the dealer's BTC and USD wallets are the counterparty of
   every conversion (its USD wallet is short by design); the funder pays the welcome bonuses.
@@ -134,6 +137,7 @@ class GaloyDatabase:
     voided: str  # the voided journal's id
     pnl_day: datetime  # the start of the day the P&L covers (the story's last day)
     types: dict[str, int]  # entry type -> journals of that type
+    lnd_onchain: int  # sats in lnd's on-chain wallet, part of Assets:Reserve:Lightning (the move back from cold storage)
 
     def collections(self) -> dict[str, list[dict[str, Any]]]:
         return {"medici_journals": self.journals, "medici_transactions": self.transactions,
@@ -233,13 +237,15 @@ def build_galoy_database(users: int, seed: int, start: datetime) -> GaloyDatabas
             hash=_hex(rng), satsAmount=budget, satsFee=0)
     s.entry("escrow", "escrow", s.at(0, 0.4), [(ESCROW, "debit", escrow, "BTC"), (LND, "credit", escrow, "BTC")], txid=_hex(rng))
     cold = capital // 4
-    s.entry("to_cold_storage", "to cold storage", s.at(0, 0.5), [(ONCHAIN, "credit", cold + 300, "BTC"), (owner, "debit", 300, "BTC"),
+    # Cold-storage transfers move lnd's on-chain wallet, booked in the lightning reserve (Galoy's
+    # admin.ts addColdStorageTxReceive/Send: lndLedgerAccountId); Assets:OnChain is bria's wallet.
+    s.entry("to_cold_storage", "to cold storage", s.at(0, 0.5), [(LND, "credit", cold + 300, "BTC"), (owner, "debit", 300, "BTC"),
             (COLD, "debit", cold, "BTC")], hash=_hex(rng), fee=300)
     _deposits(s, dealer_btc, dealer_usd, owner, funder)
     voided = _activity(s, dealer_btc, dealer_usd, owner)
-    _admin(s, owner)
+    lnd_onchain = _admin(s, owner)
     return GaloyDatabase(s.book.journals, s.book.transactions, s.accounts, s.wallets, s.roles, commit_fees, voided,
-                         start + timedelta(days=2), dict(sorted(s.types.items())))
+                         start + timedelta(days=2), dict(sorted(s.types.items())), lnd_onchain)
 
 
 def _legacy(s: _Story, wallet: str) -> None:
@@ -338,8 +344,9 @@ def _self_trade(s: _Story, kind: str, btc: str, usd: str, dealer_btc: str, deale
             (dealer_usd, "debit", cents, "USD"), (usd, "credit", cents, "USD")], satsAmount=sats, centsAmount=cents)
 
 
-def _admin(s: _Story, owner: str) -> None:
-    """Day 3: the bank's own entries (admin-legacy.ts and the reconciliation)."""
+def _admin(s: _Story, owner: str) -> int:
+    """Day 3: the bank's own entries (admin-legacy.ts, admin.ts and the reconciliation); returns
+    the sats moved back from cold storage into lnd's on-chain wallet."""
     rng = s.rng
     for k in range(3):
         fee = rng.randrange(50, 900)
@@ -347,6 +354,7 @@ def _admin(s: _Story, owner: str) -> None:
                 feesCollected=fee)
     s.entry("fee", "channel opening fee", s.at(2, 0.9), [(owner, "debit", 1_500, "BTC"), (LND, "credit", 1_500, "BTC")], txid=_hex(rng))
     back = s.balance[COLD] // 5
-    s.entry("to_hot_wallet", "to hot wallet", s.at(2, 0.92), [(COLD, "credit", back + 300, "BTC"), (ONCHAIN, "debit", back, "BTC"),
+    s.entry("to_hot_wallet", "to hot wallet", s.at(2, 0.92), [(COLD, "credit", back + 300, "BTC"), (LND, "debit", back, "BTC"),
             (owner, "debit", 300, "BTC")], hash=_hex(rng), fee=300)
     s.entry("reconciliation", "reconciliation", s.at(2, 0.95), [(ONCHAIN, "credit", 111, "BTC"), (owner, "debit", 111, "BTC")])
+    return back

@@ -15,6 +15,12 @@ difficulty floor would refuse it, which is the point of the floor.
 
 `NodePlan.from_ledger` turns the ledger's asset figures into such a node, so the demo's snapshot
 agrees with its books (or differs by exactly the drift the demo wants to show).
+
+With ``bria`` (the Galoy demo: Galoy's on-chain hot wallet since mid-2023), the snapshot also
+holds bria's output as ``bria list-utxos`` and ``bria wallet-balance`` print it (serde JSON,
+camelCase, numbers; SPEC 8.2, `solvency.reserves.bria`): the confirmed UTXOs of the demo's bria
+wallet, one of them a change output whose address goes into ``bria_change_addresses.json``, and
+one unconfirmed receive (a deposit not yet booked: disclosed as ``bria_unconfirmed``, not counted).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from solvency.demo.wallets import DemoWallets
+from solvency.demo.wallets import BRIA_RECEIVE, DemoWallets
 from verifier.assets.anchor import BlockHeader, bits_target
 from verifier.assets.btc_json import SATS_PER_BTC
 
@@ -98,6 +106,8 @@ class NodePlan:
     cold_utxos: tuple[int, ...]  # amounts, alternating over the two vaults
     usd_cents_per_btc: int
     price_time: str
+    bria_utxos: tuple[int, ...] = ()  # bria's confirmed UTXOs: receive outputs, the last one a change output
+    bria_unconfirmed: int = 0  # one unconfirmed receive output (0: none)
 
     @property
     def channel_local(self) -> int:
@@ -115,14 +125,18 @@ class NodePlan:
     @classmethod
     def from_ledger(
         cls, *, label: str, height: int, time: int, lightning: int, commit_fees: tuple[int, ...], onchain: int, cold: int,
-        rng: random.Random, usd_cents_per_btc: int, price_time: str,
+        rng: random.Random, usd_cents_per_btc: int, price_time: str, bria: int | None = None,
     ) -> NodePlan:
         """A node whose channel local balances add up to `lightning`, whose on-chain wallet holds
-        `onchain` and whose vaults hold `cold` (sats); escrow is what `commit_fees` imply."""
+        `onchain` and whose vaults hold `cold` (sats); escrow is what `commit_fees` imply. With
+        `bria`, a bria wallet whose confirmed UTXOs add up to `bria` (sats) and one unconfirmed."""
         locals_ = _split(lightning, len(commit_fees), rng, minimum=10_000)
         channels = tuple(Channel(local, rng.randrange(50_000, max(50_001, local // 2)), f) for local, f in zip(locals_, commit_fees))
-        return cls(label, height, time, channels, tuple(_split(onchain, 2, rng, 1_000)), tuple(_split(cold, 3, rng, 10_000)),
+        plan = cls(label, height, time, channels, tuple(_split(onchain, 2, rng, 1_000)), tuple(_split(cold, 3, rng, 10_000)),
                    usd_cents_per_btc, price_time)
+        if bria is None:
+            return plan
+        return replace(plan, bria_utxos=tuple(_split(bria, BRIA_RECEIVE + 1, rng, 1_000)), bria_unconfirmed=rng.randrange(10_000, 50_000))
 
 
 def snapshot_files(plan: NodePlan, wallets: DemoWallets) -> dict[str, str]:
@@ -204,7 +218,39 @@ def snapshot_files(plan: NodePlan, wallets: DemoWallets) -> dict[str, str]:
     files = {name: json.dumps(value, indent=2) + "\n" for name, value in lncli.items()}
     files["bitcoind_getblockheader.json"] = header + "\n"
     files["bitcoind_scantxoutset.json"] = scan + "\n"
+    if plan.bria_utxos:
+        files.update({name: json.dumps(value, indent=2) + "\n" for name, value in bria_files(plan, wallets).items()})
     return files
+
+
+def _uuid(label: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.sha256(b"pos-demo uuid " + label.encode()).digest()[:16], version=4))
+
+
+def bria_files(plan: NodePlan, wallets: DemoWallets) -> dict[str, Any]:
+    """bria's three files for `plan`'s bria wallet: ``list-utxos`` and ``wallet-balance`` as bria
+    prints them (the change output without its address) and the operator's change addresses."""
+    receive, change = wallets.of_kind("bria-receive"), wallets.of_kind("bria-change")[0]
+    utxos: list[dict[str, Any]] = []
+    change_addresses = {}
+    for k, amount in enumerate(plan.bria_utxos):
+        outpoint = f"{_txid(f'{plan.label} bria {k}')}:{k % 3}"
+        is_change = k == len(plan.bria_utxos) - 1
+        utxos.append({"outpoint": outpoint, "addressIdx": 0 if is_change else k, "value": amount,
+                      "address": None if is_change else receive[k % len(receive)].address, "changeOutput": is_change,
+                      "blockHeight": plan.height - 6 - 11 * k})
+        if is_change:
+            change_addresses[outpoint] = change.address
+    if plan.bria_unconfirmed:
+        utxos.append({"outpoint": f"{_txid(f'{plan.label} bria mempool')}:0", "addressIdx": len(receive) - 1,
+                      "value": plan.bria_unconfirmed, "address": receive[-1].address, "changeOutput": False, "blockHeight": None})
+    settled = sum(plan.bria_utxos)
+    balance = {"effectivePendingIncome": plan.bria_unconfirmed, "effectiveSettled": settled, "effectivePendingOutgoing": 0,
+               "effectiveEncumberedOutgoing": 0, "utxoEncumberedIncoming": 0, "utxoPendingIncoming": plan.bria_unconfirmed,
+               "utxoSettled": settled, "utxoPendingOutgoing": 0, "feesPending": 0, "feesEncumbered": 0}
+    listing = {"walletId": _uuid(f"{wallets.seed} bria wallet"),
+               "keychains": [{"keychainId": _uuid(f"{wallets.seed} bria keychain"), "utxos": utxos}]}
+    return {"bria_list_utxos.json": listing, "bria_wallet_balance.json": balance, "bria_change_addresses.json": change_addresses}
 
 
 def write_snapshot(directory: str | Path, plan: NodePlan, wallets: DemoWallets) -> Path:

@@ -4,7 +4,8 @@
 twice, with the message on stdin and in ``POS_MESSAGE``:
 
 * ``POS_SIGN_STEP=proofs``: sign the challenge with the key of every address that holds a UTXO in
-  the snapshot (``POS_SNAPSHOT_DIR``) and write ``proofs.json`` there;
+  the snapshot (``POS_SNAPSHOT_DIR``: cold storage, lnd's wallet and bria's) and write
+  ``proofs.json`` there;
 * ``POS_SIGN_STEP=node``: sign the attestation digest message with the lnd node key and write
   ``lnd_signmessage.json`` there.
 
@@ -33,13 +34,16 @@ from verifier.assets.address import script_address
 
 
 def utxo_addresses(directory: Path, network: str) -> list[str]:
-    """Every address holding a UTXO in the snapshot (cold storage and lnd's wallet), in order."""
+    """Every address holding a UTXO in the snapshot (cold storage, lnd's wallet and bria's), in order."""
     snap = load_snapshot(directory)
     seen: dict[str, None] = {}
     for u in snap.cold:
         seen[script_address(bytes.fromhex(u.script_pubkey), network)] = None
     for lnd_utxo in snap.lnd_utxos or ():
         seen[lnd_utxo.address or script_address(bytes.fromhex(lnd_utxo.script_pubkey), network)] = None
+    for bria_utxo in snap.bria_wallet.utxos if snap.bria_wallet is not None else ():
+        assert bria_utxo.address is not None  # load_snapshot fills in every change address
+        seen[bria_utxo.address] = None
     return list(seen)
 
 

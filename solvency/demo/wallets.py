@@ -10,7 +10,9 @@ What is produced is byte-for-byte what the real tools produce:
   cold-storage script, made with two of its three keys (BIP-143 sighash, low-S DER);
 * lnd ``SignMessageWithAddr`` signatures (``lncli wallet addresses signmessage``: 65-byte compact
   signature, header 31-34, base64) for lnd's P2WPKH and BIP-86 P2TR wallet addresses;
-* lnd node ``signmessage`` signatures (z-base-32, over ``"Lightning Signed Message:" || text``).
+* lnd node ``signmessage`` signatures (z-base-32, over ``"Lightning Signed Message:" || text``);
+* BIP-322 "simple" signatures for the P2WPKH addresses of the demo's bria wallet (bria derives
+  ``wpkh`` keychains by default; a real bank signs with the keys behind its bria keychain).
 
 The verifier never signs; signing lives on the bank's side of the import boundary.
 """
@@ -33,6 +35,7 @@ from verifier.assets.address import script_address
 
 CURVE_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 NETWORK = "regtest"
+BRIA_RECEIVE = 3  # receive addresses of the demo's bria wallet
 
 
 def demo_key(seed: int, label: str) -> PrivateKey:
@@ -87,6 +90,15 @@ def bip322_sign_multisig(witness_script: bytes, message: str, keys: list[Private
     return "smp" + base64.b64encode(_witness_bytes([b""] + signatures + [witness_script])).decode()
 
 
+def bip322_sign_p2wpkh(priv: PrivateKey, message: str) -> str:
+    """A BIP-322 simple signature of `message` for the P2WPKH address of `priv`."""
+    pub = priv.public_key.format()
+    spend = bip322.to_spend(message.encode(), p2wpkh(pub))
+    tx = bip322.to_sign(spend, [])
+    digest = tx.sighash_segwit(0, Script(b"\x76\xa9\x14" + _hash160(pub) + b"\x88\xac"), 0, sighash=SIGHASH.ALL)
+    return "smp" + base64.b64encode(_witness_bytes([priv.sign(digest, hasher=None) + b"\x01", pub])).decode()
+
+
 def _compact(priv: PrivateKey, digest: bytes) -> bytes:
     sig = priv.sign_recoverable(digest, hasher=None)
     return bytes([31 + sig[64]]) + sig[:64]
@@ -106,13 +118,14 @@ def lnd_node_sign(priv: PrivateKey, message: str) -> str:
 class Address:
     address: str
     script_pubkey: bytes
-    kind: str  # "cold-multisig", "lnd-p2wpkh" or "lnd-p2tr"
+    kind: str  # "cold-multisig", "lnd-p2wpkh", "lnd-p2tr", "bria-receive" or "bria-change" (P2WPKH)
     keys: tuple[PrivateKey, ...]
     witness_script: bytes | None = None
 
 
 class DemoWallets:
-    """The demo bank's keys: lnd's node key, two lnd wallet addresses, two 2-of-3 cold vaults."""
+    """The demo bank's keys: lnd's node key, two lnd wallet addresses, two 2-of-3 cold vaults, and
+    bria's wallet (`BRIA_RECEIVE` receive addresses and one change address, P2WPKH)."""
 
     def __init__(self, seed: int = 2026, network: str = NETWORK) -> None:
         self.seed = seed
@@ -127,6 +140,11 @@ class DemoWallets:
         self._add(p2wpkh(wpkh.public_key.format()), "lnd-p2wpkh", (wpkh,))
         tr = demo_key(seed, "lnd wallet p2tr")
         self._add(p2tr(tr), "lnd-p2tr", (tr,))
+        for i in range(BRIA_RECEIVE):
+            receive = demo_key(seed, f"bria receive {i}")
+            self._add(p2wpkh(receive.public_key.format()), "bria-receive", (receive,))
+        change = demo_key(seed, "bria change 0")
+        self._add(p2wpkh(change.public_key.format()), "bria-change", (change,))
 
     def _add(self, spk: bytes, kind: str, keys: tuple[PrivateKey, ...], witness_script: bytes | None = None) -> None:
         address = script_address(spk, self.network)
@@ -155,6 +173,8 @@ class DemoWallets:
             signature = bip322_sign_multisig(known.witness_script, challenge, list(known.keys[:2]))
             return {"address": address, "format": "bip322-simple", "signature": signature}
         priv = known.keys[0]
+        if known.kind.startswith("bria-"):
+            return {"address": address, "format": "bip322-simple", "signature": bip322_sign_p2wpkh(priv, challenge)}
         return {"address": address, "format": "lnd-signmessagewithaddr", "signature": lnd_address_sign(priv, challenge)}
 
     def sign_node_message(self, message: str) -> dict[str, str]:

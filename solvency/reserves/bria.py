@@ -36,6 +36,7 @@ from verifier.assets.btc_json import MAX_SAT
 LIST_UTXOS = "bria_list_utxos.json"
 WALLET_BALANCE = "bria_wallet_balance.json"
 CHANGE_ADDRESSES = "bria_change_addresses.json"
+FILES = (LIST_UTXOS, WALLET_BALANCE, CHANGE_ADDRESSES)  # in the order `optional_wallet` takes them
 MAX_UTXOS = 100_000
 
 _OUTPOINT = re.compile(r"([0-9a-f]{64}):(0|[1-9][0-9]{0,9})")
@@ -121,6 +122,17 @@ def parse_change_addresses(data: Any, file: str = CHANGE_ADDRESSES) -> dict[str,
             raise f.error(key, "is not an outpoint TXID:VOUT")
         addresses[key] = f.string(key)
     return addresses
+
+
+def optional_wallet(utxos_data: Any, balance_data: Any, change_data: Any, anchor_height: int, where: str) -> BriaWallet | None:
+    """bria's wallet from the three files as read (None: absent), or None when the snapshot has no
+    bria files; ``list-utxos`` and ``wallet-balance`` come together, the change addresses only with
+    them. The one reading of bria's files, for the attestation and the metrics exporter alike."""
+    if (utxos_data is None) != (balance_data is None):
+        raise SnapshotError(where, None, f"{LIST_UTXOS} and {WALLET_BALANCE} come together: give both or neither")
+    if change_data is not None and utxos_data is None:
+        raise SnapshotError(CHANGE_ADDRESSES, None, f"bria's change addresses without {LIST_UTXOS}")
+    return None if utxos_data is None else load_wallet(utxos_data, balance_data, change_data, anchor_height)
 
 
 def load_wallet(utxos_data: Any, balance_data: Any, change_data: Any, anchor_height: int) -> BriaWallet:

@@ -111,13 +111,8 @@ def load_snapshot(directory: str | Path) -> Snapshot:
     balance = lnd.parse_channelbalance(read_json(d, CHANNELBALANCE))
     _check_channel_balance(channels, balance)
     lnd_utxos_raw = read_json(d, LND_LISTUNSPENT, required=False)
-    bria_utxos_raw, bria_balance_raw = read_json(d, bria.LIST_UTXOS, required=False), read_json(d, bria.WALLET_BALANCE, required=False)
-    if (bria_utxos_raw is None) != (bria_balance_raw is None):
-        raise SnapshotError(str(d), None, f"{bria.LIST_UTXOS} and {bria.WALLET_BALANCE} come together: give both or neither")
-    change_raw = read_json(d, bria.CHANGE_ADDRESSES, required=False)
-    if change_raw is not None and bria_utxos_raw is None:
-        raise SnapshotError(bria.CHANGE_ADDRESSES, None, f"bria's change addresses without {bria.LIST_UTXOS}")
-    wallet = None if bria_utxos_raw is None else bria.load_wallet(bria_utxos_raw, bria_balance_raw, change_raw, anchor.height)
+    utxos_raw, balance_raw, change_raw = (read_json(d, name, required=False) for name in bria.FILES)
+    wallet = bria.optional_wallet(utxos_raw, balance_raw, change_raw, anchor.height, str(d))
     return Snapshot(
         directory=d,
         anchor=anchor,

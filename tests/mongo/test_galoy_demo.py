@@ -115,3 +115,48 @@ def test_the_book_is_galoys_shape_and_reads_right_with_the_shipped_definitions(u
     assert dealer["USD"] < 0 < dealer["BTC"]
     # Every customer wallet is non-negative (a customer never overdraws in the story).
     assert all(amount >= 0 for _, _, amount in store.user_balances(definitions["customer-liabilities"]))
+
+
+def test_the_galoy_demo_attests_bria_and_reconciles_with_the_galoy_bria_layout(tmp_path, monkeypatch):
+    """Galoy since mid-2023: Assets:OnChain is bria's wallet, lnd's on-chain wallet is in the
+    lightning reserve. The demo's attestation is pos-assets/3 with bria's UTXOs (proofs by the demo
+    signer), and its books reconcile to the sat under galoy-bria, by the demo and by `solvency
+    report reconcile --layout galoy-bria` on the same database and snapshot; under galoy-lnd the
+    on-chain line would be compared with lnd's wallet and miss bria's coins."""
+    client = mongomock.MongoClient(tz_aware=True)
+    monkeypatch.setattr(ledger.mongo, "connect", lambda uri: client)
+    uri, out = "mongodb://galoy.example/galoy_bria", tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--galoy", "--mongo", uri, "--out", str(out), "--users", USERS, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = _json(result.output)
+    assert summary["checks"] == {"proof": 0, "assets": 0, "history": 0, "audit": 0} and summary["layout"] == "galoy-bria"
+    public = out / "publication" / summary["epochs"][0] / "public"
+    assets = json.loads((public / "assets.json").read_text())
+    assert assets["format"] == "pos-assets/3"
+    bria = assets["bria"]
+    confirmed = sum(u["amount"] for u in bria["utxos"] if u["height"] is not None)
+    assert len(bria["utxos"]) >= 2 and confirmed == assets["totals"]["bria_confirmed"] > 0
+    assert bria["utxo_settled"] + bria["utxo_pending_incoming"] == sum(u["amount"] for u in bria["utxos"])
+    proven = {p["address"] for p in assets["proofs"]}
+    assert {u["address"] for u in bria["utxos"]} <= proven
+    # The ledger's Assets:OnChain is bria's confirmed UTXOs, to the sat; lnd's wallet is lightning.
+    with MongoStore(client["galoy_bria"]) as store:
+        store.set_read_options(fractional="floor")
+        definitions = store.bind_definitions(load_definitions())
+        onchain = dict(store.totals(definitions["onchain-hot"])).get("BTC", 0)
+    assert onchain == confirmed
+    items = {i["line"]: i for i in summary["reconciliation"]["items"]}
+    assert items["onchain-hot"]["categories"] == ["bria_confirmed"] and items["onchain-hot"]["difference_sat"] == "0"
+    assert "onchain_confirmed" in items["lightning-reserve"]["categories"]
+    assert all(i["difference_sat"] == "0" for i in items.values())
+    assert "Books layout galoy-bria" not in result.output  # --json prints the document only
+    args = ["report", "reconcile", "--db", uri, "--fractional", "floor", "--as-of", summary["as_of"][0],
+            "--snapshots", str(out / "snapshots" / "galoy"), "--json"]
+    bria_layout = CliRunner().invoke(cli, [*args, "--layout", "galoy-bria"])
+    assert bria_layout.exit_code == 0, bria_layout.output
+    report = {i["line"]: i for i in _json(bria_layout.output)["items"]}
+    assert report["onchain-hot"]["ledger_sat"] == report["onchain-hot"]["node_sat"] == str(onchain)
+    assert report["onchain-hot"]["difference_sat"] == "0" and _json(bria_layout.output)["difference_sat"] == "0"
+    lnd_layout = CliRunner().invoke(cli, args)  # galoy-lnd, the default: lnd's wallet against Assets:OnChain
+    assert lnd_layout.exit_code == 0, lnd_layout.output
+    assert {i["line"]: i for i in _json(lnd_layout.output)["items"]}["onchain-hot"]["difference_sat"] != "0"
