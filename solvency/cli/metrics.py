@@ -5,6 +5,9 @@
 * ``solvency metrics write FILE --db DB --snapshots DIR`` writes one scrape for node_exporter's
   textfile collector (atomically; ``-`` prints it).
 
+``--layout galoy-bria`` (or a layout file) maps the asset sources to the reserve definitions as
+``solvency report reconcile --layout`` maps the snapshot's categories, so both show one drift.
+
 Configuration problems (unknown definition names, an unreadable definitions file or key, a
 missing ledger file) are refused at start-up with exit 1; a source that fails *during* a scrape
 is reported through ``solvency_source_up`` and never stops the exporter. Exit 2: usage error.
@@ -20,14 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from solvency.books.layout import LayoutError, load_layout
 from solvency.cli.common import Rejected, emit_json, json_option, rejecting
+from solvency.metrics.catalog import ASSET_SOURCES
 from solvency.metrics.config import ConfigError, open_readers
-from solvency.metrics.figures import DEFAULT_SOURCE_DEFINITIONS, FigureConfig
+from solvency.metrics.figures import FigureConfig
+from solvency.metrics.figures import source_definitions as source_definitions_of
 
 if TYPE_CHECKING:
     from solvency.metrics.collector import SolvencyCollector
 
-SOURCE_CHOICES = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
+SOURCE_CHOICES = ASSET_SOURCES
 
 
 def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,6 +51,13 @@ def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--definitions", type=click.Path(dir_okay=False), help="Balance definitions file (default: the packaged Galoy-style one)."),
         click.option("--liabilities-definition", default="customer-liabilities", show_default=True, help="Definition whose total is the customer liabilities."),
         click.option("--equity-definition", default="bankowner-equity", show_default=True, help="Definition whose total is the bank's equity."),
+        click.option(
+            "--layout",
+            "layout_spec",
+            metavar="NAME|FILE",
+            help="Books layout mapping asset sources to reserve definitions, as `solvency report reconcile --layout`: "
+            "galoy-lnd (default), galoy-bria (source bria is onchain-hot, lnd's on-chain wallet lightning-reserve) or a layout file.",
+        ),
         click.option(
             "--source-definition",
             "source_definitions",
@@ -74,14 +87,18 @@ def _source_mapping(pairs: tuple[str, ...], defaults: tuple[tuple[str, str], ...
 
 def _build_collector(db: str, snapshots: str | None, snapshot_cmd: str | None, snapshot_timeout: float, publication: str | None,
                      publication_key: str | None, definitions: str | None, liabilities_definition: str, equity_definition: str,
-                     source_definitions: tuple[str, ...]) -> SolvencyCollector:
+                     layout_spec: str | None, source_definitions: tuple[str, ...]) -> SolvencyCollector:
     if (snapshots is None) == (snapshot_cmd is None):
         raise click.UsageError("give exactly one of --snapshots DIR and --snapshot-cmd CMD")
     if publication_key is not None and publication is None:
         raise click.UsageError("--publication-key needs --publication")
     from solvency.metrics.collector import SolvencyCollector  # prometheus_client: not for --help
 
-    config = FigureConfig(liabilities_definition, equity_definition, _source_mapping(source_definitions, DEFAULT_SOURCE_DEFINITIONS))
+    try:
+        layout = load_layout(layout_spec)
+    except LayoutError as exc:
+        raise Rejected(f"--layout {exc}") from None
+    config = FigureConfig(liabilities_definition, equity_definition, _source_mapping(source_definitions, source_definitions_of(layout)))
     with rejecting(ConfigError):
         readers = open_readers(config, db=db, definitions=definitions, snapshots=snapshots, snapshot_cmd=snapshot_cmd,
                                snapshot_timeout=snapshot_timeout, publication=publication, publication_key=publication_key)

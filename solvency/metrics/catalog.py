@@ -20,7 +20,7 @@ PREFIX = "solvency_"
 
 #: Asset sources, in display order. Each is read from its own snapshot files, so one unreadable
 #: file takes down only the sources that depend on it.
-ASSET_SOURCES: tuple[str, ...] = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage")
+ASSET_SOURCES: tuple[str, ...] = ("lightning_local", "channel_escrow", "pending", "onchain_hot", "cold_storage", "bria")
 LEDGER_SOURCE = "ledger"
 PUBLICATION_SOURCE = "publication"
 PRICE_SOURCE = "price"
@@ -74,7 +74,7 @@ _ENTRIES: list[MetricSpec] = [
     *_spec("ledger_as_of_timestamp_seconds", "gauge", "seconds", (), "The scrape's ledger cut-off: committed_at of the newest entry (0 for an empty ledger)"),
     # Node.
     *_spec("assets_sats", "gauge", "sats", ("source",), "Bitcoin held per asset source, as the node snapshot reports it (counted in the solvency statement)"),
-    *_spec("assets_uncounted_sats", "gauge", "sats", ("source", "category"), "Disclosed but not counted as assets: on-chain unconfirmed and locked funds, unsettled HTLCs"),
+    *_spec("assets_uncounted_sats", "gauge", "sats", ("source", "category"), "Disclosed but not counted as assets: on-chain unconfirmed and locked funds (lnd's and bria's), unsettled HTLCs"),
     *_spec("total_assets_sats", "gauge", "sats", (), "Sum of every asset source; absent unless every asset source is up"),
     *_spec("node_block_height", "gauge", "blocks", ("node",), "Block height a node's snapshot output describes (lnd getinfo, bitcoind scan or header)"),
     *_spec("lnd_synced_to_chain", "gauge", "bool", (), "1 if lnd reported synced_to_chain in the snapshot"),

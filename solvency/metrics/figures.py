@@ -17,8 +17,11 @@ the books, the auditor and the notebooks use too (docs/METRICS.md, "One set of f
 their own (``solvency_liabilities_usd_cents``); only when the snapshot declares a price
 (``price.json``) are they converted, into the separately named ``usd_liabilities_in_sats``,
 ``combined_surplus_sats`` and ``reserve_ratio_at_declared_price``. The drift is ``node - ledger``
-per reserve definition, the node side being every source mapped to it (by default the books'
-layout, `solvency.books.layout.GALOY`: pending and closing channels are lightning reserve).
+per reserve definition, the node side being every source mapped to it by the books' layout
+(`source_definitions`; ``solvency metrics --layout``, default `solvency.books.layout.GALOY`:
+pending and closing channels are lightning reserve; under ``galoy-bria`` the ``bria`` source is
+``onchain-hot`` and lnd's on-chain wallet is lightning reserve), as ``solvency report reconcile``
+maps the snapshot's categories.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ SOURCE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "pending": ("pending_open_local", "waiting_close", "force_close_limbo"),
     "onchain_hot": ("onchain_confirmed",),
     "cold_storage": ("cold_storage",),
+    "bria": ("bria_confirmed",),
 }
 if tuple(SOURCE_CATEGORIES) != ASSET_SOURCES or not {c for cs in SOURCE_CATEGORIES.values() for c in cs} <= COUNTED:
     raise RuntimeError("SOURCE_CATEGORIES must name every asset source and only counted categories")  # pragma: no cover

@@ -13,7 +13,13 @@ source               files (all parsed and cross-checked)                       
 ``pending``          getinfo, pendingchannels (limbo total agrees)                    pending-open local + closing limbo
 ``onchain_hot``      getinfo, walletbalance                                           confirmed balance
 ``cold_storage``     exactly one of scantxoutset / listunspent (+ getblockheader)     sum of cold UTXOs
+``bria``             getblockheader's height, bria_list_utxos, bria_wallet_balance    bria's confirmed UTXOs
+                     (+ change addresses); without bria's files: 0, as attested
 ===================  ==============================================================  ===========
+
+bria's files are read by `solvency.reserves.bria` (`optional_wallet`), the parser the attestation
+uses: the same both-or-neither rule, balance rule and anchor check, so the exporter's ``bria``
+figure is the attestation's ``bria_confirmed`` and its ``bria_unconfirmed`` is disclosed only.
 
 Invariant: a source's reading is either a complete `AssetReading` or a `Failure`; any exception
 while reading it (including an unexpected one) becomes its `Failure`, never a zero amount.
@@ -28,9 +34,9 @@ from typing import Any
 
 from solvency.metrics.catalog import ASSET_SOURCES, PRICE_SOURCE
 from solvency.metrics.readings import AssetReading, Failure, NodeFacts, NodeReading, PriceReading
-from solvency.reserves import bitcoind, lnd
+from solvency.reserves import bitcoind, bria, lnd
 from solvency.reserves import snapshot as layout
-from solvency.reserves.fields import SnapshotError, read_json
+from solvency.reserves.fields import Fields, SnapshotError, read_json
 from verifier.assets.artifact import Channel, Price
 from verifier.assets.rules import our_escrow
 
@@ -125,12 +131,24 @@ def _cold_storage(files: _Files) -> AssetReading:
     return AssetReading("cold_storage", sum(u.amount for u in scan.utxos))
 
 
+def _bria(files: _Files) -> AssetReading:
+    # The anchor height bounds bria's confirmation heights; it is read even without bria's files:
+    # a snapshot without an anchor (an empty directory) attests nothing, not a bria wallet holding 0.
+    height = Fields(files.get(layout.BLOCKHEADER), layout.BLOCKHEADER).uint32("height")
+    utxos_raw, balance_raw, change_raw = (files.get(name, required=False) for name in bria.FILES)
+    wallet = bria.optional_wallet(utxos_raw, balance_raw, change_raw, height, str(files.directory))
+    utxos = () if wallet is None else wallet.utxos
+    return AssetReading("bria", sum(u.value for u in utxos if u.height is not None),
+                        (("bria_unconfirmed", sum(u.value for u in utxos if u.height is None)),))
+
+
 _READERS: dict[str, Callable[[_Files], AssetReading]] = {
     "lightning_local": _lightning_local,
     "channel_escrow": _channel_escrow,
     "pending": _pending,
     "onchain_hot": _onchain_hot,
     "cold_storage": _cold_storage,
+    "bria": _bria,
 }
 if tuple(_READERS) != ASSET_SOURCES:  # pragma: no cover - a programming error caught at import
     raise RuntimeError("asset source readers and catalog.ASSET_SOURCES differ")

@@ -129,7 +129,7 @@ def test_unreadable_snapshot_file_is_unknown_not_zero(start_exporter, snapshot_d
 @pytest.mark.parametrize(
     "file, text, down",
     [
-        ("lnd_getinfo.json", None, set(ASSET_SOURCES) - {"cold_storage"}),  # missing: every lnd source
+        ("lnd_getinfo.json", None, set(ASSET_SOURCES) - {"cold_storage", "bria"}),  # missing: every lnd source
         ("lnd_walletbalance.json", '{"total_balance": 510000.0}', {"onchain_hot"}),  # a float where lncli prints a string
         ("lnd_pendingchannels.json", json.dumps({"total_limbo_balance": "1"}), {"pending"}),  # limbo total disagrees
         ("bitcoind_scantxoutset.json", '{"success": true, "height": 1, "bestblock": "00", "unspents": [], "total_amount": 0.000000001}', {"cold_storage"}),
