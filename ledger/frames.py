@@ -4,7 +4,9 @@ pandas and pyarrow are imported inside the functions: `ledger` must stay importa
 ``--help`` fast) without them. The writers here encode rows into an open binary handle; putting the
 file in place atomically is the caller's job (`solvency.ledger_files.write_balances`).
 
-Columns, in this order: ``user_id`` (text), ``currency`` (text), ``balance`` (int64, minor units).
+Columns, in this order: ``user_id`` (text), ``currency`` (text), ``amount`` (int64, minor units):
+`COLUMNS`, the one definition of the per-user balances file. ``solvency tree build --balances``
+reads exactly these columns, so what ``solvency ledger balances`` writes feeds the tree as is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, BinaryIO
 from ledger.definitions import BalanceDefinition
 from ledger.store import AsOf, Store
 
-COLUMNS = ("user_id", "currency", "balance")
+COLUMNS = ("user_id", "currency", "amount")
 
 Rows = Iterable[tuple[str, str, int]]
 Totals = tuple[int, dict[str, int]]
@@ -30,9 +32,9 @@ def user_balances_frame(store: Store, definition: BalanceDefinition, as_of: AsOf
     users, currencies, amounts = _columns(store.user_balances(definition, as_of))
     return pd.DataFrame(
         {
-            "user_id": pd.Series(users, dtype="string"),
-            "currency": pd.Series(currencies, dtype="category"),
-            "balance": pd.Series(amounts, dtype="int64"),
+            COLUMNS[0]: pd.Series(users, dtype="string"),
+            COLUMNS[1]: pd.Series(currencies, dtype="category"),
+            COLUMNS[2]: pd.Series(amounts, dtype="int64"),
         }
     )
 
@@ -84,7 +86,7 @@ def write_parquet(rows: Rows, handle: BinaryIO) -> Totals:
     counted = _Counter(rows)
     users, currencies, amounts = _columns(counted)
     table = pa.table(
-        {"user_id": pa.array(users, pa.string()), "currency": pa.array(currencies, pa.string()), "balance": pa.array(amounts, pa.int64())}
+        {COLUMNS[0]: pa.array(users, pa.string()), COLUMNS[1]: pa.array(currencies, pa.string()), COLUMNS[2]: pa.array(amounts, pa.int64())}
     )
     pq.write_table(table, handle)
     return counted.result()

@@ -240,7 +240,7 @@ def balance(account: str, definition_name: str | None, definitions_file: str | N
 @_json_option
 @_user_errors
 def balances(definition_name: str, definitions_file: str | None, as_of: str | None, out: str, db: str, as_json: bool) -> None:
-    """Write per-user balances (user_id, currency, balance) of a definition as of a cut-off."""
+    """Write per-user balances (columns user_id,currency,amount, what `solvency tree build --balances` reads) of a definition as of a cut-off."""
     if not out.lower().endswith((".csv", ".parquet")):
         raise click.BadParameter("must end in .csv or .parquet", param_hint="--out")
     cut = _as_of(as_of)

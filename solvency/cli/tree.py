@@ -22,7 +22,7 @@ from solvency.cli.common import (
     progress_unless,
     rejecting,
 )
-from solvency.tree.balances import parse_currencies
+from solvency.tree.balances import HEADER, parse_currencies
 from solvency.tree.build import DEFAULT_MIN_LEAVES, DEFAULT_SPLIT, hashing_backend
 from solvency.tree.epoch import BuildRejected, Built, LedgerSource, build_epoch
 from solvency.tree.export import write_leaves_bin, write_leaves_parquet
@@ -37,7 +37,7 @@ def tree() -> None:
 
 
 @tree.command()
-@click.option("--balances", "balances_file", type=click.Path(dir_okay=False), help="CSV or Parquet with columns user_id,currency,amount (minor units).")
+@click.option("--balances", "balances_file", type=click.Path(dir_okay=False), help=f"CSV or Parquet with columns {HEADER} (minor units), as `solvency ledger balances` writes it.")
 @click.option("--db", "db", help="Ledger to read instead: a SQLite path, sqlite:///path or mongodb://...")
 @click.option("--definition", "definition", help="Balance definition name (with --db).")
 @click.option("--definitions", "definitions_file", type=click.Path(dir_okay=False), help="Definitions file (default: the packaged one).")

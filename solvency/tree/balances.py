@@ -26,9 +26,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.frames import COLUMNS
 from verifier.encoding import ASSET_RE, LEAF_VALUE_LIMIT, MAX_ID_BYTES
 
 _INT_RE = re.compile(r"-?(0|[1-9][0-9]*)")
+# The file's columns are the ledger's (`ledger.frames.COLUMNS`, ``user_id,currency,amount``):
+# ``solvency ledger balances`` writes exactly what ``solvency tree build --balances`` reads.
+USER, CURRENCY, AMOUNT = COLUMNS
+HEADER = ",".join(COLUMNS)
 MAX_REPORTED = 200
 
 
@@ -232,23 +237,23 @@ def _arrow_csv(path: str) -> Any:
         table = pacsv.read_csv(
             path,
             convert_options=pacsv.ConvertOptions(
-                column_types={"user_id": pa.string(), "currency": pa.string(), "amount": pa.string()},
+                column_types=dict.fromkeys(COLUMNS, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowException, OSError, ValueError):
         return None
-    if table.column_names != ["user_id", "currency", "amount"]:
+    if table.column_names != list(COLUMNS):
         return None
     return table
 
 
 def load_csv(path: str, currencies: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
-    """CSV with header ``user_id,currency,amount`` (extra columns refused)."""
+    """CSV with header `HEADER`, ``user_id,currency,amount`` (extra columns refused)."""
     table = _arrow_csv(path)
     if table is not None:
-        fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), currencies)
+        fast = _fast_pivot(table.column(USER), table.column(CURRENCY), table.column(AMOUNT), currencies)
         if fast is not None:
             return fast
 
@@ -261,11 +266,11 @@ def load_csv(path: str, currencies: tuple[str, ...], *, exclude_negative: bool =
         try:
             header = next(reader)
         except StopIteration:
-            raise BalancesRejected(path, ["empty file (expected header user_id,currency,amount)"]) from None
+            raise BalancesRejected(path, [f"empty file (expected header {HEADER})"]) from None
         except (csv.Error, UnicodeDecodeError) as exc:
             raise BalancesRejected(path, [f"unreadable CSV: {exc}"]) from None
-        if [h.strip() for h in header] != ["user_id", "currency", "amount"]:
-            raise BalancesRejected(path, [f"header must be exactly user_id,currency,amount (got {','.join(header)})"])
+        if [h.strip() for h in header] != list(COLUMNS):
+            raise BalancesRejected(path, [f"header must be exactly {HEADER} (got {','.join(header)})"])
 
         def rows() -> Iterator[tuple[object, object, object]]:
             for number, row in enumerate(reader, start=2):
@@ -281,7 +286,7 @@ def load_csv(path: str, currencies: tuple[str, ...], *, exclude_negative: bool =
 
 
 def load_parquet(path: str, currencies: tuple[str, ...], *, exclude_negative: bool = False) -> Balances:
-    """Parquet with columns user_id (string), currency (string), amount (integer or decimal string)."""
+    """Parquet with the columns `COLUMNS`: user_id (string), currency (string), amount (integer or decimal string)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -289,15 +294,15 @@ def load_parquet(path: str, currencies: tuple[str, ...], *, exclude_negative: bo
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise BalancesRejected(path, [f"unreadable Parquet: {exc}"]) from None
-    if table.column_names != ["user_id", "currency", "amount"]:
-        raise BalancesRejected(path, [f"columns must be exactly user_id, currency, amount (got {table.column_names})"])
-    amount_type = table.schema.field("amount").type
+    if table.column_names != list(COLUMNS):
+        raise BalancesRejected(path, [f"columns must be exactly {', '.join(COLUMNS)} (got {table.column_names})"])
+    amount_type = table.schema.field(AMOUNT).type
     if not (pa.types.is_integer(amount_type) or pa.types.is_string(amount_type) or pa.types.is_large_string(amount_type)):
-        raise BalancesRejected(path, [f"column amount has type {amount_type}; integers in minor units only (floats are rejected)"])
-    fast = _fast_pivot(table.column("user_id"), table.column("currency"), table.column("amount"), currencies)
+        raise BalancesRejected(path, [f"column {AMOUNT} has type {amount_type}; integers in minor units only (floats are rejected)"])
+    fast = _fast_pivot(table.column(USER), table.column(CURRENCY), table.column(AMOUNT), currencies)
     if fast is not None:
         return fast
-    rows = zip(table.column("user_id").to_pylist(), table.column("currency").to_pylist(), table.column("amount").to_pylist())
+    rows = zip(table.column(USER).to_pylist(), table.column(CURRENCY).to_pylist(), table.column(AMOUNT).to_pylist())
     return from_rows(rows, currencies, source=path, exclude_negative=exclude_negative)
 
 

@@ -58,6 +58,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from solvency.atomic import atomic_directory, fsync_file
 from solvency.keys import sign
+from solvency.tree.balances import COLUMNS as BALANCE_COLUMNS
 from solvency.tree.balances import Balances
 from verifier.commitment import BalanceDefinition, Commitment, LedgerDigest, Privacy
 from verifier.encoding import (
@@ -361,7 +362,7 @@ def build_tree(
             if balances.excluded_negative:
                 with open(private / "negatives.csv", "w", encoding="utf-8", newline="") as handle:
                     writer = csv.writer(handle)
-                    writer.writerow(["user_id", "currency", "amount"])
+                    writer.writerow(BALANCE_COLUMNS)  # the balances file's own columns
                     for neg in balances.excluded_negative:
                         writer.writerow([neg.user_id, neg.currency, neg.amount])
             for name in ("users.pos.npy", "users.ids", "negatives.csv", "epoch.key"):

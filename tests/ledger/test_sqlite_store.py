@@ -168,12 +168,12 @@ def test_user_balances_frame_and_files(store, tmp_path):
 
     store.post_batch([deposit("w2", 5), deposit("w1", 7), deposit("u", 3, "USD")])
     frame = user_balances_frame(store, CUSTOMERS)
-    assert list(frame.columns) == ["user_id", "currency", "balance"]
-    assert str(frame["balance"].dtype) == "int64"
+    assert list(frame.columns) == ["user_id", "currency", "amount"]
+    assert str(frame["amount"].dtype) == "int64"
     assert frame.values.tolist() == [["u", "USD", 3], ["w1", "BTC", 7], ["w2", "BTC", 5]]
     count, totals = write_balances(store.user_balances(CUSTOMERS), str(tmp_path / "b.csv"))
     assert (count, totals) == (3, {"BTC": 12, "USD": 3})
-    assert (tmp_path / "b.csv").read_text() == "user_id,currency,balance\nu,USD,3\nw1,BTC,7\nw2,BTC,5\n"
+    assert (tmp_path / "b.csv").read_text() == "user_id,currency,amount\nu,USD,3\nw1,BTC,7\nw2,BTC,5\n"
     with pytest.raises(ValueError):
         write_balances(iter([]), str(tmp_path / "b.txt"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".balances-")) == []

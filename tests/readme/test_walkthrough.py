@@ -125,7 +125,8 @@ def test_readme_walkthrough_runs_as_written(tmp_path):
 
 
 # Every part of the walkthrough keeps at least one tested command of these kinds.
-PROMISED = ("solvency demo ", "solvency keys generate", "solvency keys show", "solvency tree build --balances",
+PROMISED = ("solvency demo ", "solvency keys generate", "solvency keys show", "solvency ledger balances",
+            "solvency tree build --balances",
             "solvency tree build --db", "solvency tree proof", "solvency tree export-leaves", "solvency-verify proof",
             "solvency-verify tree", "solvency assets challenge", "solvency assets attest", "solvency-verify assets",
             "solvency publish --db", "solvency publish prepare", "solvency publish digest", "solvency publish seal",
