@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from solvency.cli.common import (
     Rejected,
@@ -163,6 +164,7 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, frac
     Without a subcommand all three phases run, with --control-signer signing in between.
     """
     if ctx.invoked_subcommand is not None:
+        _refuse_options_before(ctx, ctx.invoked_subcommand)
         return
     _need(db=db, as_of=as_of, snapshots=snapshots, key=key_file, out=out)
     if signer is None:
@@ -180,6 +182,25 @@ def publish(ctx, db, definition, definitions_file, as_of, snapshots, epoch, frac
             export_proofs=not no_export_proofs, progress=progress_unless(as_json), on_prepared=_announce,
         )
     _report(sealed, epoch, as_json)
+
+
+class OptionsBeforeSubcommand(click.UsageError):
+    """Options of the one-step ``solvency publish`` given before a phase's name: exit 2, one line.
+
+    They belong to the group, not to the phase, and would be silently ignored
+    (``solvency publish --json prepare ...`` printed text)."""
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"Error: {self.message}", err=True)
+
+
+def _refuse_options_before(ctx: click.Context, subcommand: str) -> None:
+    given = [param for param in ctx.command.params
+             if param.name and ctx.get_parameter_source(param.name) not in (None, ParameterSource.DEFAULT)]
+    if given:
+        names = ", ".join(param.opts[0] for param in given if isinstance(param, click.Option))
+        raise OptionsBeforeSubcommand(f"{names} given before the subcommand {subcommand!r} would be ignored: give the subcommand's "
+                                      f"options after its name (`solvency publish {subcommand} --help`)")
 
 
 def _announce(prepared: Prepared) -> None:
