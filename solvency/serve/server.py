@@ -118,28 +118,41 @@ async def _serve(pubdir: Path, token: str, sock: socket.socket, stop: threading.
         publication.close()
 
 
-def _worker(pubdir: Path, token: str, sock: socket.socket, verify_each: bool) -> None:
-    stop = threading.Event()
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGINT and SIGTERM set `stop` from now on (the serving loop polls it): installed before the
+    ready line is printed, so a signal sent as soon as it is read stops the service cleanly (exit
+    0), and inherited by forked workers until they exit."""
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await _serve(pubdir, token, sock, stop, verify_each)
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
 
-    asyncio.run(main())
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
-def _fork_workers(pubdir: Path, token: str, sock: socket.socket, verify_each: bool, workers: int) -> None:
-    """`workers` processes accept on the one listening socket; the parent forwards SIGINT/SIGTERM
-    and waits for them. Their metrics are summed through prometheus_client's multiprocess mode."""
+def _worker(pubdir: Path, token: str, sock: socket.socket, verify_each: bool, stop: threading.Event) -> None:
+    asyncio.run(_serve(pubdir, token, sock, stop, verify_each))
+
+
+def _fork_workers(pubdir: Path, token: str, sock: socket.socket, verify_each: bool, workers: int, stop: threading.Event,
+                  ready_line: str) -> None:
+    """`workers` processes accept on the one listening socket; the parent forwards SIGINT/SIGTERM,
+    prints `ready_line` and waits for them. Each child inherits `_stop_on_signals` (the parent's
+    handlers at fork) and its own copy of `stop`. The two signals are blocked while forking: one
+    that reached a child before the interpreter's after-fork reset would be dropped by it, and one
+    that reached the parent before `forward` would miss the children; blocked, each stays pending
+    until the process unblocks it with its handler in place. Their metrics are summed through
+    prometheus_client's multiprocess mode."""
+    signals = {signal.SIGINT, signal.SIGTERM}
     pids = []
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                _worker(pubdir, token, sock, verify_each)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+                _worker(pubdir, token, sock, verify_each, stop)
             except BaseException:  # noqa: BLE001 - logged, and the exit code says it
                 log.exception("worker %d stopped", os.getpid())
                 code = 1
@@ -154,6 +167,8 @@ def _fork_workers(pubdir: Path, token: str, sock: socket.socket, verify_each: bo
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+    print(ready_line, flush=True)
     for pid in pids:
         os.waitpid(pid, 0)
 
@@ -176,15 +191,16 @@ def run(pubdir: str | Path, token_file: str | Path, host: str = "127.0.0.1", por
     line = (json.dumps({**(json_marker or {}), "url": service.url, "host": service.host, "port": service.port, "pubdir": str(directory),
                         "workers": workers})
             if json_output else f"serving {directory} on {service.url} with {workers} worker(s) (proofs need the bearer token; Ctrl-C stops)")
+    stop = threading.Event()
+    _stop_on_signals(stop)  # before the ready line: see `_stop_on_signals`
     with sock:
         if workers == 1:
             print(line, flush=True)
-            _worker(directory, token, sock, verify_each)
+            _worker(directory, token, sock, verify_each, stop)
             return
         with tempfile.TemporaryDirectory(prefix="solvency-serve-metrics-") as scratch:
             os.environ[MULTIPROC_ENV] = scratch  # read by prometheus_client when the workers import it
-            print(line, flush=True)
-            _fork_workers(directory, token, sock, verify_each, workers)
+            _fork_workers(directory, token, sock, verify_each, workers, stop, line)
 
 
 @contextmanager

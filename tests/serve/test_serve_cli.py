@@ -3,7 +3,9 @@ subprocess, stopped by SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -94,3 +96,26 @@ def test_workers_share_the_socket_and_their_metrics_add_up(published):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_right_after_the_ready_line_exits_cleanly(published, workers):
+    """The ready line is printed only once SIGINT/SIGTERM are handled (docs/SERVE.md: exit 0 on
+    either): a supervisor that stops the service as soon as it announced itself gets exit 0, not
+    death by the signal (-15). Repeated, since the window it closes is short."""
+    for _ in range(3):
+        proc = subprocess.Popen([*SOLVENCY, "serve", "--pubdir", str(published.pubdir), "--token-file", str(published.token_file),
+                                 "--port", "0", "--json", "--workers", str(workers)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            ready = json.loads(proc.stdout.readline())
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # a worker left behind by a failure
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert ready["workers"] == workers
+        assert proc.returncode == 0, (proc.returncode, err)
+        assert "Traceback" not in err
