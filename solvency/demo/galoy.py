@@ -53,16 +53,10 @@ from solvency.books.sheet import balance_sheet
 from solvency.books.text import money, print_balance_sheet, print_pnl, print_reconciliation
 from solvency.demo.galoy_book import PRICE_CENTS_PER_BTC, GaloyDatabase, build_galoy_database
 from solvency.demo.nodes import NodePlan, write_snapshot
-from solvency.demo.story import (
-    DEMO_FILES,
-    MARKER,
-    DemoResult,
-    Echo,
-    Progress,
-    _statement,
-    _utc_second_after_now,
-    _verify,
-)
+from solvency.demo.story import DEMO_FILES, MARKER, DemoResult, Echo, Progress
+from solvency.demo.story import print_statement as _statement
+from solvency.demo.story import utc_second_after_now as _utc_second_after_now
+from solvency.demo.story import verify_publication as _verify
 from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key
 from solvency.publish.pipeline import prepare, seal, sign_with

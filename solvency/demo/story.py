@@ -125,8 +125,9 @@ class DemoResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _utc_second_after_now() -> str:
-    """A whole-second cut-off after every entry posted so far, and not in the future."""
+def utc_second_after_now() -> str:
+    """A whole-second cut-off after every entry posted so far, and not in the future (also the
+    Galoy demo's, `solvency.demo.galoy`)."""
     time.sleep(1.02 - (time.time() % 1))
     return datetime.fromtimestamp(int(time.time()) - 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -179,7 +180,7 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
     bar = progress or _no_progress
 
     def publish_epoch(snap: Path) -> None:
-        as_of = _utc_second_after_now()
+        as_of = utc_second_after_now()
         epoch = epoch_label(as_of)
         echo(f"\n== Publishing epoch {epoch} (cut-off {as_of}) ==")
         echo(f"   solvency publish --db {db} --as-of {as_of} --snapshots {snap} --key {out}/bank.key "
@@ -236,9 +237,9 @@ def run_demo(out: str | os.PathLike[str], users: int = 10_000, seed: int = 2026,
     write_snapshot(snapshots / "epoch-2", plan2, wallets)
     publish_epoch(snapshots / "epoch-2")
 
-    _verify(result, out, pubdir, rng, echo)
+    verify_publication(result, out, pubdir, rng, echo)
     _books(result, db, snapshots / "epoch-2", echo)
-    _statement(result, pubdir, echo)
+    print_statement(result, pubdir, echo)
     result.seconds = time.perf_counter() - started
     _where(result, echo)
     return result
@@ -264,7 +265,9 @@ def _run(argv: list[str], echo: Echo) -> int:
     return done.returncode
 
 
-def _verify(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, echo: Echo) -> None:
+def verify_publication(result: DemoResult, out: Path, pubdir: Path, rng: random.Random, echo: Echo) -> None:
+    """Run ``solvency-verify`` (a subprocess) on a random user's bundle of the last epoch, its
+    assets and the whole history of `pubdir`; exit codes into ``result.checks`` (both demos)."""
     epoch = result.epochs[-1]
     with TreeStore(pubdir / epoch / "private" / "tree") as store:
         ids = list(store.user_ids())
@@ -308,7 +311,8 @@ def _books(result: DemoResult, db: Path, snapshot: Path, echo: Echo) -> None:
                           net_result=dict((c, pnl.net(c)) for c in pnl.currencies), reconciliation=recon.to_json())
 
 
-def _statement(result: DemoResult, pubdir: Path, echo: Echo) -> None:
+def print_statement(result: DemoResult, pubdir: Path, echo: Echo) -> None:
+    """Echo the last epoch's signed solvency statement and keep it in ``result.summary`` (both demos)."""
     epoch = canonical.loads((pubdir / result.epochs[-1] / "public" / "epoch.json").read_bytes())
     statement = epoch["solvency"]
     echo(f"\nSolvency statement of epoch {epoch['epoch']} (signed in epoch.json, bound into the transparency log)")
