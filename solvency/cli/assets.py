@@ -1,13 +1,15 @@
-"""`solvency assets`: attest the bank's assets from LND and bitcoind snapshots (SPEC section 8).
+"""`solvency assets`: attest the bank's assets from lnd, bitcoind and bria snapshots (SPEC section 8).
 
 Workflow for one epoch (file names in `solvency.reserves.snapshot`):
 
 1. ``solvency assets challenge --snapshots DIR --epoch E --commitment C --key K`` prints the text
-   every cold-storage and lnd wallet address must sign (BIP-322 simple, or BIP-137/lnd);
-   the signatures go into ``DIR/proofs.json``.
+   every address holding a listed UTXO must sign: cold storage, lnd's on-chain wallet and bria's
+   wallet (SPEC 8.5; BIP-322 simple, BIP-137 or lnd's signmessagewithaddr); the signatures go
+   into ``DIR/proofs.json``.
 2. ``solvency assets digest ...`` prints the message for ``lncli signmessage``; its output goes
    into ``DIR/lnd_signmessage.json``.
-3. ``solvency assets attest ... --out assets.json`` writes the signed attestation.
+3. ``solvency assets attest ... --out assets.json`` writes the signed attestation (format
+   ``pos-assets/3``, SPEC 8.6).
 
 Exit codes: 0 success, 1 rejected input (a message names the file and field), 2 usage error.
 """
@@ -40,13 +42,14 @@ _REFUSALS = (KeyFileError, SnapshotError)
 
 @click.group()
 def assets() -> None:
-    """Attest the bank's assets from LND and bitcoind snapshots."""
+    """Attest the bank's assets from lnd, bitcoind and bria snapshots."""
 
 
 @assets.command()
 @_options
 def challenge(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_json: bool) -> None:
-    """Print the challenge that proofs of control must sign (no trailing newline in the signed text)."""
+    """Print the challenge that proofs of control must sign (no trailing newline in the signed text):
+    every cold-storage, lnd and bria address holding a listed UTXO signs it (SPEC 8.5)."""
     with rejecting(*_REFUSALS):
         text = read_inputs(snapshots, epoch, commitment_file, key_file).challenge()
     if as_json:
@@ -71,7 +74,7 @@ def digest(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_j
 @_options
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Where to write assets.json.")
 def attest(snapshots: str, epoch: str, commitment_file: str, key_file: str, as_json: bool, out: str) -> None:
-    """Write the signed asset attestation (pos-assets/1) to --out."""
+    """Write the signed asset attestation (assets.json, format pos-assets/3, SPEC 8.6) to --out."""
     with rejecting(*_REFUSALS):
         signed = read_inputs(snapshots, epoch, commitment_file, key_file).signed()
     try:

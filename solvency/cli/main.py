@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("solvency.cli.ledger:ledger", "The double-entry ledger: init, post, reverse, balances, check."),
     "keys": ("solvency.cli.keys:keys", "Generate and inspect the bank's Ed25519 signing keys."),
     "tree": ("solvency.cli.tree:tree", "Build the Merkle sum tree of liabilities and serve proofs."),
-    "assets": ("solvency.cli.assets:assets", "Attest assets from LND and bitcoind snapshots."),
+    "assets": ("solvency.cli.assets:assets", "Attest assets from lnd, bitcoind and bria snapshots."),
     "publish": ("solvency.cli.publish:publish", "Publish an epoch (tree, assets, epoch, log) and serve proof bundles."),
     "serve": ("solvency.cli.serve:serve", "Serve users' proof bundles to the bank's app over HTTP."),
     "report": ("solvency.cli.report:report", "The bank's books: balance sheet, profit and loss, reconciliation."),

@@ -100,7 +100,7 @@ _LEDGER_OPTIONS = (
     click.option("--definition", "definition", default="customer-liabilities", show_default=True, help="Balance definition of the liabilities."),
     click.option("--definitions", "definitions_file", type=click.Path(dir_okay=False), help="Definitions file (default: the packaged Galoy layout)."),
     click.option("--as-of", "as_of", help="Cut-off on the ledger's committed axis, RFC 3339 UTC, whole seconds."),
-    click.option("--snapshots", "snapshots", type=click.Path(file_okay=False), help="lnd/bitcoind snapshot directory at the anchor block."),
+    click.option("--snapshots", "snapshots", type=click.Path(file_okay=False), help="lnd/bitcoind (and bria) snapshot directory at the anchor block."),
     click.option("--epoch", "epoch", help="Epoch id (default: the cut-off as YYYYMMDDTHHMMSSZ)."),
 )
 
