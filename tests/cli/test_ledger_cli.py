@@ -71,7 +71,7 @@ def test_init_post_check_balances(run, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["rows"] == 2 and summary["totals"] == {"BTC": 1000, "USD": 250}
-    assert list(csv.reader(out.open())) == [["user_id", "currency", "balance"], ["w1", "BTC", "1000"], ["w2", "USD", "250"]]
+    assert list(csv.reader(out.open())) == [["user_id", "currency", "amount"], ["w1", "BTC", "1000"], ["w2", "USD", "250"]]
     accounts = json.loads(run("ledger", "accounts", "--json").output)["accounts"]
     assert {a["path"] for a in accounts} == {"Assets:Reserve:Lightning", "Liabilities:w1", "Liabilities:dealer:USD", "Liabilities:w2"}
 
@@ -91,7 +91,7 @@ def test_reporting_axis_definition_file_and_parquet(run, tmp_path):
     import pyarrow.parquet as pq
 
     table = pq.read_table(out).to_pylist()
-    assert table == [{"user_id": "w2", "currency": "USD", "balance": 250}]
+    assert table == [{"user_id": "w2", "currency": "USD", "amount": 250}]
 
 
 def test_rejected_post_names_file_line_field_and_writes_nothing(run, tmp_path):
@@ -182,5 +182,5 @@ def test_demo_builds_a_checked_ledger_and_replaces_the_old_one(run, tmp_path):
     check = run("ledger", "check", "--db", str(out / "ledger.db"), "--json")
     assert json.loads(check.output)["head_hash"] == second["head_hash"]
     rows = list(csv.DictReader((out / "customer-liabilities.csv").open()))
-    assert sum(int(r["balance"]) for r in rows if r["currency"] == "BTC") == totals["BTC"]
-    assert all(int(r["balance"]) > 0 for r in rows)  # the generator never overdraws a wallet
+    assert sum(int(r["amount"]) for r in rows if r["currency"] == "BTC") == totals["BTC"]
+    assert all(int(r["amount"]) > 0 for r in rows)  # the generator never overdraws a wallet
