@@ -127,6 +127,15 @@ COLD_UTXOS = [
 ]
 LND_UTXOS = [(LND_WPKH, "wpkh", "lnd 1", 1, 300000), (LND_TR, "tr", "lnd 2", 0, 200000)]
 
+# The default snapshot's counted figures per SPEC 8.3 category, worked out by hand from the lists
+# above and the pending channels of `snapshot_files` (sats). Tests of the books and the metrics compare
+# against these rather than against what the prover computes.
+CHANNEL_LOCAL_SATS = 250_000 + 9_990_950 + 16_530
+PENDING_SATS = 100_000 + 50_000 + 70_000  # pending-open local, waiting-close and force-close limbo
+CHANNEL_ESCROW_SATS = 3_470 + 9_050 + 3_470
+LND_ONCHAIN_SATS = 300_000 + 200_000
+COLD_SATS = 150_000_000 + 25_000_000 + 12_345_678
+
 
 def _channel(i: int, spec: dict, new_shape: bool) -> dict[str, Any]:
     point = f"{txid(f'funding {i}')}:{i % 2}"

@@ -40,10 +40,8 @@ LND, ONCHAIN, COLD, ESCROW = "Assets:Reserve:Lightning", "Assets:OnChain", "Asse
 AT = parse_time("2026-11-20T12:00:00Z")
 AS_OF = "2030-01-01T00:00:00Z"  # after the entry is committed (the reserve definitions use commit time)
 # The builder's snapshot, per SPEC 8.3 category (sats).
-CHANNELS = 250_000 + 9_990_950 + 16_530
-PENDING = 100_000 + 50_000 + 70_000
-ESCROWED = 3_470 + 9_050 + 3_470
-LND_ONCHAIN, COLD_SATS, BRIA = 500_000, 150_000_000 + 25_000_000 + 12_345_678, 400_000 + 60_000
+CHANNELS, PENDING, ESCROWED = b.CHANNEL_LOCAL_SATS, b.PENDING_SATS, b.CHANNEL_ESCROW_SATS
+LND_ONCHAIN, COLD_SATS, BRIA = b.LND_ONCHAIN_SATS, b.COLD_SATS, bb.CONFIRMED_RECEIVE + bb.CONFIRMED_CHANGE
 
 
 @pytest.fixture(scope="module")

@@ -38,10 +38,8 @@ DEFINITIONS = str(Path(__file__).resolve().parents[1] / "books" / "galoy_real.to
 OWNER = "Liabilities:c0ffee00-0000-4000-8000-00000000b0b1"
 USER = "Liabilities:c0ffee00-0000-4000-8000-0000000000a1"
 AS_OF = "2030-01-01T00:00:00Z"
-CHANNELS = 250_000 + 9_990_950 + 16_530
-PENDING = 100_000 + 50_000 + 70_000
-ESCROWED = 3_470 + 9_050 + 3_470
-LND_ONCHAIN, COLD = 500_000, 150_000_000 + 25_000_000 + 12_345_678
+CHANNELS, PENDING, ESCROWED = b.CHANNEL_LOCAL_SATS, b.PENDING_SATS, b.CHANNEL_ESCROW_SATS
+LND_ONCHAIN, COLD = b.LND_ONCHAIN_SATS, b.COLD_SATS
 BRIA = bb.CONFIRMED_RECEIVE + bb.CONFIRMED_CHANGE
 SHORT = 777  # Assets:OnChain books this much less than bria holds: an on-chain receipt not yet booked
 
