@@ -53,10 +53,16 @@ from solvency.books.sheet import balance_sheet
 from solvency.books.text import money, print_balance_sheet, print_pnl, print_reconciliation
 from solvency.demo.galoy_book import PRICE_CENTS_PER_BTC, GaloyDatabase, build_galoy_database
 from solvency.demo.nodes import NodePlan, write_snapshot
-from solvency.demo.story import DEMO_FILES, MARKER, DemoResult, Echo, Progress
-from solvency.demo.story import print_statement as _statement
-from solvency.demo.story import utc_second_after_now as _utc_second_after_now
-from solvency.demo.story import verify_publication as _verify
+from solvency.demo.story import (
+    DEMO_FILES,
+    MARKER,
+    DemoResult,
+    Echo,
+    Progress,
+    print_statement,
+    utc_second_after_now,
+    verify_publication,
+)
 from solvency.demo.wallets import DemoWallets
 from solvency.keys import generate_key
 from solvency.publish.pipeline import prepare, seal, sign_with
@@ -169,10 +175,10 @@ def run_galoy_demo(out: str | os.PathLike[str], users: int = 1000, seed: int = 2
         _read_ledger(uri, echo)
         _publish(result, out, uri, book, seed, echo, progress)
         rng = random.Random(seed)
-        _verify(result, out, out / "publication", rng, echo)
+        verify_publication(result, out, out / "publication", rng, echo)
         _audit(result, out, uri, echo)
         _books(result, uri, book, out / "snapshots" / "galoy", echo)
-    _statement(result, out / "publication", echo)
+    print_statement(result, out / "publication", echo)
     result.seconds = time.perf_counter() - started
     _where(result, echo)
     return result
@@ -228,7 +234,7 @@ def _publish(result: DemoResult, out: Path, uri: str, book: GaloyDatabase, seed:
     echo(f"   lnd (Assets:Reserve:Lightning): {plan.channel_local} sat in {len(plan.channels)} channels "
          f"+ {sum(plan.lnd_utxos)} sat in its on-chain wallet; cold storage {sum(plan.cold_utxos)} sat")
     key = generate_key(out / "bank.key")
-    as_of = _utc_second_after_now()
+    as_of = utc_second_after_now()
     epoch = f"galoy-{as_of[:10]}"
     signer = f"{sys.executable} -m solvency.demo.signer --seed {seed}"
     pubdir = out / "publication"
