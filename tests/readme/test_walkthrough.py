@@ -14,6 +14,8 @@ command fails the walkthrough if its exit code is not the stated one or if it pr
 traceback. A variable assignment (``NAME=...``) is evaluated by bash and its value carried into
 the following commands' environment, as an interactive shell would carry it. The first block makes
 the small demo bank every later command reads (``solvency demo --out demo --users 200``).
+Each command runs in its own process group; what a command leaves running in the background (the
+README's ``solvency serve ... &``) is stopped when the walkthrough ends, passed or failed.
 
 Blocks that need a real lnd node, bitcoind or MongoDB are not marked; `test_marks_cover_the_walkthrough`
 keeps the marks from being dropped to silence a failure.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -88,8 +91,39 @@ def extract(text: str, name: str = "README.md") -> list[Command]:
     return commands
 
 
+def _bash(script: str, directory: Path, env: dict[str, str], groups: list[int]) -> subprocess.CompletedProcess[str]:
+    """One command in its own process group, recorded in `groups` so that what it started in the
+    background (the README's `solvency serve ... &`) can be stopped when the walkthrough ends."""
+    with subprocess.Popen(["bash", "-o", "pipefail", "-c", script], cwd=directory, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as process:
+        groups.append(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _stop([process.pid])
+            process.communicate()
+            raise
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _stop(groups: list[int]) -> None:
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def run(commands: list[Command], directory: Path, name: str = "README.md") -> float:
     """Run the commands in order in `directory`; the seconds taken. Raises WalkthroughFailed."""
+    groups: list[int] = []
+    try:
+        return _run(commands, directory, name, groups)
+    finally:
+        _stop(groups)
+
+
+def _run(commands: list[Command], directory: Path, name: str, groups: list[int]) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOLVENCY_", "POS_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     started = time.perf_counter()
@@ -100,8 +134,7 @@ def run(commands: list[Command], directory: Path, name: str = "README.md") -> fl
             # The assignment's status is its command substitution's; then print the value.
             script += f'\nstatus=$?; [ "$status" = 0 ] || exit "$status"; printf %s "${{{assignment.group(1)}}}"'
         try:
-            done = subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=directory, env=env,
-                                  capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+            done = _bash(script, directory, env, groups)
         except subprocess.TimeoutExpired:
             raise WalkthroughFailed(f"{name}:{command.line}: `{command.text}` ran over {COMMAND_TIMEOUT} s") from None
         problem = None
@@ -132,7 +165,7 @@ PROMISED = ("solvency demo ", "solvency keys generate", "solvency keys show", "s
             "solvency publish --db", "solvency publish prepare", "solvency publish digest", "solvency publish seal",
             "solvency publish proof", "solvency receipt", "solvency report balance-sheet", "solvency report pnl",
             "solvency report reconcile", "solvency-verify history", "solvency-verify save-head",
-            "solvency-verify receipt", "python -m solvency.demo.signer")
+            "solvency-verify receipt", "python -m solvency.demo.signer", "solvency serve --pubdir")
 
 
 def test_marks_cover_the_walkthrough():
@@ -173,6 +206,23 @@ test "$GREETING" = "hello world" && \\
 exit 7    # not marked: never run
 ```
 """
+
+
+def test_background_jobs_are_stopped_when_the_walkthrough_ends(tmp_path):
+    block = "<!-- walkthrough -->\n```sh\nsleep 300 > /dev/null 2>&1 & echo $! > job.pid\n```\n"
+    run(extract(block, "x.md"), tmp_path, "x.md")
+    pid = int((tmp_path / "job.pid").read_text())
+    deadline = time.monotonic() + 10
+    while _running(pid):
+        assert time.monotonic() < deadline, f"the background job {pid} outlived the walkthrough"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie has stopped
+    except FileNotFoundError:
+        return False
 
 
 def test_runner_semantics(tmp_path):
