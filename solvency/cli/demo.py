@@ -15,7 +15,6 @@ mongomock database (the ``demo`` extra). Same exit codes.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ import click
 
 from solvency.cli.common import Rejected, emit_json, json_option
 from solvency.demo.ledger_day import post_ledger_day, print_ledger_day
-from solvency.demo.story import run_demo, summary_json
+from solvency.demo.story import run_demo, summary
 
 
 @click.command()
@@ -68,7 +67,7 @@ def demo(out_dir: str, users: int | None, seed: int, ledger_only: bool, as_json:
     except FileExistsError as exc:
         raise Rejected(str(exc)) from None
     if as_json:
-        emit_json(json.loads(summary_json(result)))
+        emit_json(summary(result))
     failed = sorted(name for name, code in result.checks.items() if code != 0)
     if failed:
         raise Rejected(f"verifier check(s) failed: {', '.join(failed)}")
@@ -86,7 +85,7 @@ def _galoy(out_dir: str, users: int, seed: int, mongo: str | None, as_json: bool
     except (GaloyDemoError, ValueError) as exc:
         raise Rejected(str(exc)) from None
     if as_json:
-        emit_json(json.loads(summary_json(result)))
+        emit_json(summary(result))
     failed = sorted(name for name, code in result.checks.items() if code != 0)
     if failed:
         raise Rejected(f"verifier check(s) failed: {', '.join(failed)}")

@@ -25,7 +25,6 @@ whole second just after the last entry. Each epoch is named from its real cut-of
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -356,7 +355,8 @@ def _browser_link(result: DemoResult, echo: Echo) -> None:
     echo(f"\nCheck the same bundle in your browser (nothing leaves it; open this link):\n{link}")
 
 
-def summary_json(result: DemoResult) -> str:
-    return json.dumps({"out": str(result.out), "users": result.users, "epochs": result.epochs, "as_of": result.as_of,
-                       "checks": result.checks, "sample_user": result.sample_user, "seconds": round(result.seconds, 1),
-                       **result.summary}, indent=2, sort_keys=True)
+def summary(result: DemoResult) -> dict[str, Any]:
+    """The demo's result as the members of its `--json` document (docs/CLI.md)."""
+    return {"out": str(result.out), "users": result.users, "epochs": result.epochs, "as_of": result.as_of,
+            "checks": result.checks, "sample_user": result.sample_user, "seconds": round(result.seconds, 1),
+            **result.summary}
