@@ -239,20 +239,22 @@ def test_a_funding_outpoint_is_refused_even_when_the_auditors_node_has_it(honest
     """The funding output of an open channel IS unspent on chain: the auditor's node confirms it,
     and the coins would still be counted twice."""
     forged = _double_counted(honest, bank)
-    tip = b.ANCHOR_HEIGHT
-
-    def gettxout(utxos) -> bytes:
-        # As bitcoin-cli prints it: the value is a JSON number with eight decimals.
-        entries = ", ".join(
-            '"%s": {"bestblock": "%s", "confirmations": %d, "value": %d.%08d, "scriptPubKey": {"hex": "%s", "address": "%s"}, '
-            '"coinbase": false}' % (u.outpoint, forged.anchor.hash, tip - u.height + 1, u.amount // 10**8, u.amount % 10**8,
-                                    u.script_pubkey, u.address) for u in utxos)
-        return ('{"getblockheader": {"hash": "%s", "height": %d}, "gettxout": {%s}}' % (forged.anchor.hash, tip, entries)).encode()
-
-    audit = load_utxo_audit(gettxout(u for _, u in forged.utxos()))
+    audit = load_utxo_audit(auditors_gettxout(forged.anchor.hash, (u for _, u in forged.utxos())))
     assert refused(forged, bank, utxo_audit=audit).reason == Reason.DOUBLE_COUNTED
-    honest_audit = load_utxo_audit(gettxout(u for _, u in honest.utxos()))
+    honest_audit = load_utxo_audit(auditors_gettxout(honest.anchor.hash, (u for _, u in honest.utxos())))
     verify_attestation(honest.to_json(), pinned(bank), utxo_audit=honest_audit)
+
+
+def auditors_gettxout(anchor_hash: str, utxos, tip: int = b.ANCHOR_HEIGHT, spent: tuple[str, ...] = ()) -> bytes:
+    """The auditor's own node at the anchor block: ``gettxout`` for each of `utxos` (SPEC 8.9),
+    as bitcoin-cli prints it (the value a JSON number with eight decimals), and ``null`` (what
+    ``gettxout`` prints for a spent or unknown output) for each outpoint in `spent`."""
+    entries = ", ".join(
+        ['"%s": {"bestblock": "%s", "confirmations": %d, "value": %d.%08d, "scriptPubKey": {"hex": "%s", "address": "%s"}, '
+         '"coinbase": false}' % (u.outpoint, anchor_hash, tip - (u.height if u.height is not None else tip) + 1,
+                                 u.amount // 10**8, u.amount % 10**8, u.script_pubkey, u.address) for u in utxos]
+        + ['"%s": null' % outpoint for outpoint in spent])
+    return ('{"getblockheader": {"hash": "%s", "height": %d}, "gettxout": {%s}}' % (anchor_hash, tip, entries)).encode()
 
 
 def test_a_funding_outpoint_of_a_pending_channel_is_refused_too(honest, bank):
@@ -481,3 +483,18 @@ def test_history_names_the_anchors_of_an_honest_history(first_epoch, tmp_path):
     _publish(pub, ledger, make_snapshot(tmp_path / "snap2", "e2", 871_001, 2), key, "2026-12")
     facts = verify_history(pub, key.public_key())
     assert [a["height"] for a in facts["anchors"]] == [871_000, 871_001]
+
+
+def test_a_bria_utxo_the_chain_does_not_have_is_caught_by_the_auditors_node(with_bria, bank):
+    """bria's database can list an output that is spent (or never existed): its proof of control
+    still verifies, so only the auditor's own node at the anchor can tell (SPEC 8.9)."""
+    everything = [u for _, u in with_bria.utxos()]
+    verify_attestation(with_bria.to_json(), pinned(bank), expected_network="regtest",
+                       utxo_audit=load_utxo_audit(auditors_gettxout(with_bria.anchor.hash, everything)))
+    gone = with_bria.bria.utxos[0]
+    chain = [u for u in everything if u.outpoint != gone.outpoint]
+    audit = load_utxo_audit(auditors_gettxout(with_bria.anchor.hash, chain, spent=(gone.outpoint,)))
+    assert refused(with_bria, bank, expected_network="regtest", utxo_audit=audit).reason == Reason.UTXO_NOT_FOUND
+    smaller = [dataclasses.replace(u, amount=u.amount - 1) if u.outpoint == gone.outpoint else u for u in everything]
+    audit = load_utxo_audit(auditors_gettxout(with_bria.anchor.hash, smaller))
+    assert refused(with_bria, bank, expected_network="regtest", utxo_audit=audit).reason == Reason.UTXO_MISMATCH
